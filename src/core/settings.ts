@@ -1,0 +1,33 @@
+// Every Redgreen setting in one place: its zod schema and default. package.json's
+// contributes.configuration must list exactly these keys with these defaults (a unit test checks).
+import { z } from "zod";
+
+export const settingSchemas = {
+  "webviews.requestTimeoutMs": z.number().int().min(100).max(600_000).default(10_000),
+} as const;
+
+export type SettingKey = keyof typeof settingSchemas;
+export type SettingValue<K extends SettingKey> = z.output<(typeof settingSchemas)[K]>;
+
+export interface ParsedSetting<K extends SettingKey> {
+  value: SettingValue<K>;
+  /** Set when the user's value was rejected and the default is used instead. */
+  problem?: string;
+}
+
+/** Validates a raw value read from the editor's settings; a bad one falls back to the default. */
+export function parseSetting<K extends SettingKey>(key: K, raw: unknown): ParsedSetting<K> {
+  const schema = settingSchemas[key];
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { value: parsed.data as SettingValue<K> };
+  const fallback = schema.parse(undefined) as SettingValue<K>;
+  const reason = parsed.error.issues.map((issue) => issue.message).join("; ");
+  return {
+    value: fallback,
+    problem: `Setting "redgreen.${key}" has an invalid value ${JSON.stringify(raw)}: ${reason}. Using the default, ${JSON.stringify(fallback)}.`,
+  };
+}
+
+export function settingDefault<K extends SettingKey>(key: K): SettingValue<K> {
+  return settingSchemas[key].parse(undefined) as SettingValue<K>;
+}

@@ -1,0 +1,47 @@
+// activate() builds the services and registers each feature; nothing else lives here.
+import * as vscode from "vscode";
+import { describeError } from "./core/logger";
+import { registerLogCommands } from "./features/logs";
+import { registerChatView, registerKanbanView } from "./features/projectViews";
+import { RedgreenLog } from "./platform/log";
+import { Settings } from "./platform/settings";
+
+/** What activate() returns while the extension runs under tests: handles on its live parts. */
+export interface RedgreenTestApi {
+  log: RedgreenLog;
+  views: {
+    kanban: ReturnType<typeof registerKanbanView>;
+    chat: ReturnType<typeof registerChatView>;
+  };
+}
+
+export function activate(context: vscode.ExtensionContext): RedgreenTestApi | undefined {
+  const log = new RedgreenLog();
+  // Logs and their command come first so that a failed activation can still show them.
+  context.subscriptions.push(log, registerLogCommands(log));
+  try {
+    const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
+    const kanban = registerKanbanView(services);
+    const chat = registerChatView(services);
+    context.subscriptions.push(kanban, chat);
+    log.info(`Redgreen ${String(context.extension.packageJSON.version)} activated`);
+    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat } } : undefined;
+  } catch (error) {
+    log.error(error instanceof Error ? error : String(error));
+    void reportActivationFailure(log, error);
+    return undefined;
+  }
+}
+
+async function reportActivationFailure(log: RedgreenLog, error: unknown): Promise<void> {
+  const showLogs = vscode.l10n.t("Show Logs");
+  const choice = await vscode.window.showErrorMessage(
+    vscode.l10n.t("Redgreen could not start: {0}", describeError(error)),
+    showLogs,
+  );
+  if (choice === showLogs) log.show();
+}
+
+export function deactivate(): void {
+  // Everything is released through context.subscriptions.
+}

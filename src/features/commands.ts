@@ -1,0 +1,6 @@
+/** Ids of Redgreen's commands, as contributed in package.json. */
+export const Commands = {
+  showLogs: "redgreen.showLogs",
+  /** Not built yet (projects come with the spec/PM work); views offer it once it is registered. */
+  newProject: "redgreen.newProject",
+} as const;

@@ -1,0 +1,53 @@
+import * as vscode from "vscode";
+import { chatProtocol } from "../protocol/chat";
+import { kanbanProtocol } from "../protocol/kanban";
+import type { Protocol } from "../protocol/rpc";
+import type { commonToHost, commonToWebview, ViewState } from "../protocol/viewState";
+import { WebviewViewHost, type ViewHostServices } from "../platform/webview/viewHost";
+import { Commands } from "./commands";
+
+/** The part of a view protocol every project view shares; each view extends it with its own messages. */
+interface ProjectViewProtocol extends Protocol {
+  toHost: typeof commonToHost;
+  toWebview: typeof commonToWebview;
+}
+
+export function registerKanbanView(services: ViewHostServices): WebviewViewHost<typeof kanbanProtocol> {
+  return registerProjectView("redgreen.kanban", kanbanProtocol, vscode.l10n.t("Kanban"), services);
+}
+
+export function registerChatView(services: ViewHostServices): WebviewViewHost<typeof chatProtocol> {
+  return registerProjectView("redgreen.chat", chatProtocol, vscode.l10n.t("Chat"), services);
+}
+
+/** A view that shows the current project, or an empty state that offers to create one. */
+function registerProjectView<P extends ProjectViewProtocol>(
+  viewId: string,
+  protocol: P,
+  title: string,
+  services: ViewHostServices,
+): WebviewViewHost<P> {
+  const host = new WebviewViewHost(viewId, protocol, title, services);
+  // The shared messages are handled through the shared part of the protocol.
+  const endpoint: WebviewViewHost<ProjectViewProtocol>["endpoint"] = host.endpoint;
+  endpoint.handle("getState", () => currentState());
+  endpoint.on("runCommand", ({ command }) => {
+    void (async () => {
+      // A page may only run what the state it was given offers, never an arbitrary command.
+      const offered = Object.values(await currentState()).filter((value) => value === command);
+      if (offered.length === 0) {
+        services.log.warn(`The ${protocol.view} view asked to run ${command}, which it does not offer; ignored.`);
+        return;
+      }
+      await vscode.commands.executeCommand(command);
+    })().catch((error: unknown) => services.log.error(error instanceof Error ? error : String(error)));
+  });
+  return host;
+}
+
+async function currentState(): Promise<ViewState> {
+  const commands = new Set(await vscode.commands.getCommands(true));
+  return commands.has(Commands.newProject)
+    ? { kind: "noProject", createProjectCommand: Commands.newProject }
+    : { kind: "noProject" };
+}

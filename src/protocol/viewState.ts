@@ -1,0 +1,43 @@
+// State the host pushes to every Redgreen view. Only the "no project" state exists until projects
+// are built; later states join this union.
+import { z } from "zod";
+
+export const commandIdSchema = z.string().regex(/^redgreen\.[A-Za-z.]+$/, "must be a redgreen.* command id");
+
+export const noProjectStateSchema = z.object({
+  kind: z.literal("noProject"),
+  /** The command that creates a project, present only once such a command is registered. */
+  createProjectCommand: commandIdSchema.optional(),
+});
+
+export const viewStateSchema = z.discriminatedUnion("kind", [noProjectStateSchema]);
+export type ViewState = z.infer<typeof viewStateSchema>;
+
+/** What a webview reports about what it shows: lets the host (and its tests) see the rendered page. */
+export const renderReportSchema = z.object({
+  view: z.string(),
+  showing: z.enum(["loading", "noProject"]),
+  actions: z.array(commandIdSchema),
+});
+export type RenderReport = z.infer<typeof renderReportSchema>;
+
+const empty = z.object({}).strict();
+
+/** Requests and notifications every Redgreen view understands; each view's protocol extends them. */
+export const commonToHost = {
+  requests: {
+    getState: { params: empty, result: viewStateSchema },
+  },
+  notifications: {
+    runCommand: z.object({ command: commandIdSchema }).strict(),
+  },
+};
+
+export const commonToWebview = {
+  requests: {
+    describe: { params: empty, result: renderReportSchema },
+  },
+  notifications: {
+    state: viewStateSchema,
+  },
+};

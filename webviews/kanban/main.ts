@@ -1,0 +1,16 @@
+import "../shared/base.css";
+import "./kanban.css";
+import { kanbanProtocol } from "../../src/protocol/kanban";
+import { h } from "../shared/dom";
+import { mountProjectView } from "../shared/projectView";
+
+const LANES = ["Backlog", "To do", "In progress", "Review", "Done"];
+
+mountProjectView(kanbanProtocol, {
+  icon: "project",
+  title: "No project yet",
+  body: "When a project's spec is approved, the Architect splits it into tickets. They appear here and move across the board as the agents work.",
+  createLabel: "New Project…",
+  extra: () =>
+    h("ol", { className: "lanes", ariaLabel: "Board columns" }, ...LANES.map((lane) => h("li", {}, lane))),
+});
