@@ -7,11 +7,22 @@ export interface LogEntry {
   message: string;
 }
 
-/** The "Redgreen" log output channel, also observable so the status bar and tests can follow it. */
+const HISTORY = 1000;
+
+/**
+ * The "Redgreen" log output channel, also observable (and with a short history of recent entries)
+ * so that views, the status bar and tests can follow what happened, including before they looked.
+ */
 export class RedgreenLog implements Logger, vscode.Disposable {
   readonly channel = vscode.window.createOutputChannel("Redgreen", { log: true });
   private readonly emitter = new vscode.EventEmitter<LogEntry>();
+  private readonly history: LogEntry[] = [];
   readonly onDidLog = this.emitter.event;
+
+  /** The most recent entries, oldest first. */
+  recent(): readonly LogEntry[] {
+    return this.history;
+  }
 
   trace(message: string): void {
     this.write("trace", message);
@@ -40,6 +51,9 @@ export class RedgreenLog implements Logger, vscode.Disposable {
 
   private write(level: LogLevel, message: string): void {
     this.channel[level](message);
-    this.emitter.fire({ level, message });
+    const entry = { level, message };
+    this.history.push(entry);
+    if (this.history.length > HISTORY) this.history.shift();
+    this.emitter.fire(entry);
   }
 }

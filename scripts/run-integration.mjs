@@ -1,0 +1,55 @@
+// Runs the integration suite (out/test/integration) inside a real VS Code extension host:
+// code-server serves VS Code, headless Chromium opens it with our extension under development
+// and the suite as its tests; the suite's exit code comes back through codeAutomationExit.
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { format } from "node:util";
+import { enableSmokeTestDriver, launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
+import { fail, log, repoRoot } from "./lib.mjs";
+
+const TIMEOUT_MS = Number(process.env.REDGREEN_INTEGRATION_TIMEOUT_MS) || 5 * 60_000;
+
+async function main() {
+  const workspace = mkdtempSync(path.join(os.tmpdir(), "redgreen-workspace-"));
+  cpSync(path.join(repoRoot, "test", "fixtures", "workspace"), workspace, { recursive: true });
+  const server = await startCodeServer({ folder: workspace, env: { REDGREEN_SUITE: "integration" } });
+  const browser = await launchBrowser();
+  let exitCode = 1;
+  try {
+    const page = await browser.context.newPage();
+    const exited = new Promise((resolve) => {
+      void page.exposeFunction("codeAutomationExit", (code) => resolve(Number(code)));
+    });
+    await page.exposeFunction("codeAutomationLog", (type, args) => {
+      // The extension host forwards console calls with their printf-style arguments.
+      const text = format(...(Array.isArray(args) ? args : [args]));
+      (type === "error" ? process.stderr : process.stdout).write(text.endsWith("\n") ? text : `${text}\n`);
+    });
+    await page.addInitScript(enableSmokeTestDriver);
+    const url = workbenchUrl(server, {
+      folder: workspace,
+      extensionPath: repoRoot,
+      testsPath: path.join(repoRoot, "out", "test", "integration", "index.js"),
+    });
+    log(`running the integration suite in code-server at ${server.url}`);
+    await page.goto(url);
+    const timedOut = new Promise((resolve) => setTimeout(() => resolve("timeout"), TIMEOUT_MS));
+    const result = await Promise.race([exited, timedOut]);
+    if (result === "timeout") {
+      await page.screenshot({ path: path.join(repoRoot, ".cache", "integration-timeout.png") }).catch(() => {});
+      throw new Error(`the suite did not finish within ${TIMEOUT_MS / 1000} s (screenshot in .cache/integration-timeout.png)`);
+    }
+    exitCode = result;
+  } finally {
+    await browser.close();
+    await server.stop();
+    rmSync(workspace, { recursive: true, force: true });
+  }
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => fail(error instanceof Error ? error.message : String(error)),
+);

@@ -1,0 +1,72 @@
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import type { RedgreenTestApi } from "../../src/extension";
+import type { LogEntry } from "../../src/platform/log";
+import type { RenderReport } from "../../src/protocol/viewState";
+
+export const EXTENSION_ID = "redgreen.redgreen";
+
+let api: RedgreenTestApi | undefined;
+
+/** Activates the extension once and starts collecting its log. */
+export async function activateRedgreen(): Promise<RedgreenTestApi> {
+  if (api) return api;
+  const extension = vscode.extensions.getExtension<RedgreenTestApi | undefined>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is installed`);
+  const exported = await extension.activate();
+  assert.ok(exported, "activate() returns the test API in test mode");
+  api = exported;
+  return exported;
+}
+
+/** Resolves with the first log entry (already written or coming) that matches. */
+export async function waitForLog(pattern: RegExp, timeoutMs = 10_000): Promise<LogEntry> {
+  const { log } = await activateRedgreen();
+  return eventually(
+    () => log.recent().find((entry) => pattern.test(entry.message)),
+    timeoutMs,
+    () => `no log entry matched ${pattern}; log so far:\n${log.recent().map((e) => `[${e.level}] ${e.message}`).join("\n")}`,
+  );
+}
+
+/** Polls until `probe` gives a value (what the user would see a moment later), or fails. */
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Opens a Redgreen view, waits for its page's handshake and first render, and returns what it shows. */
+export async function openView(name: keyof RedgreenTestApi["views"]): Promise<RenderReport> {
+  const host = (await activateRedgreen()).views[name];
+  await vscode.commands.executeCommand(`${host.viewId}.focus`);
+  await within(host.whenReady(), 20_000, `the ${name} webview's ready handshake`);
+  return eventually(
+    async () => {
+      const report = await host.endpoint.request("describe", {});
+      return report.showing === "loading" ? undefined : report;
+    },
+    10_000,
+    () => `the ${name} view is still loading`,
+  );
+}

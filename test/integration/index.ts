@@ -1,0 +1,19 @@
+// Entry point VS Code calls in the extension host (extensionTestsPath): runs every *.test.js
+// beside this file with mocha and rejects when a test fails, which makes the runner exit non-zero.
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import Mocha from "mocha";
+
+export async function run(): Promise<void> {
+  const mocha = new Mocha({
+    ui: "bdd",
+    color: false,
+    timeout: 30_000,
+    reporter: path.resolve(__dirname, "..", "..", "..", "test", "reporter.cjs"),
+  });
+  for (const file of readdirSync(__dirname).filter((f) => f.endsWith(".test.js")).sort()) {
+    mocha.addFile(path.join(__dirname, file));
+  }
+  const failures = await new Promise<number>((resolve) => mocha.run(resolve));
+  if (failures > 0) throw new Error(`${failures} integration test(s) failed`);
+}
