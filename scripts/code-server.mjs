@@ -127,6 +127,7 @@ export function workbenchUrl(server, { folder, extensionPath, testsPath }) {
  * workbench's web configuration; set it as the page parses, before the workbench reads it.
  */
 export function enableSmokeTestDriver() {
+  /* global document, MutationObserver -- this function runs in the page, not in Node */
   const patch = (element) => {
     const settings = JSON.parse(element.getAttribute("data-settings") || "{}");
     if (settings.developmentOptions?.enableSmokeTestDriver) return;

@@ -1,18 +1,17 @@
 // Runs the integration suite (out/test/integration) inside a real VS Code extension host:
 // code-server serves VS Code, headless Chromium opens it with our extension under development
 // and the suite as its tests; the suite's exit code comes back through codeAutomationExit.
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { format } from "node:util";
 import { enableSmokeTestDriver, launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
 import { fail, log, repoRoot } from "./lib.mjs";
+import { sampleWorkspace } from "./workbench.mjs";
 
 const TIMEOUT_MS = Number(process.env.REDGREEN_INTEGRATION_TIMEOUT_MS) || 5 * 60_000;
 
 async function main() {
-  const workspace = mkdtempSync(path.join(os.tmpdir(), "redgreen-workspace-"));
-  cpSync(path.join(repoRoot, "test", "fixtures", "workspace"), workspace, { recursive: true });
+  const workspace = sampleWorkspace();
   const server = await startCodeServer({ folder: workspace, env: { REDGREEN_SUITE: "integration" } });
   const browser = await launchBrowser();
   let exitCode = 1;

@@ -24,7 +24,8 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const kanban = registerKanbanView(services);
     const chat = registerChatView(services);
     context.subscriptions.push(kanban, chat);
-    log.info(`Redgreen ${String(context.extension.packageJSON.version)} activated`);
+    const { version } = context.extension.packageJSON as { version: string };
+    log.info(`Redgreen ${version} activated`);
     return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat } } : undefined;
   } catch (error) {
     log.error(error instanceof Error ? error : String(error));

@@ -19,7 +19,7 @@ export interface ParsedSetting<K extends SettingKey> {
 export function parseSetting<K extends SettingKey>(key: K, raw: unknown): ParsedSetting<K> {
   const schema = settingSchemas[key];
   const parsed = schema.safeParse(raw);
-  if (parsed.success) return { value: parsed.data as SettingValue<K> };
+  if (parsed.success) return { value: parsed.data };
   const fallback = schema.parse(undefined) as SettingValue<K>;
   const reason = parsed.error.issues.map((issue) => issue.message).join("; ");
   return {
@@ -29,5 +29,5 @@ export function parseSetting<K extends SettingKey>(key: K, raw: unknown): Parsed
 }
 
 export function settingDefault<K extends SettingKey>(key: K): SettingValue<K> {
-  return settingSchemas[key].parse(undefined) as SettingValue<K>;
+  return settingSchemas[key].parse(undefined);
 }
