@@ -107,7 +107,6 @@ export async function launchBrowser() {
       "--disable-background-networking", "--disable-component-update",
     ],
   });
-  await context.addInitScript(skipCodeServerServiceWorker);
   const close = async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -142,23 +141,6 @@ export function enableSmokeTestDriver() {
       observer.disconnect();
     }
   }).observe(document, { childList: true, subtree: true });
-}
-
-/**
- * code-server registers a PWA service worker at the root of its origin. Webview frames share that
- * origin, start under that worker, and VS Code 1.100's webview host then waits for a
- * "controllerchange" that sometimes never comes: the view stays blank (seen in 1 of 5 cold
- * loads). Our automated sessions do not need the PWA worker, so they never register it.
- */
-export function skipCodeServerServiceWorker() {
-  /* global navigator -- this function runs in the page, not in Node */
-  const container = navigator.serviceWorker;
-  if (!container) return;
-  const register = container.register.bind(container);
-  container.register = (url, options) =>
-    String(url).includes("/_static/out/browser/serviceWorker.js")
-      ? new Promise(() => {})
-      : register(url, options);
 }
 
 export { log };
