@@ -1,7 +1,7 @@
 // Installs code-server 4.100.3 (a real VS Code, see ../shared/INFRA.md) into the git-ignored cache
 // on first use, offline: Debian packages first, then npm with ripgrep pre-seeded from Debian's rg,
 // because code-server's postinstall would otherwise download ripgrep from GitHub.
-import { existsSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -61,13 +61,23 @@ export function ensureCodeServer() {
   mkdirSync(installDir, { recursive: true });
   writeFileSync(path.join(installDir, "package.json"), JSON.stringify({ private: true }) + "\n");
   seedRipgrepCache();
-  run(
-    "npm",
-    ["install", "--prefix", installDir, "--unsafe-perm", "--foreground-scripts", "--no-audit", "--no-fund",
-      `code-server@${CODE_SERVER_VERSION}`],
-    // npm_config_yes: node-pty's setup runs `npx node-gyp`, which would otherwise wait for a prompt.
-    { env: { ...process.env, npm_config_yes: "true" }, stdio: ["ignore", "ignore", "inherit"] },
-  );
+  // Its native modules compile here (node-gyp output goes to a log, shown if the install fails).
+  const logFile = path.join(cacheDir, "code-server-install.log");
+  const output = openSync(logFile, "w");
+  try {
+    run(
+      "npm",
+      ["install", "--prefix", installDir, "--unsafe-perm", "--foreground-scripts", "--no-audit", "--no-fund",
+        `code-server@${CODE_SERVER_VERSION}`],
+      // npm_config_yes: node-pty's setup runs `npx node-gyp`, which would otherwise wait for a prompt.
+      { env: { ...process.env, npm_config_yes: "true" }, stdio: ["ignore", output, output] },
+    );
+  } catch (error) {
+    const tail = readFileSync(logFile, "utf8").split("\n").slice(-40).join("\n");
+    throw new Error(`${error.message}\n${tail}\n(full log: ${logFile})`);
+  } finally {
+    closeSync(output);
+  }
   if (!existsSync(codeServerEntry)) throw new Error(`code-server installed but ${codeServerEntry} is missing`);
   writeFileSync(marker, new Date().toISOString() + "\n");
   return codeServerEntry;
