@@ -23,7 +23,7 @@ async function capture(theme, colorTheme) {
     });
     await page.goto(workbenchUrl(server, { folder, extensionPath: repoRoot }));
     await setColorTheme(page, colorTheme);
-    const views = await showRedgreen(page);
+    const views = await showRedgreen(page, { log });
     await page.mouse.move(700, 450); // no tooltip over the activity bar
     await page.waitForTimeout(300);
     const files = [path.join(outDir, `${theme}-window.png`)];

@@ -1,6 +1,6 @@
 // Every Redgreen setting in one place: its zod schema and default. package.json's
 // contributes.configuration must list exactly these keys with these defaults (a unit test checks).
-import { z } from "zod";
+import * as z from "zod";
 
 export const settingSchemas = {
   "webviews.requestTimeoutMs": z.number().int().min(100).max(600_000).default(10_000),

@@ -33,9 +33,8 @@ function registerProjectView<P extends ProjectViewProtocol>(
   endpoint.handle("getState", () => currentState());
   endpoint.on("runCommand", ({ command }) => {
     void (async () => {
-      // A page may only run what the state it was given offers, never an arbitrary command.
-      const offered = Object.values(await currentState()).filter((value) => value === command);
-      if (offered.length === 0) {
+      // A page may only run what its current state offers, never an arbitrary command.
+      if (!offeredCommands(await currentState()).includes(command)) {
         services.log.warn(`The ${protocol.view} view asked to run ${command}, which it does not offer; ignored.`);
         return;
       }
@@ -50,4 +49,8 @@ async function currentState(): Promise<ViewState> {
   return commands.has(Commands.newProject)
     ? { kind: "noProject", createProjectCommand: Commands.newProject }
     : { kind: "noProject" };
+}
+
+function offeredCommands(state: ViewState): string[] {
+  return state.createProjectCommand ? [state.createProjectCommand] : [];
 }

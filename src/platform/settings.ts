@@ -4,7 +4,8 @@ import { parseSetting, type SettingKey, type SettingValue } from "../core/settin
 
 /** The one typed way to read Redgreen's settings: validated, with a clear warning for bad values. */
 export class Settings {
-  private readonly reported = new Set<string>();
+  /** The last problem said for each key, so that each bad value is said once, not on every read. */
+  private readonly reported = new Map<SettingKey, string>();
 
   constructor(private readonly log: Logger) {}
 
@@ -15,19 +16,9 @@ export class Settings {
     return value;
   }
 
-  onDidChange(key: SettingKey, listener: () => void): vscode.Disposable {
-    return vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(`redgreen.${key}`)) {
-        this.reported.delete(key);
-        listener();
-      }
-    });
-  }
-
-  /** Each bad value is said once (not on every read), in the log and in a notification. */
   private report(key: SettingKey, problem: string): void {
-    if (this.reported.has(key)) return;
-    this.reported.add(key);
+    if (this.reported.get(key) === problem) return;
+    this.reported.set(key, problem);
     this.log.warn(problem);
     const openSettings = vscode.l10n.t("Open Settings");
     void vscode.window.showWarningMessage(problem, openSettings).then((choice) => {

@@ -2,7 +2,7 @@
 // different transport (webview.postMessage on the host, acquireVsCodeApi() in the webview), so the
 // rules are the same in both directions: every incoming message is validated against the view's
 // protocol, an invalid one is reported and dropped, and every request has an id and a timeout.
-import { z } from "zod";
+import * as z from "zod";
 
 export interface RequestSpec {
   params: z.ZodType;

@@ -1,6 +1,6 @@
 // State the host pushes to every Redgreen view. Only the "no project" state exists until projects
 // are built; later states join this union.
-import { z } from "zod";
+import * as z from "zod";
 
 export const commandIdSchema = z.string().regex(/^redgreen\.[A-Za-z.]+$/, "must be a redgreen.* command id");
 

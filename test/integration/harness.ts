@@ -58,20 +58,27 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
 
 /**
  * Opens a Redgreen view, waits for its page's handshake and first render, and returns what it shows.
- * In code-server, a webview that starts together with another can stay blank (a service-worker
- * race in VS Code 1.100's web webview host, see scripts/workbench.mjs); then the side bar is closed
- * and the view opened again, once, and the test output says so.
+ *
+ * In code-server every webview shares one origin and service-worker scope, and VS Code 1.100's
+ * webview host loses a frame's service-worker handshake in about 1 of 5 cold loads when frames
+ * start together (measured; desktop VS Code isolates webviews). VS Code creates those frames, not
+ * us, so the harness recovers as a user would: it hides and shows the one stuck view, whose new
+ * frame starts alone. Each retry is printed in the test output.
  */
 export async function openView(name: keyof RedgreenTestApi["views"]): Promise<RenderReport> {
   const host = (await activateRedgreen()).views[name];
   await vscode.commands.executeCommand(`${host.viewId}.focus`);
-  try {
-    await within(host.whenReady(), 15_000, `the ${name} webview's ready handshake`);
-  } catch {
-    console.log(`      (the ${name} webview stayed blank; reopening it once)`);
-    await vscode.commands.executeCommand("workbench.action.closeSidebar");
-    await vscode.commands.executeCommand(`${host.viewId}.focus`);
-    await within(host.whenReady(), 20_000, `the ${name} webview's ready handshake (second try)`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await within(host.whenReady(), 10_000, `the ${name} webview's ready handshake`);
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.log(`      (the ${name} webview stayed blank, a code-server service-worker race; showing it again)`);
+      await vscode.commands.executeCommand(`${host.viewId}.toggleVisibility`);
+      await vscode.commands.executeCommand(`${host.viewId}.toggleVisibility`);
+      await vscode.commands.executeCommand(`${host.viewId}.focus`);
+    }
   }
   return eventually(
     async () => {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { z } from "zod";
+import * as z from "zod";
 import { defineProtocol, Endpoint, type Message } from "../../src/protocol/rpc";
 
 const protocol = defineProtocol({

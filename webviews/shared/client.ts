@@ -3,8 +3,6 @@ import { Endpoint, type Protocol } from "../../src/protocol/rpc";
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -12,13 +10,12 @@ export type WebviewEndpoint<P extends Protocol> = Endpoint<P["toWebview"], P["to
 
 export interface Connection<P extends Protocol> {
   endpoint: WebviewEndpoint<P>;
-  /** UI state kept by VS Code while the page is hidden or reloaded. */
-  getUiState(): unknown;
-  setUiState(state: unknown): void;
+  /** Starts listening and says "ready"; call it once the handlers are in place. */
+  start(): void;
 }
 
-/** Connects this page to the host. Call `start()` once handlers are in place: it says "ready". */
-export function connect<P extends Protocol>(protocol: P): Connection<P> & { start(): void } {
+/** Connects this page to the host. */
+export function connect<P extends Protocol>(protocol: P): Connection<P> {
   const api = acquireVsCodeApi();
   const timeout = Number(document.body.dataset.requestTimeoutMs) || 10_000;
   const endpoint: WebviewEndpoint<P> = new Endpoint(protocol.toWebview, protocol.toHost, {
@@ -30,8 +27,6 @@ export function connect<P extends Protocol>(protocol: P): Connection<P> & { star
   });
   return {
     endpoint,
-    getUiState: () => api.getState(),
-    setUiState: (state) => api.setState(state),
     start() {
       window.addEventListener("message", (event: MessageEvent<unknown>) => endpoint.receive(event.data));
       endpoint.announceReady();
