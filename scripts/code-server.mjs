@@ -70,7 +70,8 @@ export async function startCodeServer({ folder, env = {}, settings = {}, port, q
   ];
   // The extension host inherits this environment: that is how tests pass settings to it.
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
+    // An empty extension gallery: code-server would otherwise query open-vsx.org (offline here).
+    env: { ...process.env, EXTENSIONS_GALLERY: "{}", ...env },
     stdio: ["ignore", quiet ? "ignore" : "inherit", quiet ? "ignore" : "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;

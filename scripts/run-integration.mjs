@@ -1,16 +1,19 @@
 // Runs the integration suite (out/test/integration) inside a real VS Code extension host:
 // code-server serves VS Code, headless Chromium opens it with our extension under development
 // and the suite as its tests; the suite's exit code comes back through codeAutomationExit.
-import { rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { format } from "node:util";
 import { enableSmokeTestDriver, launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
-import { fail, log, repoRoot } from "./lib.mjs";
+import { cacheDir, fail, log, repoRoot } from "./lib.mjs";
 import { sampleWorkspace } from "./workbench.mjs";
 
+/** Must match SUITE_MARK in test/integration/index.ts. */
+const SUITE_MARK = "\u2063";
 const TIMEOUT_MS = Number(process.env.REDGREEN_INTEGRATION_TIMEOUT_MS) || 5 * 60_000;
 
 async function main() {
+  mkdirSync(cacheDir, { recursive: true });
   const workspace = sampleWorkspace();
   const server = await startCodeServer({ folder: workspace, env: { REDGREEN_SUITE: "integration" } });
   const browser = await launchBrowser();
@@ -20,10 +23,15 @@ async function main() {
     const exited = new Promise((resolve) => {
       void page.exposeFunction("codeAutomationExit", (code) => resolve(Number(code)));
     });
+    const workbenchLog = createWriteStream(path.join(cacheDir, "integration-workbench.log"));
     await page.exposeFunction("codeAutomationLog", (type, args) => {
-      // The extension host forwards console calls with their printf-style arguments.
+      // Console calls arrive with their printf-style arguments. The suite marks its lines; the
+      // workbench's own chatter goes to a file, so that the output shows the tests.
       const text = format(...(Array.isArray(args) ? args : [args]));
-      (type === "error" ? process.stderr : process.stdout).write(text.endsWith("\n") ? text : `${text}\n`);
+      const line = text.endsWith("\n") ? text : `${text}\n`;
+      if (line.startsWith(SUITE_MARK)) process.stdout.write(line.slice(SUITE_MARK.length));
+      else if (type === "error") process.stderr.write(line);
+      else workbenchLog.write(line);
     });
     await page.addInitScript(enableSmokeTestDriver);
     const url = workbenchUrl(server, {
@@ -36,8 +44,8 @@ async function main() {
     const timedOut = new Promise((resolve) => setTimeout(() => resolve("timeout"), TIMEOUT_MS));
     const result = await Promise.race([exited, timedOut]);
     if (result === "timeout") {
-      await page.screenshot({ path: path.join(repoRoot, ".cache", "integration-timeout.png") }).catch(() => {});
-      throw new Error(`the suite did not finish within ${TIMEOUT_MS / 1000} s (screenshot in .cache/integration-timeout.png)`);
+      await page.screenshot({ path: path.join(cacheDir, "integration-timeout.png") }).catch(() => {});
+      throw new Error(`the suite did not finish within ${TIMEOUT_MS / 1000} s (screenshot and workbench log in ${cacheDir})`);
     }
     exitCode = result;
   } finally {

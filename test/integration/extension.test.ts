@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
-import { activateRedgreen, EXTENSION_ID, openView, waitForLog } from "./harness";
+import { activateRedgreen, eventually, EXTENSION_ID, openView, waitForLog } from "./harness";
 
 interface ContributedView {
   id: string;
@@ -43,6 +43,23 @@ describe("Redgreen in a real VS Code", function () {
     await waitForLog(/Dropped request "getState" with invalid params.*from the chat view/s);
     views.chat.endpoint.receive({ kind: "notification", method: "runCommand", params: { command: "redgreen.showLogs" } });
     await waitForLog(/The chat view asked to run redgreen\.showLogs, which it does not offer; ignored/);
+  });
+
+  it("offers New Project once that command exists, and runs it when the page asks", async () => {
+    const { views } = await activateRedgreen();
+    let ran = 0;
+    // Stands in for the command a later release contributes; the views look it up by id.
+    const command = vscode.commands.registerCommand("redgreen.newProject", () => ran++);
+    try {
+      await vscode.commands.executeCommand(`${views.chat.viewId}.toggleVisibility`);
+      await vscode.commands.executeCommand(`${views.chat.viewId}.toggleVisibility`);
+      const report = await openView("chat");
+      assert.deepEqual(report.actions, ["redgreen.newProject"]);
+      views.chat.endpoint.receive({ kind: "notification", method: "runCommand", params: { command: "redgreen.newProject" } });
+      await eventually(() => (ran === 1 ? true : undefined), 5_000, () => "redgreen.newProject did not run");
+    } finally {
+      command.dispose();
+    }
   });
 
   it("registers every contributed command and contributes every registered command", async () => {

@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import type { RedgreenTestApi } from "../../src/extension";
 import type { LogEntry } from "../../src/platform/log";
 import type { RenderReport } from "../../src/protocol/viewState";
+import { say } from "./index";
 
 export const EXTENSION_ID = "redgreen.redgreen";
 
@@ -74,7 +75,7 @@ export async function openView(name: keyof RedgreenTestApi["views"]): Promise<Re
       break;
     } catch (error) {
       if (attempt === 3) throw error;
-      console.log(`      (the ${name} webview stayed blank, a code-server service-worker race; showing it again)`);
+      say(`      (the ${name} webview stayed blank, a code-server service-worker race; showing it again)`);
       await vscode.commands.executeCommand(`${host.viewId}.toggleVisibility`);
       await vscode.commands.executeCommand(`${host.viewId}.toggleVisibility`);
       await vscode.commands.executeCommand(`${host.viewId}.focus`);

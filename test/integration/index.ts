@@ -2,9 +2,22 @@
 // beside this file with mocha and rejects when a test fails, which makes the runner exit non-zero.
 import { readdirSync } from "node:fs";
 import path from "node:path";
+import { format } from "node:util";
 import Mocha from "mocha";
 
+/**
+ * Prefix (an invisible separator) for everything the suite prints, so that the code-server runner
+ * can tell the suite's lines from the workbench's own logging. Must match scripts/run-integration.mjs.
+ */
+const SUITE_MARK = "\u2063";
+
+/** Prints a line of the suite's output (reporter lines and the harness's notes). */
+export function say(...args: unknown[]): void {
+  console.log(SUITE_MARK + format(...args));
+}
+
 export async function run(): Promise<void> {
+  Mocha.reporters.Base.consoleLog = say;
   const mocha = new Mocha({
     ui: "bdd",
     color: false,
