@@ -1,16 +1,9 @@
 import * as vscode from "vscode";
 import { chatProtocol } from "../protocol/chat";
 import { kanbanProtocol } from "../protocol/kanban";
-import type { Protocol } from "../protocol/rpc";
-import type { commonToHost, commonToWebview, ViewState } from "../protocol/viewState";
+import { offeredCommands, type ProjectViewProtocol, type ViewState } from "../protocol/viewState";
 import { WebviewViewHost, type ViewHostServices } from "../platform/webview/viewHost";
 import { Commands } from "./commands";
-
-/** The part of a view protocol every project view shares; each view extends it with its own messages. */
-interface ProjectViewProtocol extends Protocol {
-  toHost: typeof commonToHost;
-  toWebview: typeof commonToWebview;
-}
 
 export function registerKanbanView(services: ViewHostServices): WebviewViewHost<typeof kanbanProtocol> {
   return registerProjectView("redgreen.kanban", kanbanProtocol, vscode.l10n.t("Kanban"), services);
@@ -49,8 +42,4 @@ async function currentState(): Promise<ViewState> {
   return commands.has(Commands.newProject)
     ? { kind: "noProject", createProjectCommand: Commands.newProject }
     : { kind: "noProject" };
-}
-
-function offeredCommands(state: ViewState): string[] {
-  return state.createProjectCommand ? [state.createProjectCommand] : [];
 }

@@ -1,6 +1,7 @@
 // State the host pushes to every Redgreen view. Only the "no project" state exists until projects
 // are built; later states join this union.
 import * as z from "zod";
+import type { Protocol } from "./rpc";
 
 export const commandIdSchema = z.string().regex(/^redgreen\.[A-Za-z.]+$/, "must be a redgreen.* command id");
 
@@ -12,6 +13,11 @@ export const noProjectStateSchema = z.object({
 
 export const viewStateSchema = z.discriminatedUnion("kind", [noProjectStateSchema]);
 export type ViewState = z.infer<typeof viewStateSchema>;
+
+/** The commands a state offers the user; a page may ask the host to run only these. */
+export function offeredCommands(state: ViewState): string[] {
+  return state.createProjectCommand ? [state.createProjectCommand] : [];
+}
 
 /** What a webview reports about what it shows: lets the host (and its tests) see the rendered page. */
 export const renderReportSchema = z.object({
@@ -41,3 +47,9 @@ export const commonToWebview = {
     state: viewStateSchema,
   },
 };
+
+/** The part of a view protocol every project view shares; each view extends it with its own messages. */
+export interface ProjectViewProtocol extends Protocol {
+  toHost: typeof commonToHost;
+  toWebview: typeof commonToWebview;
+}

@@ -1,15 +1,14 @@
 // What the Kanban and Chat pages share: connect, ask for state, render it, and report what is shown.
 import "@vscode-elements/elements/dist/vscode-button/index.js";
 import "@vscode-elements/elements/dist/vscode-icon/index.js";
-import type { Protocol } from "../../src/protocol/rpc";
-import type { commonToHost, commonToWebview, RenderReport, ViewState } from "../../src/protocol/viewState";
+import {
+  offeredCommands,
+  type ProjectViewProtocol,
+  type RenderReport,
+  type ViewState,
+} from "../../src/protocol/viewState";
 import { connect } from "./client";
 import { h } from "./dom";
-
-interface ProjectViewProtocol extends Protocol {
-  toHost: typeof commonToHost;
-  toWebview: typeof commonToWebview;
-}
 
 export interface EmptyStateCopy {
   icon: string;
@@ -30,7 +29,7 @@ export function mountProjectView(protocol: ProjectViewProtocol, copy: EmptyState
     const action = state.createProjectCommand;
     root.replaceChildren(renderEmptyState(copy, action, (command) => endpoint.notify("runCommand", { command })));
     root.removeAttribute("aria-busy");
-    report = { view: protocol.view, showing: state.kind, actions: action ? [action] : [] };
+    report = { view: protocol.view, showing: state.kind, actions: offeredCommands(state) };
   };
 
   endpoint.handle("describe", () => report);
