@@ -1,5 +1,6 @@
 // Builds the extension with esbuild:
 //   dist/extension.js         the host, a CommonJS bundle for Node (vscode and native modules external)
+//   dist/modelHost.js         the model host process (node-llama-cpp external)
 //   dist/webviews/<view>.js   one browser ESM bundle per webview (+ its CSS)
 //   dist/codicons/            the icon font the webviews' components use
 //   out/                      with --tests: src and test transpiled file by file, for mocha
@@ -26,12 +27,13 @@ const common = {
 const configs = [
   {
     ...common,
-    entryPoints: { extension: at("src/extension.ts") },
+    // The model host runs in its own process; node-llama-cpp (native, ESM-only) stays external.
+    entryPoints: { extension: at("src/extension.ts"), modelHost: at("src/adapters/llm/host/main.ts") },
     outdir: at("dist"),
     platform: "node",
     format: "cjs",
     target: "node20",
-    external: ["vscode"],
+    external: ["vscode", "node-llama-cpp"],
   },
   {
     ...common,

@@ -1,0 +1,68 @@
+// The ModelBackend that runs GGUF files in the local model host process.
+import { toDisposable, type Disposable } from "../../core/lifecycle";
+import type { ChatCallOptions, ModelBackend, ModelLoadSpec } from "../../core/models/ports";
+import type { ChatRequest, ChatResult } from "../../core/models/types";
+import { readGgufFile } from "./ggufFile";
+import {
+  chatResultSchema,
+  countResultSchema,
+  embedResultSchema,
+  HostRequests,
+  infoResultSchema,
+  loadResultSchema,
+  type HostInfo,
+} from "./hostProtocol";
+import * as z from "zod";
+import type { ModelHostProcess } from "./modelHostProcess";
+
+export class LocalModelBackend implements ModelBackend {
+  private readonly resetListeners = new Set<() => void>();
+  private readonly subscription: Disposable;
+
+  constructor(private readonly host: ModelHostProcess) {
+    this.subscription = host.onDidChangeState((state) => {
+      if (state === "crashed") for (const listener of [...this.resetListeners]) listener();
+    });
+  }
+
+  async load(spec: ModelLoadSpec): Promise<{ loadMs: number }> {
+    // Read the header first: a missing, truncated or foreign file gets a clear error here,
+    // instead of reaching llama.cpp's loader.
+    await readGgufFile(spec.path);
+    const result = await this.host.request(
+      HostRequests.load,
+      { id: spec.id, path: spec.path, contextSize: spec.contextSize, threads: spec.threads, gpuLayers: spec.gpuLayers, sequences: spec.poolSize, embedding: spec.embedding },
+      loadResultSchema,
+    );
+    return { loadMs: result.loadMs };
+  }
+
+  async unload(id: string): Promise<void> {
+    await this.host.request(HostRequests.unload, { id }, z.unknown());
+  }
+
+  chat(id: string, request: ChatRequest, options: ChatCallOptions = {}): Promise<ChatResult> {
+    return this.host.request(HostRequests.chat, { ...request, modelId: id }, chatResultSchema, options);
+  }
+
+  async embed(id: string, texts: string[]): Promise<number[][]> {
+    return (await this.host.request(HostRequests.embed, { modelId: id, texts }, embedResultSchema)).vectors;
+  }
+
+  async countTokens(id: string, text: string): Promise<number> {
+    return (await this.host.request(HostRequests.countTokens, { modelId: id, text }, countResultSchema)).tokens;
+  }
+
+  info(): Promise<HostInfo> {
+    return this.host.request(HostRequests.info, {}, infoResultSchema);
+  }
+
+  onDidReset(listener: () => void): Disposable {
+    this.resetListeners.add(listener);
+    return toDisposable(() => this.resetListeners.delete(listener));
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+}
