@@ -1,0 +1,348 @@
+// The ModelManager (SPEC-001): routes each agent role to its model, validates structured replies,
+// retries a bounded number of times, escalates to the role's fallback, loads small models once
+// and keeps them, serializes the heavy model behind one lock and evicts it when idle, and records
+// every attempt.
+import * as z from "zod";
+import { systemClock, type Clock } from "../clock";
+import { toDisposable, type Disposable } from "../lifecycle";
+import { describeError } from "../logger";
+import { Mutex } from "./mutex";
+import type { ChatCallOptions, ModelBackend } from "./ports";
+import type { ModelEntry, Registry, Role } from "./registry";
+import type { ChatRequest } from "./types";
+
+export class ModelNotConfiguredError extends Error {
+  constructor(readonly role: Role) {
+    super(
+      `No model is configured for the ${ROLE_NAMES[role]} role. Run "Redgreen: Select Model Files…" ` +
+        `or set "roles.${role}" in the model registry.`,
+    );
+  }
+}
+
+export class ModelReplyError extends Error {
+  constructor(readonly role: Role, readonly attempts: CallRecord[]) {
+    const tried = attempts.map((a) => `${a.model}: ${a.outcome}${a.problem ? ` (${a.problem})` : ""}`).join("; ");
+    super(`The ${ROLE_NAMES[role]} got no acceptable reply after ${attempts.length} attempts: ${tried}`);
+  }
+}
+
+export class CancelledError extends Error {}
+
+const ROLE_NAMES: Record<Role, string> = {
+  pm: "PM", architect: "Architect", developer: "Developer", tester: "Tester",
+  resourceDirector: "Resource Director", embedding: "embedding",
+};
+
+export type Outcome = "ok" | "invalid" | "unsatisfactory" | "error" | "cancelled";
+
+export interface CallRecord {
+  role: Role;
+  model: string;
+  /** 1-based attempt number across the whole ask, escalations included. */
+  attempt: number;
+  escalated: boolean;
+  outcome: Outcome;
+  problem?: string;
+  promptTokens: number;
+  completionTokens: number;
+  firstTokenMs?: number;
+  totalMs: number;
+  at: number;
+  ticketId?: string;
+  functionalityId?: string;
+}
+
+export interface AskOptions<T> extends ChatCallOptions {
+  /** The reply must be JSON valid against this schema; generation is constrained by it too. */
+  schema?: z.ZodType<T>;
+  /** The caller's own check of a valid reply; false retries, then escalates. */
+  isSatisfactory?: (value: T) => boolean;
+  ticketId?: string;
+  functionalityId?: string;
+}
+
+export interface AskResult<T> {
+  value: T;
+  text: string;
+  model: string;
+  attempts: CallRecord[];
+}
+
+export interface ModelStats {
+  calls: number;
+  ok: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalMs: number;
+  firstTokenMs: number;
+  firstTokenCount: number;
+}
+
+export interface ModelManagerOptions {
+  /** Threads for local models that do not set their own. */
+  defaultThreads: number;
+  /** Attempts on each model of a role's chain before escalating or giving up. */
+  attemptsPerModel?: number;
+  clock?: Clock;
+  historySize?: number;
+}
+
+type Backends = Partial<Record<ModelEntry["backend"], ModelBackend>>;
+
+export class ModelManager implements Disposable {
+  private readonly loaded = new Map<string, Promise<void>>();
+  private readonly evictions = new Map<string, { cancel(): void }>();
+  private readonly heavyLock = new Mutex();
+  private readonly recordListeners = new Set<(record: CallRecord) => void>();
+  private readonly history: CallRecord[] = [];
+  private readonly stats = new Map<string, ModelStats>();
+  private readonly subscriptions: Disposable[] = [];
+  private readonly clock: Clock;
+
+  constructor(
+    private registry: Registry,
+    private readonly backends: Backends,
+    private readonly options: ModelManagerOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    for (const [kind, backend] of Object.entries(backends)) {
+      // A backend that lost its models (the host restarted) must load them again on next use.
+      this.subscriptions.push(backend.onDidReset(() => this.forgetLoaded(kind as ModelEntry["backend"])));
+    }
+  }
+
+  /** Replaces the registry (settings or a registry file changed); models no longer listed are unloaded. */
+  async setRegistry(registry: Registry): Promise<void> {
+    const old = this.registry;
+    this.registry = registry;
+    for (const entry of old.models) {
+      const next = registry.models.find((m) => m.id === entry.id);
+      if (!next || JSON.stringify(next) !== JSON.stringify(entry)) await this.unload(entry);
+    }
+  }
+
+  /** Asks the role's model; see the class comment for retries and escalation. */
+  async ask<T = string>(role: Role, request: ChatRequest, options: AskOptions<T> = {}): Promise<AskResult<T>> {
+    const route = this.registry.roles[role];
+    if (!route) throw new ModelNotConfiguredError(role);
+    const chain = route.fallback ? [route.model, route.fallback] : [route.model];
+    const perModel = this.options.attemptsPerModel ?? 2;
+    const attempts: CallRecord[] = [];
+    for (const [step, modelId] of chain.entries()) {
+      for (let i = 0; i < perModel; i++) {
+        const { record, value, text } = await this.attempt(role, modelId, request, options, attempts.length + 1, step > 0);
+        attempts.push(record);
+        if (record.outcome === "ok") return { value: value as T, text, model: modelId, attempts };
+        if (record.outcome === "cancelled") throw new CancelledError(`The ${ROLE_NAMES[role]}'s request was cancelled`);
+      }
+    }
+    throw new ModelReplyError(role, attempts);
+  }
+
+  async embed(texts: string[]): Promise<number[][]> {
+    const entry = this.routeEntry("embedding");
+    await this.ensureLoaded(entry);
+    return this.backendFor(entry).embed(entry.id, texts);
+  }
+
+  /** Exact token count by the role's model's own tokenizer (for context packing). */
+  async countTokens(role: Role, text: string): Promise<number> {
+    const entry = this.routeEntry(role);
+    await this.ensureLoaded(entry);
+    return this.backendFor(entry).countTokens(entry.id, text);
+  }
+
+  contextSize(role: Role): number {
+    return this.routeEntry(role).contextSize;
+  }
+
+  onDidRecord(listener: (record: CallRecord) => void): Disposable {
+    this.recordListeners.add(listener);
+    return toDisposable(() => this.recordListeners.delete(listener));
+  }
+
+  /** Totals per model and the most recent attempts, for the dashboard and the status bar. */
+  snapshot(): { models: Record<string, ModelStats>; recent: CallRecord[]; loaded: string[] } {
+    return {
+      models: Object.fromEntries([...this.stats].map(([id, s]) => [id, { ...s }])),
+      recent: [...this.history],
+      loaded: [...this.loaded.keys()],
+    };
+  }
+
+  private routeEntry(role: Role): ModelEntry {
+    const route = this.registry.roles[role];
+    if (!route) throw new ModelNotConfiguredError(role);
+    return this.entry(route.model);
+  }
+
+  private entry(id: string): ModelEntry {
+    const entry = this.registry.models.find((m) => m.id === id);
+    if (!entry) throw new Error(`The model registry has no model "${id}"`);
+    return entry;
+  }
+
+  private backendFor(entry: ModelEntry): ModelBackend {
+    const backend = this.backends[entry.backend];
+    if (!backend) throw new Error(`Model "${entry.id}" needs the ${entry.backend} backend, which is not available`);
+    return backend;
+  }
+
+  private ensureLoaded(entry: ModelEntry): Promise<void> {
+    let loading = this.loaded.get(entry.id);
+    if (!loading) {
+      const backend = this.backendFor(entry);
+      loading = backend
+        .load({
+          id: entry.id,
+          path: entry.backend === "local" ? entry.path : entry.url,
+          contextSize: entry.contextSize,
+          threads: entry.backend === "local" ? (entry.threads ?? this.options.defaultThreads) : this.options.defaultThreads,
+          gpuLayers: entry.backend === "local" ? entry.gpuLayers : 0,
+          poolSize: entry.profile === "heavy" ? 1 : entry.poolSize,
+          embedding: entry.embedding,
+        })
+        .then(() => undefined);
+      this.loaded.set(entry.id, loading);
+      loading.catch(() => this.loaded.delete(entry.id));
+    }
+    return loading;
+  }
+
+  private async attempt<T>(
+    role: Role,
+    modelId: string,
+    request: ChatRequest,
+    options: AskOptions<T>,
+    attempt: number,
+    escalated: boolean,
+  ): Promise<{ record: CallRecord; value?: T; text: string }> {
+    const started = this.clock.now();
+    const base = {
+      role, model: modelId, attempt, escalated, at: started,
+      ...(options.ticketId ? { ticketId: options.ticketId } : {}),
+      ...(options.functionalityId ? { functionalityId: options.functionalityId } : {}),
+    };
+    let entry: ModelEntry;
+    try {
+      entry = this.entry(modelId);
+    } catch (error) {
+      return { record: this.record({ ...base, outcome: "error", problem: describeError(error), promptTokens: 0, completionTokens: 0, totalMs: 0 }), text: "" };
+    }
+    const heavy = entry.profile === "heavy";
+    const release = heavy ? await this.heavyLock.acquire() : () => undefined;
+    this.evictions.get(entry.id)?.cancel();
+    try {
+      await this.ensureLoaded(entry);
+      const jsonSchema = options.schema ? (z.toJSONSchema(options.schema) as Record<string, unknown>) : undefined;
+      const result = await this.backendFor(entry).chat(
+        entry.id,
+        { ...request, ...(jsonSchema ? { jsonSchema } : {}) },
+        { ...(options.onToken ? { onToken: options.onToken } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+      );
+      const measured = {
+        promptTokens: result.promptTokens,
+        completionTokens: result.completionTokens,
+        totalMs: result.totalMs,
+        ...(result.firstTokenMs !== undefined ? { firstTokenMs: result.firstTokenMs } : {}),
+      };
+      if (result.stopReason === "cancelled") return { record: this.record({ ...base, ...measured, outcome: "cancelled" }), text: result.text };
+      const checked = checkReply(result.text, options);
+      return { record: this.record({ ...base, ...measured, ...checked.outcome }), value: checked.value, text: result.text };
+    } catch (error) {
+      return {
+        record: this.record({ ...base, outcome: "error", problem: describeError(error), promptTokens: 0, completionTokens: 0, totalMs: this.clock.now() - started }),
+        text: "",
+      };
+    } finally {
+      if (heavy) this.scheduleEviction(entry);
+      release();
+    }
+  }
+
+  private scheduleEviction(entry: ModelEntry): void {
+    this.evictions.get(entry.id)?.cancel();
+    this.evictions.set(
+      entry.id,
+      this.clock.setTimeout(() => {
+        this.evictions.delete(entry.id);
+        void this.heavyLock.acquire().then(async (release) => {
+          try {
+            await this.unload(entry);
+          } finally {
+            release();
+          }
+        });
+      }, entry.idleTtlSeconds * 1000),
+    );
+  }
+
+  private async unload(entry: ModelEntry): Promise<void> {
+    const loading = this.loaded.get(entry.id);
+    if (!loading) return;
+    this.loaded.delete(entry.id);
+    this.evictions.get(entry.id)?.cancel();
+    this.evictions.delete(entry.id);
+    try {
+      await loading;
+      await this.backendFor(entry).unload(entry.id);
+    } catch {
+      // It was not loaded (or the backend is gone): nothing to release.
+    }
+  }
+
+  private forgetLoaded(kind: ModelEntry["backend"]): void {
+    for (const entry of this.registry.models) {
+      if (entry.backend === kind) {
+        this.loaded.delete(entry.id);
+        this.evictions.get(entry.id)?.cancel();
+        this.evictions.delete(entry.id);
+      }
+    }
+  }
+
+  private record(record: CallRecord): CallRecord {
+    this.history.push(record);
+    if (this.history.length > (this.options.historySize ?? 1000)) this.history.shift();
+    const stats = this.stats.get(record.model) ?? { calls: 0, ok: 0, promptTokens: 0, completionTokens: 0, totalMs: 0, firstTokenMs: 0, firstTokenCount: 0 };
+    stats.calls++;
+    if (record.outcome === "ok") stats.ok++;
+    stats.promptTokens += record.promptTokens;
+    stats.completionTokens += record.completionTokens;
+    stats.totalMs += record.totalMs;
+    if (record.firstTokenMs !== undefined) {
+      stats.firstTokenMs += record.firstTokenMs;
+      stats.firstTokenCount++;
+    }
+    this.stats.set(record.model, stats);
+    for (const listener of [...this.recordListeners]) listener(record);
+    return record;
+  }
+
+  dispose(): void {
+    for (const subscription of this.subscriptions) subscription.dispose();
+    for (const eviction of this.evictions.values()) eviction.cancel();
+    this.evictions.clear();
+  }
+}
+
+/** Parses and validates a reply; grammars constrain generation but are never trusted alone. */
+function checkReply<T>(text: string, options: AskOptions<T>): { value?: T; outcome: { outcome: Outcome; problem?: string } } {
+  let value: unknown = text;
+  if (options.schema) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { outcome: { outcome: "invalid", problem: `not JSON: ${text.slice(0, 80)}` } };
+    }
+    const parsed = options.schema.safeParse(json);
+    if (!parsed.success) return { outcome: { outcome: "invalid", problem: z.prettifyError(parsed.error).replace(/\n/g, " ") } };
+    value = parsed.data;
+  }
+  if (options.isSatisfactory && !options.isSatisfactory(value as T)) {
+    return { value: value as T, outcome: { outcome: "unsatisfactory", problem: "the caller's check rejected the reply" } };
+  }
+  return { value: value as T, outcome: { outcome: "ok" } };
+}

@@ -1,0 +1,86 @@
+// The model registry: which models exist and which serves each agent role. Validated by zod; the
+// same schema is published as a JSON schema for editing registry files (scripts/build.mjs).
+import * as z from "zod";
+
+export const ROLES = ["pm", "architect", "developer", "tester", "resourceDirector", "embedding"] as const;
+export type Role = (typeof ROLES)[number];
+
+const common = {
+  id: z.string().regex(/^[A-Za-z0-9._-]+$/, "letters, digits, dot, dash or underscore").describe("Name used by roles"),
+  contextSize: z.number().int().min(256).max(1_048_576).default(4096).describe("Context window in tokens"),
+  profile: z.enum(["small", "heavy"]).default("small")
+    .describe("small: loaded once and kept, serves calls concurrently; heavy: loaded on demand, one call at a time, evicted when idle"),
+  idleTtlSeconds: z.number().int().min(1).max(86_400).default(120).describe("Heavy models: unload after this many idle seconds"),
+  poolSize: z.number().int().min(1).max(16).default(2).describe("Small models: calls served at once"),
+  embedding: z.boolean().default(false).describe("An embedding model (for memory search), not a chat model"),
+};
+
+export const localModelSchema = z.object({
+  ...common,
+  backend: z.literal("local"),
+  path: z.string().min(1).describe("Path of a GGUF file; relative paths are resolved from the registry file"),
+  threads: z.number().int().min(1).max(256).optional().describe("CPU threads (default: redgreen.models.threads)"),
+  gpuLayers: z.union([z.number().int().min(0), z.literal("auto")]).default(0).describe("Layers to offload to a GPU"),
+});
+
+export const openAiModelSchema = z.object({
+  ...common,
+  backend: z.literal("openai"),
+  url: z.url().describe("Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1"),
+  model: z.string().min(1).describe("The model name the server expects"),
+});
+
+export const modelEntrySchema = z.discriminatedUnion("backend", [localModelSchema, openAiModelSchema]);
+export type ModelEntry = z.output<typeof modelEntrySchema>;
+
+export const roleRouteSchema = z.object({
+  model: z.string().describe("Model id serving this role"),
+  fallback: z.string().optional().describe("Stronger model id used when a reply is invalid or unsatisfactory"),
+});
+
+export const registrySchema = z
+  .object({
+    $schema: z.string().optional(),
+    models: z.array(modelEntrySchema).default([]),
+    roles: z.partialRecord(z.enum(ROLES), roleRouteSchema).default({}),
+  })
+  .superRefine((registry, ctx) => {
+    const ids = new Set<string>();
+    for (const [i, model] of registry.models.entries()) {
+      if (ids.has(model.id)) ctx.addIssue({ code: "custom", path: ["models", i, "id"], message: `duplicate model id "${model.id}"` });
+      ids.add(model.id);
+    }
+    for (const [role, route] of Object.entries(registry.roles)) {
+      for (const key of ["model", "fallback"] as const) {
+        const id = route?.[key];
+        if (id !== undefined && !ids.has(id)) {
+          ctx.addIssue({ code: "custom", path: ["roles", role, key], message: `no model with id "${id}"` });
+        }
+      }
+    }
+  });
+export type Registry = z.output<typeof registrySchema>;
+export type RegistryInput = z.input<typeof registrySchema>;
+
+/**
+ * Layers registries: later ones (user settings, then the workspace's .redgreen/models.json) add
+ * models and override models with the same id and role routes.
+ */
+export function mergeRegistries(...layers: RegistryInput[]): RegistryInput {
+  const models = new Map<string, NonNullable<RegistryInput["models"]>[number]>();
+  const roles: NonNullable<RegistryInput["roles"]> = {};
+  for (const layer of layers) {
+    for (const model of layer.models ?? []) models.set(model.id, model);
+    Object.assign(roles, layer.roles ?? {});
+  }
+  return { models: [...models.values()], roles };
+}
+
+export class RegistryError extends Error {}
+
+/** Validates a registry from a named source; the error says where and what is wrong. */
+export function parseRegistry(raw: unknown, source: string): Registry {
+  const parsed = registrySchema.safeParse(raw);
+  if (!parsed.success) throw new RegistryError(`The model registry in ${source} is invalid:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,162 @@
+import * as assert from "node:assert/strict";
+import * as z from "zod";
+import { CancelledError, ModelManager, ModelNotConfiguredError, ModelReplyError } from "../../src/core/models/manager";
+import { parseRegistry, type RegistryInput } from "../../src/core/models/registry";
+import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
+
+const registryInput: RegistryInput = {
+  models: [
+    { id: "small", backend: "local", path: "/m/small.gguf", poolSize: 2 },
+    { id: "code", backend: "local", path: "/m/code.gguf" },
+    { id: "heavy", backend: "local", path: "/m/heavy.gguf", profile: "heavy", idleTtlSeconds: 120 },
+    { id: "embed", backend: "local", path: "/m/embed.gguf", embedding: true },
+  ],
+  roles: {
+    pm: { model: "small", fallback: "heavy" },
+    architect: { model: "heavy" },
+    developer: { model: "code" },
+    embedding: { model: "embed" },
+  },
+};
+
+const verdict = z.object({ verdict: z.enum(["approve", "reject"]) });
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup(replies: Record<string, (string | Error)[]>) {
+  const backend = new ScriptedBackend(replies);
+  const clock = new FakeClock();
+  const manager = new ModelManager(parseRegistry(registryInput, "test"), { local: backend }, { defaultThreads: 2, clock });
+  return { backend, clock, manager };
+}
+
+describe("ModelManager", () => {
+  it("routes each role to its model and loads a small model once", async () => {
+    const { backend, manager } = setup({ small: ["a", "b"], code: ["c"] });
+    assert.equal((await manager.ask("pm", { messages: [{ role: "user", content: "hi" }] })).text, "a");
+    assert.equal((await manager.ask("pm", { messages: [{ role: "user", content: "hi" }] })).text, "b");
+    assert.equal((await manager.ask("developer", { messages: [{ role: "user", content: "hi" }] })).model, "code");
+    assert.deepEqual(backend.loads, ["small", "code"]);
+  });
+
+  it("says which role has no model and what to do, instead of failing obscurely", async () => {
+    const { manager } = setup({});
+    await assert.rejects(manager.ask("tester", { messages: [{ role: "user", content: "x" }] }), (error: Error) => {
+      assert.ok(error instanceof ModelNotConfiguredError);
+      assert.match(error.message, /No model is configured for the Tester role\. Run "Redgreen: Select Model Files…"/);
+      return true;
+    });
+  });
+
+  it("validates structured replies, retries, then escalates to the fallback, recording every attempt", async () => {
+    const { backend, manager } = setup({ small: ["not json", '{"verdict":"maybe"}'], heavy: ['{"verdict":"approve"}'] });
+    const result = await manager.ask("pm", { messages: [{ role: "user", content: "ok?" }] }, { schema: verdict });
+    assert.deepEqual(result.value, { verdict: "approve" });
+    assert.equal(result.model, "heavy");
+    assert.deepEqual(result.attempts.map((a) => [a.model, a.outcome, a.escalated]), [
+      ["small", "invalid", false], ["small", "invalid", false], ["heavy", "ok", true],
+    ]);
+    assert.match(result.attempts[0]!.problem!, /not JSON/);
+    assert.match(result.attempts[1]!.problem!, /verdict/);
+    // Generation was constrained by a grammar from the same schema.
+    assert.deepEqual((backend.calls[0]!.request.jsonSchema as { required: string[] }).required, ["verdict"]);
+  });
+
+  it("escalates when the caller's check rejects a valid reply, and gives up with every attempt listed", async () => {
+    const { manager } = setup({ small: ['{"verdict":"reject"}', '{"verdict":"reject"}'], heavy: ['{"verdict":"reject"}', new Error("host down")] });
+    await assert.rejects(
+      manager.ask("pm", { messages: [{ role: "user", content: "ok?" }] }, { schema: verdict, isSatisfactory: (v) => v.verdict === "approve" }),
+      (error: Error) => {
+        assert.ok(error instanceof ModelReplyError);
+        assert.equal(error.attempts.length, 4);
+        assert.match(error.message, /PM got no acceptable reply after 4 attempts: small: unsatisfactory.*heavy: error \(host down\)/);
+        return true;
+      },
+    );
+  });
+
+  it("does not retry a cancelled call", async () => {
+    const { backend, manager } = setup({ small: ["a", "b"] });
+    const abort = new AbortController();
+    abort.abort();
+    await assert.rejects(manager.ask("pm", { messages: [{ role: "user", content: "x" }] }, { signal: abort.signal }), CancelledError);
+    assert.equal(backend.calls.length, 1);
+  });
+
+  it("serializes calls to the heavy model behind one lock, while a small model serves calls at once", async () => {
+    const { backend, manager } = setup({ heavy: ["1", "2"], small: ["3", "4"] });
+    let open!: () => void;
+    backend.gate = new Promise((resolve) => (open = resolve));
+    const heavyCalls = Promise.all([1, 2].map(() => manager.ask("architect", { messages: [{ role: "user", content: "plan" }] })));
+    await flush();
+    assert.equal(backend.maxActive, 1, "the second heavy call waits for the first");
+    open();
+    await heavyCalls;
+    backend.maxActive = 0;
+    backend.gate = new Promise((resolve) => (open = resolve));
+    const smallCalls = Promise.all([1, 2].map(() => manager.ask("pm", { messages: [{ role: "user", content: "hi" }] })));
+    await flush();
+    assert.equal(backend.maxActive, 2, "small calls run together");
+    open();
+    await smallCalls;
+  });
+
+  it("evicts the heavy model after its idle TTL, and a call in between restarts the countdown", async () => {
+    const { backend, clock, manager } = setup({ heavy: ["1", "2", "3"] });
+    const ask = () => manager.ask("architect", { messages: [{ role: "user", content: "plan" }] });
+    await ask();
+    clock.advance(100_000);
+    await ask();
+    clock.advance(100_000);
+    await flush();
+    assert.deepEqual(backend.unloads, [], "used 100 s ago: still loaded");
+    clock.advance(20_001);
+    await flush();
+    await flush();
+    assert.deepEqual(backend.unloads, ["heavy"]);
+    assert.deepEqual(manager.snapshot().loaded, []);
+    await ask();
+    assert.deepEqual(backend.loads, ["heavy", "heavy"], "loaded again on demand");
+  });
+
+  it("loads models again after the backend lost them (host restart)", async () => {
+    const { backend, manager } = setup({ small: ["a", "b"] });
+    await manager.ask("pm", { messages: [{ role: "user", content: "x" }] });
+    backend.reset();
+    await manager.ask("pm", { messages: [{ role: "user", content: "x" }] });
+    assert.deepEqual(backend.loads, ["small", "small"]);
+  });
+
+  it("records tokens, latency and outcome per call, as events and as totals", async () => {
+    const { manager } = setup({ small: ["not json", '{"verdict":"approve"}'] });
+    const seen: string[] = [];
+    manager.onDidRecord((r) => seen.push(`${r.model}:${r.outcome}:${r.ticketId}`));
+    await manager.ask("pm", { messages: [{ role: "user", content: "x" }] }, { schema: verdict, ticketId: "T-1" });
+    assert.deepEqual(seen, ["small:invalid:T-1", "small:ok:T-1"]);
+    const stats = manager.snapshot().models.small!;
+    assert.deepEqual([stats.calls, stats.ok, stats.promptTokens, stats.completionTokens], [2, 1, 10, 6]);
+  });
+
+  it("embeds and counts tokens through the role's model", async () => {
+    const { manager } = setup({});
+    assert.deepEqual(await manager.embed(["abc", "de"]), [[3], [2]]);
+    assert.equal(await manager.countTokens("pm", "one two three"), 3);
+  });
+});
+
+describe("model registry", () => {
+  it("fills in defaults", () => {
+    const registry = parseRegistry(registryInput, "test");
+    const small = registry.models[0]!;
+    assert.equal(small.contextSize, 4096);
+    assert.equal(small.profile, "small");
+    assert.equal(registry.models[2]!.idleTtlSeconds, 120);
+  });
+
+  it("names the source, the path and the problem of an invalid registry", () => {
+    assert.throws(
+      () => parseRegistry({ models: [{ id: "a", backend: "local", path: "/a" }, { id: "a", backend: "local", path: "/b" }], roles: { pm: { model: "b" } } }, ".redgreen/models.json"),
+      /registry in \.redgreen\/models\.json is invalid:[\s\S]*duplicate model id "a"[\s\S]*models\[1\]\.id[\s\S]*no model with id "b"[\s\S]*roles\.pm\.model/,
+    );
+    assert.throws(() => parseRegistry({ models: [{ id: "x", backend: "ftp" }] }, "settings"), /models\[0\]|models\.0|backend/);
+  });
+});
