@@ -45,6 +45,15 @@ describe("ModelManager", () => {
       assert.match(error.message, /No model is configured for the Tester role\. Run "Redgreen: Select Model Files…"/);
       return true;
     });
+    const routedToNothing = new ModelManager(
+      parseRegistry({ roles: { pm: { model: "reasoning" } } }, "test"),
+      { local: new ScriptedBackend({}) },
+      { defaultThreads: 2 },
+    );
+    await assert.rejects(
+      routedToNothing.ask("pm", { messages: [{ role: "user", content: "x" }] }),
+      /PM role uses the model "reasoning", which has no model file yet\. Run "Redgreen: Select Model Files…"/,
+    );
   });
 
   it("validates structured replies, retries, then escalates to the fallback, recording every attempt", async () => {
@@ -154,8 +163,8 @@ describe("model registry", () => {
 
   it("names the source, the path and the problem of an invalid registry", () => {
     assert.throws(
-      () => parseRegistry({ models: [{ id: "a", backend: "local", path: "/a" }, { id: "a", backend: "local", path: "/b" }], roles: { pm: { model: "b" } } }, ".redgreen/models.json"),
-      /registry in \.redgreen\/models\.json is invalid:[\s\S]*duplicate model id "a"[\s\S]*models\[1\]\.id[\s\S]*no model with id "b"[\s\S]*roles\.pm\.model/,
+      () => parseRegistry({ models: [{ id: "a", backend: "local", path: "/a" }, { id: "a", backend: "local", path: "/b" }], roles: { pm: { model: "" } } }, ".redgreen/models.json"),
+      /registry in \.redgreen\/models\.json is invalid:[\s\S]*roles\.pm\.model[\s\S]*duplicate model id "a"[\s\S]*models\[1\]\.id/,
     );
     assert.throws(() => parseRegistry({ models: [{ id: "x", backend: "ftp" }] }, "settings"), /models\[0\]|models\.0|backend/);
   });

@@ -12,10 +12,12 @@ import type { ModelEntry, Registry, Role } from "./registry";
 import type { ChatRequest } from "./types";
 
 export class ModelNotConfiguredError extends Error {
-  constructor(readonly role: Role) {
+  constructor(readonly role: Role, modelId?: string) {
     super(
-      `No model is configured for the ${ROLE_NAMES[role]} role. Run "Redgreen: Select Model Files…" ` +
-        `or set "roles.${role}" in the model registry.`,
+      (modelId
+        ? `The ${ROLE_NAMES[role]} role uses the model "${modelId}", which has no model file yet. `
+        : `No model is configured for the ${ROLE_NAMES[role]} role. `) +
+        `Run "Redgreen: Select Model Files…" to choose a GGUF file for it, or edit the model registry.`,
     );
   }
 }
@@ -126,7 +128,9 @@ export class ModelManager implements Disposable {
   async ask<T = string>(role: Role, request: ChatRequest, options: AskOptions<T> = {}): Promise<AskResult<T>> {
     const route = this.registry.roles[role];
     if (!route) throw new ModelNotConfiguredError(role);
-    const chain = route.fallback ? [route.model, route.fallback] : [route.model];
+    if (!this.has(route.model)) throw new ModelNotConfiguredError(role, route.model);
+    // A fallback without a file yet is skipped: escalation needs a model to escalate to.
+    const chain = route.fallback && this.has(route.fallback) ? [route.model, route.fallback] : [route.model];
     const perModel = this.options.attemptsPerModel ?? 2;
     const attempts: CallRecord[] = [];
     for (const [step, modelId] of chain.entries()) {
@@ -174,7 +178,12 @@ export class ModelManager implements Disposable {
   private routeEntry(role: Role): ModelEntry {
     const route = this.registry.roles[role];
     if (!route) throw new ModelNotConfiguredError(role);
+    if (!this.has(route.model)) throw new ModelNotConfiguredError(role, route.model);
     return this.entry(route.model);
+  }
+
+  private has(id: string): boolean {
+    return this.registry.models.some((m) => m.id === id);
   }
 
   private entry(id: string): ModelEntry {
