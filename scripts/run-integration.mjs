@@ -2,6 +2,7 @@
 // code-server serves VS Code, headless Chromium opens it with our extension under development
 // and the suite as its tests; the suite's exit code comes back through codeAutomationExit.
 import { createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { format } from "node:util";
 import { enableSmokeTestDriver, launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
@@ -15,7 +16,10 @@ const TIMEOUT_MS = Number(process.env.REDGREEN_INTEGRATION_TIMEOUT_MS) || 5 * 60
 async function main() {
   mkdirSync(cacheDir, { recursive: true });
   const workspace = sampleWorkspace();
-  const server = await startCodeServer({ folder: workspace, env: { REDGREEN_SUITE: "integration" } });
+  // Real models for the suite, generated offline (cached in .cache/models).
+  const { chatModel } = createRequire(import.meta.url)(path.join(repoRoot, "out", "test", "fixtures", "models", "makeModels.js"));
+  const env = { REDGREEN_SUITE: "integration", REDGREEN_TEST_CHAT_MODEL: await chatModel() };
+  const server = await startCodeServer({ folder: workspace, env });
   const browser = await launchBrowser();
   let exitCode = 1;
   try {

@@ -2,6 +2,9 @@
 import * as vscode from "vscode";
 import { describeError } from "./core/logger";
 import { registerLogCommands } from "./features/logs";
+import { registerAskModel } from "./features/models/askModel";
+import { ModelService } from "./features/models/modelService";
+import { registerSelectModelFiles } from "./features/models/selectModelFiles";
 import { registerChatView, registerKanbanView } from "./features/projectViews";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
@@ -23,7 +26,14 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
     const kanban = registerKanbanView(services);
     const chat = registerChatView(services);
-    context.subscriptions.push(kanban, chat);
+    const models = new ModelService(services);
+    context.subscriptions.push(
+      kanban,
+      chat,
+      models,
+      registerSelectModelFiles(log, () => models.reload()),
+      registerAskModel(models, log),
+    );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);
     return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat } } : undefined;

@@ -4,6 +4,11 @@ import * as z from "zod";
 
 export const settingSchemas = {
   "webviews.requestTimeoutMs": z.number().int().min(100).max(600_000).default(10_000),
+  /** 0 means one thread per core of the machine. */
+  "models.threads": z.number().int().min(0).max(256).default(0),
+  "models.gpu": z.enum(["auto", "off"]).default("auto"),
+  /** Layered over the default registry (models/registry.json), under the workspace's .redgreen/models.json. */
+  "models.registry": z.record(z.string(), z.unknown()).default({}),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;
@@ -19,7 +24,7 @@ export interface ParsedSetting<K extends SettingKey> {
 export function parseSetting<K extends SettingKey>(key: K, raw: unknown): ParsedSetting<K> {
   const schema = settingSchemas[key];
   const parsed = schema.safeParse(raw);
-  if (parsed.success) return { value: parsed.data };
+  if (parsed.success) return { value: parsed.data as SettingValue<K> };
   const fallback = schema.parse(undefined) as SettingValue<K>;
   const reason = parsed.error.issues.map((issue) => issue.message).join("; ");
   return {
@@ -29,5 +34,5 @@ export function parseSetting<K extends SettingKey>(key: K, raw: unknown): Parsed
 }
 
 export function settingDefault<K extends SettingKey>(key: K): SettingValue<K> {
-  return settingSchemas[key].parse(undefined);
+  return settingSchemas[key].parse(undefined) as SettingValue<K>;
 }

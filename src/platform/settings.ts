@@ -16,6 +16,12 @@ export class Settings {
     return value;
   }
 
+  onDidChange(key: SettingKey, listener: () => void): vscode.Disposable {
+    return vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`redgreen.${key}`)) listener();
+    });
+  }
+
   private report(key: SettingKey, problem: string): void {
     if (this.reported.get(key) === problem) return;
     this.reported.set(key, problem);

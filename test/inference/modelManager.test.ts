@@ -31,7 +31,7 @@ describe("ModelManager with the real model host", function () {
       },
       "test",
     );
-    manager = new ModelManager(registry, { local: backend }, { defaultThreads: 2 });
+    manager = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2 });
   });
 
   after(() => {

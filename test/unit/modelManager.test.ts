@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as z from "zod";
 import { CancelledError, ModelManager, ModelNotConfiguredError, ModelReplyError } from "../../src/core/models/manager";
 import { parseRegistry, type RegistryInput } from "../../src/core/models/registry";
+import { registryJsonSchema } from "../../src/core/models/registrySchema";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
 
 const registryInput: RegistryInput = {
@@ -25,7 +28,7 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 function setup(replies: Record<string, (string | Error)[]>) {
   const backend = new ScriptedBackend(replies);
   const clock = new FakeClock();
-  const manager = new ModelManager(parseRegistry(registryInput, "test"), { local: backend }, { defaultThreads: 2, clock });
+  const manager = new ModelManager(parseRegistry(registryInput, "test"), { local: backend }, { defaultThreads: () => 2, clock });
   return { backend, clock, manager };
 }
 
@@ -48,7 +51,7 @@ describe("ModelManager", () => {
     const routedToNothing = new ModelManager(
       parseRegistry({ roles: { pm: { model: "reasoning" } } }, "test"),
       { local: new ScriptedBackend({}) },
-      { defaultThreads: 2 },
+      { defaultThreads: () => 2 },
     );
     await assert.rejects(
       routedToNothing.ask("pm", { messages: [{ role: "user", content: "x" }] }),
@@ -167,5 +170,22 @@ describe("model registry", () => {
       /registry in \.redgreen\/models\.json is invalid:[\s\S]*roles\.pm\.model[\s\S]*duplicate model id "a"[\s\S]*models\[1\]\.id/,
     );
     assert.throws(() => parseRegistry({ models: [{ id: "x", backend: "ftp" }] }, "settings"), /models\[0\]|models\.0|backend/);
+  });
+});
+
+describe("registry files", () => {
+  const root = path.resolve(__dirname, "..", "..", "..");
+
+  it("ships a default registry that routes every role as SPEC-001 says", () => {
+    const registry = parseRegistry(JSON.parse(readFileSync(path.join(root, "models", "registry.json"), "utf8")), "models/registry.json");
+    assert.deepEqual(registry.roles.pm, { model: "reasoning", fallback: "heavy" });
+    assert.equal(registry.roles.architect?.model, "heavy");
+    assert.equal(registry.roles.developer?.model, registry.roles.tester?.model);
+    assert.equal(registry.roles.resourceDirector?.model, "reasoning");
+  });
+
+  it("publishes a JSON schema that matches the zod schema (run npm run schema if this fails)", () => {
+    const published: unknown = JSON.parse(readFileSync(path.join(root, "models", "registry.schema.json"), "utf8"));
+    assert.deepEqual(published, registryJsonSchema());
   });
 });

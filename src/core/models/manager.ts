@@ -82,8 +82,8 @@ export interface ModelStats {
 }
 
 export interface ModelManagerOptions {
-  /** Threads for local models that do not set their own. */
-  defaultThreads: number;
+  /** Threads for local models that do not set their own (read at each load: settings can change). */
+  defaultThreads: () => number;
   /** Attempts on each model of a role's chain before escalating or giving up. */
   attemptsPerModel?: number;
   clock?: Clock;
@@ -207,7 +207,7 @@ export class ModelManager implements Disposable {
           id: entry.id,
           path: entry.backend === "local" ? entry.path : entry.url,
           contextSize: entry.contextSize,
-          threads: entry.backend === "local" ? (entry.threads ?? this.options.defaultThreads) : this.options.defaultThreads,
+          threads: entry.backend === "local" ? (entry.threads ?? this.options.defaultThreads()) : this.options.defaultThreads(),
           gpuLayers: entry.backend === "local" ? entry.gpuLayers : 0,
           poolSize: entry.profile === "heavy" ? 1 : entry.poolSize,
           embedding: entry.embedding,

@@ -1,0 +1,78 @@
+// The models feature's live parts: the model host process, its backend, the registry and the
+// ModelManager, plus the status bar item that shows the host's state.
+import os from "node:os";
+import * as vscode from "vscode";
+import { DisposableStore } from "../../core/lifecycle";
+import { ModelManager } from "../../core/models/manager";
+import { parseRegistry } from "../../core/models/registry";
+import { LocalModelBackend } from "../../adapters/llm/localBackend";
+import { ModelHostProcess, type HostState } from "../../adapters/llm/modelHostProcess";
+import type { RedgreenLog } from "../../platform/log";
+import type { Settings } from "../../platform/settings";
+import { Commands } from "../commands";
+import { RegistrySource } from "./registrySource";
+
+export interface ModelServices {
+  extensionUri: vscode.Uri;
+  log: RedgreenLog;
+  settings: Settings;
+}
+
+export class ModelService implements vscode.Disposable {
+  readonly host: ModelHostProcess;
+  readonly backend: LocalModelBackend;
+  readonly manager: ModelManager;
+  /** Settles once the latest registry has been read; commands wait for it. */
+  ready: Promise<void>;
+  private readonly store = new DisposableStore();
+  private readonly source: RegistrySource;
+  private readonly status = vscode.window.createStatusBarItem("redgreen.models", vscode.StatusBarAlignment.Left, 50);
+
+  constructor({ extensionUri, log, settings }: ModelServices) {
+    this.host = this.store.add(
+      new ModelHostProcess({
+        entry: vscode.Uri.joinPath(extensionUri, "dist", "modelHost.js").fsPath,
+        log,
+        gpu: settings.get("models.gpu") === "auto" ? "auto" : false,
+      }),
+    );
+    this.backend = this.store.add(new LocalModelBackend(this.host));
+    const threads = () => settings.get("models.threads") || os.availableParallelism();
+    this.manager = this.store.add(new ModelManager(parseRegistry({}, "empty"), { local: this.backend }, { defaultThreads: threads }));
+    this.source = this.store.add(new RegistrySource(extensionUri, settings, log));
+    this.ready = this.reload();
+    this.store.add(this.source.onDidChange(() => void this.reload()));
+
+    this.store.add(this.status);
+    this.status.name = vscode.l10n.t("Redgreen Models");
+    this.status.command = Commands.showLogs;
+    this.store.add(this.host.onDidChangeState((state, detail) => this.showState(state, detail)));
+  }
+
+  /** Reads the registry again; commands that run meanwhile wait for it (through `ready`). */
+  reload(): Promise<void> {
+    const reloading = this.source.load().then((registry) => this.manager.setRegistry(registry));
+    this.ready = reloading;
+    return reloading;
+  }
+
+  private showState(state: HostState, detail?: string): void {
+    const labels: Record<HostState, string> = {
+      starting: vscode.l10n.t("$(loading~spin) Models: starting"),
+      ready: vscode.l10n.t("$(server-process) Models"),
+      crashed: vscode.l10n.t("$(warning) Models: restarting"),
+      stopped: vscode.l10n.t("$(circle-slash) Models: stopped"),
+    };
+    this.status.text = labels[state];
+    this.status.tooltip = vscode.l10n.t("Redgreen model host: {0}{1}. Click for the logs.", state, detail ? ` (${detail})` : "");
+    this.status.backgroundColor = state === "crashed" ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+    this.status.show();
+    if (state === "crashed") {
+      void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen's model host stopped ({0}) and is restarting.", detail ?? state));
+    }
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}

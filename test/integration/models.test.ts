@@ -1,0 +1,70 @@
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import type { AskModelResult } from "../../src/features/models/askModel";
+import type { SelectedModel } from "../../src/features/models/selectModelFiles";
+import { activateRedgreen, waitForLog } from "./harness";
+
+describe("Models in a real VS Code", function () {
+  this.timeout(120_000);
+  const config = () => vscode.workspace.getConfiguration("redgreen");
+
+  before(async () => {
+    await activateRedgreen();
+    await config().update("models.threads", 2, vscode.ConfigurationTarget.Global);
+  });
+
+  after(async () => {
+    await config().update("models.registry", undefined, vscode.ConfigurationTarget.Global);
+    await config().update("models.threads", undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it("tells what a model file is, and assigns it to a role", async () => {
+    const modelPath = process.env.REDGREEN_TEST_CHAT_MODEL;
+    assert.ok(modelPath, "the runner generates a chat model and passes its path");
+    const [selected] = await vscode.commands.executeCommand<SelectedModel[]>("redgreen.selectModelFiles", [vscode.Uri.file(modelPath)], "reasoning");
+    assert.equal(selected?.error, undefined);
+    assert.equal(selected?.summary?.architecture, "qwen2");
+    assert.equal(selected?.slot, "reasoning");
+    const registry = config().get<{ models: { id: string; path: string }[] }>("models.registry");
+    assert.deepEqual(registry?.models.map((m) => [m.id, m.path]), [["reasoning", modelPath]]);
+  });
+
+  it("sends a prompt to the PM's model and streams the answer into an editor", async () => {
+    let changes = 0;
+    const listener = vscode.workspace.onDidChangeTextDocument((event) => {
+      if (event.document.isUntitled && event.contentChanges.length > 0) changes++;
+    });
+    try {
+      const result = await vscode.commands.executeCommand<AskModelResult | undefined>("redgreen.askModel", { role: "pm", prompt: "Hello, who are you?" });
+      const { log } = await activateRedgreen();
+      assert.ok(result, `the command returns the answer; log:\n${log.recent().slice(-8).map((e) => `[${e.level}] ${e.message}`).join("\n")}`);
+      assert.equal(result.model, "reasoning");
+      assert.ok(result.text.length > 0);
+      const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === result.document);
+      assert.ok(
+        document?.getText().endsWith(result.text),
+        `the editor shows the whole answer: ${JSON.stringify(document?.getText().slice(-120))} vs ${JSON.stringify(result.text.slice(-80))}`,
+      );
+      assert.ok(changes > 1, `the answer arrived in pieces (${changes} edits)`);
+    } finally {
+      listener.dispose();
+      await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+    }
+  });
+
+  it("rejects a file that is not a model with a clear error and changes nothing", async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri;
+    const bogus = vscode.Uri.joinPath(folder, "not-a-model.gguf");
+    await vscode.workspace.fs.writeFile(bogus, new TextEncoder().encode("plain text, not weights: long enough to be read as a header"));
+    const before = config().get("models.registry");
+    const [selected] = await vscode.commands.executeCommand<SelectedModel[]>("redgreen.selectModelFiles", [bogus], "code");
+    assert.match(selected?.error ?? "", /not-a-model\.gguf is not a usable model file: .*GGUF magic/);
+    assert.deepEqual(config().get("models.registry"), before);
+  });
+
+  it("says what to do when a role's model has no file yet", async () => {
+    const result = await vscode.commands.executeCommand("redgreen.askModel", { role: "tester", prompt: "Write a test." });
+    assert.equal(result, undefined);
+    await waitForLog(/Tester role uses the model "code", which has no model file yet\. Run "Redgreen: Select Model Files…"/);
+  });
+});
