@@ -46,7 +46,12 @@ export const infoResultSchema = z.object({
 });
 export type HostInfo = z.infer<typeof infoResultSchema>;
 
+export const serveParamsSchema = z.object({ port: z.number().int().min(0).max(65_535), token: z.string().min(16) });
+export const serveResultSchema = z.object({ port: z.number().int() });
+
 export const HostRequests = {
+  serve: new RequestType<unknown, unknown, void>("server/start"),
+  stopServing: new RequestType<unknown, unknown, void>("server/stop"),
   load: new RequestType<unknown, unknown, void>("model/load"),
   unload: new RequestType<unknown, unknown, void>("model/unload"),
   chat: new RequestType<unknown, unknown, void>("model/chat"),

@@ -10,6 +10,7 @@ import {
   HostRequests,
   infoResultSchema,
   loadResultSchema,
+  serveResultSchema,
   type HostInfo,
 } from "./hostProtocol";
 import * as z from "zod";
@@ -51,6 +52,11 @@ export class LocalModelBackend implements ModelBackend {
 
   async countTokens(id: string, text: string): Promise<number> {
     return (await this.host.request(HostRequests.countTokens, { modelId: id, text }, countResultSchema)).tokens;
+  }
+
+  /** Serves the loaded models as an OpenAI-compatible API on 127.0.0.1 (port 0: any free port). */
+  async serve(port: number, token: string): Promise<number> {
+    return (await this.host.request(HostRequests.serve, { port, token }, serveResultSchema)).port;
   }
 
   info(): Promise<HostInfo> {

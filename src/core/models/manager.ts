@@ -211,6 +211,7 @@ export class ModelManager implements Disposable {
           gpuLayers: entry.backend === "local" ? entry.gpuLayers : 0,
           poolSize: entry.profile === "heavy" ? 1 : entry.poolSize,
           embedding: entry.embedding,
+          ...(entry.backend === "openai" ? { remoteModel: entry.model, ...(entry.apiKeyEnv ? { apiKeyEnv: entry.apiKeyEnv } : {}) } : {}),
         })
         .then(() => undefined);
       this.loaded.set(entry.id, loading);

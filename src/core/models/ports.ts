@@ -4,7 +4,12 @@ import type { ChatRequest, ChatResult } from "./types";
 /** How a model is loaded; the registry's entries map onto this. */
 export interface ModelLoadSpec {
   id: string;
+  /** A GGUF file for the local host; the base URL for an OpenAI-compatible server. */
   path: string;
+  /** The model name a server expects (OpenAI-compatible backends). */
+  remoteModel?: string;
+  /** Environment variable holding the server's API key, if it needs one. */
+  apiKeyEnv?: string;
   contextSize: number;
   threads: number;
   gpuLayers: number | "auto";

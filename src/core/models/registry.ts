@@ -28,6 +28,8 @@ export const openAiModelSchema = z.object({
   backend: z.literal("openai"),
   url: z.url().describe("Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1"),
   model: z.string().min(1).describe("The model name the server expects"),
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional()
+    .describe("Name of an environment variable holding the server's API key (keys never go in settings)"),
 });
 
 export const modelEntrySchema = z.discriminatedUnion("backend", [localModelSchema, openAiModelSchema]);

@@ -7,6 +7,7 @@ import { ModelManager } from "../../core/models/manager";
 import { parseRegistry } from "../../core/models/registry";
 import { LocalModelBackend } from "../../adapters/llm/localBackend";
 import { ModelHostProcess, type HostState } from "../../adapters/llm/modelHostProcess";
+import { OpenAiBackend } from "../../adapters/llm/openAiBackend";
 import type { RedgreenLog } from "../../platform/log";
 import type { Settings } from "../../platform/settings";
 import { Commands } from "../commands";
@@ -38,7 +39,9 @@ export class ModelService implements vscode.Disposable {
     );
     this.backend = this.store.add(new LocalModelBackend(this.host));
     const threads = () => settings.get("models.threads") || os.availableParallelism();
-    this.manager = this.store.add(new ModelManager(parseRegistry({}, "empty"), { local: this.backend }, { defaultThreads: threads }));
+    this.manager = this.store.add(
+      new ModelManager(parseRegistry({}, "empty"), { local: this.backend, openai: new OpenAiBackend() }, { defaultThreads: threads }),
+    );
     this.source = this.store.add(new RegistrySource(extensionUri, settings, log));
     this.ready = this.reload();
     this.store.add(this.source.onDidChange(() => void this.reload()));

@@ -17,8 +17,10 @@ import {
   HostNotifications,
   HostRequests,
   loadParamsSchema,
+  serveParamsSchema,
   unloadParamsSchema,
 } from "../hostProtocol";
+import { startOpenAiServer, type OpenAiServer } from "./openAiServer";
 import { LlamaService } from "./llamaService";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -56,6 +58,21 @@ connection.onRequest(
 connection.onRequest(HostRequests.embed, handler(embedParamsSchema, async (p) => ({ vectors: await service.embed(p.modelId, p.texts) })));
 connection.onRequest(HostRequests.countTokens, handler(countParamsSchema, (p) => ({ tokens: service.countTokens(p.modelId, p.text) })));
 connection.onRequest(HostRequests.info, () => service.info());
+
+let server: OpenAiServer | undefined;
+connection.onRequest(
+  HostRequests.serve,
+  handler(serveParamsSchema, async (p) => {
+    await server?.close();
+    server = await startOpenAiServer(service, p);
+    log(`OpenAI-compatible endpoint on http://127.0.0.1:${server.port}/v1`);
+    return { port: server.port };
+  }),
+);
+connection.onRequest(HostRequests.stopServing, async () => {
+  await server?.close();
+  server = undefined;
+});
 
 // The extension closed our stdin: it is gone or wants us gone.
 connection.onClose(() => process.exit(0));
