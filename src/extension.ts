@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import { describeError } from "./core/logger";
 import { registerLogCommands } from "./features/logs";
 import { registerAskModel } from "./features/models/askModel";
+import { registerModelServer } from "./features/models/modelServer";
 import { ModelService } from "./features/models/modelService";
 import { registerSelectModelFiles } from "./features/models/selectModelFiles";
 import { registerChatView, registerKanbanView } from "./features/projectViews";
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       models,
       registerSelectModelFiles(log, () => models.reload()),
       registerAskModel(models, log),
+      registerModelServer(models, services.settings, context.secrets, log),
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);

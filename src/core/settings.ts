@@ -9,6 +9,9 @@ export const settingSchemas = {
   "models.gpu": z.enum(["auto", "off"]).default("auto"),
   /** Layered over the default registry (models/registry.json), under the workspace's .redgreen/models.json. */
   "models.registry": z.record(z.string(), z.unknown()).default({}),
+  /** Serve the loaded models as an OpenAI-compatible API on 127.0.0.1, with a bearer token. */
+  "models.serve.enabled": z.boolean().default(false),
+  "models.serve.port": z.number().int().min(1024).max(65_535).default(11_435),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;

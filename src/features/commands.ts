@@ -3,6 +3,7 @@ export const Commands = {
   showLogs: "redgreen.showLogs",
   selectModelFiles: "redgreen.selectModelFiles",
   askModel: "redgreen.askModel",
+  copyModelServerAccess: "redgreen.copyModelServerAccess",
   /** Not built yet (projects come with the spec/PM work); views offer it once it is registered. */
   newProject: "redgreen.newProject",
 } as const;

@@ -68,3 +68,28 @@ describe("Models in a real VS Code", function () {
     await waitForLog(/Tester role uses the model "code", which has no model file yet\. Run "Redgreen: Select Model Files…"/);
   });
 });
+
+describe("Sharing models over the OpenAI API", function () {
+  this.timeout(60_000);
+  const config = () => vscode.workspace.getConfiguration("redgreen");
+
+  after(async () => {
+    await config().update("models.serve.enabled", undefined, vscode.ConfigurationTarget.Global);
+    await config().update("models.serve.port", undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it("serves on loopback only with the token it hands out", async () => {
+    await activateRedgreen();
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    await config().update("models.serve.port", port, vscode.ConfigurationTarget.Global);
+    await config().update("models.serve.enabled", true, vscode.ConfigurationTarget.Global);
+    const access = await vscode.commands.executeCommand<{ baseUrl: string; token: string } | undefined>("redgreen.copyModelServerAccess");
+    assert.equal(access?.baseUrl, `http://127.0.0.1:${port}/v1`);
+    const withToken = await fetch(`${access.baseUrl}/models`, { headers: { authorization: `Bearer ${access.token}` } });
+    assert.equal(withToken.status, 200);
+    assert.ok(Array.isArray(((await withToken.json()) as { data: unknown[] }).data));
+    const without = await fetch(`${access.baseUrl}/models`);
+    assert.equal(without.status, 401);
+    assert.match(await vscode.env.clipboard.readText(), new RegExp(`OPENAI_BASE_URL=http://127\\.0\\.0\\.1:${port}/v1\\nOPENAI_API_KEY=${access.token}`));
+  });
+});

@@ -59,6 +59,10 @@ export class LocalModelBackend implements ModelBackend {
     return (await this.host.request(HostRequests.serve, { port, token }, serveResultSchema)).port;
   }
 
+  async stopServing(): Promise<void> {
+    await this.host.request(HostRequests.stopServing, {}, z.unknown());
+  }
+
   info(): Promise<HostInfo> {
     return this.host.request(HostRequests.info, {}, infoResultSchema);
   }
