@@ -41,10 +41,10 @@ describe("Models in a real VS Code", function () {
       assert.equal(result.model, "reasoning");
       assert.ok(result.text.length > 0);
       const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === result.document);
-      assert.ok(
-        document?.getText().endsWith(result.text),
-        `the editor shows the whole answer: ${JSON.stringify(document?.getText().slice(-120))} vs ${JSON.stringify(result.text.slice(-80))}`,
-      );
+      // A random-weight model emits odd characters (line separators, broken surrogates) that the
+      // editor normalizes; the expected text goes through the same normalization.
+      const expected = await vscode.workspace.openTextDocument({ content: `**You:** Hello, who are you?\n\n**PM:** ${result.text}` });
+      assert.equal(document?.getText(), expected.getText(), "the editor shows the whole answer");
       assert.ok(changes > 1, `the answer arrived in pieces (${changes} edits)`);
     } finally {
       listener.dispose();
