@@ -147,3 +147,21 @@ describe("model host (real node-llama-cpp)", function () {
     }
   });
 });
+
+describe("model host start-up", () => {
+  it("says why it could not start, and tries again on the next call", async () => {
+    const host = new ModelHostProcess({ entry: "/nonexistent/modelHost.js", execPath: "/nonexistent/node", log: quietLog });
+    const backend = new LocalModelBackend(host);
+    const starts: string[] = [];
+    host.onDidChangeState((state) => { if (state === "starting") starts.push(state); });
+    try {
+      await assert.rejects(backend.info(), /Could not start the model host \(\/nonexistent\/node\): spawn \/nonexistent\/node ENOENT/);
+      await assert.rejects(backend.info(), /Could not start the model host/);
+      assert.equal(starts.length, 2, "the second call tried to start the host again");
+      assert.equal(host.state, "stopped");
+    } finally {
+      backend.dispose();
+      host.dispose();
+    }
+  });
+});

@@ -135,7 +135,15 @@ export class ModelHostProcess implements Disposable {
         this.setState("ready", `pid ${child.pid}`);
         resolve(connection);
       });
-      child.once("error", (error) => reject(new Error(`Could not start the model host: ${error.message}`)));
+      child.once("error", (error) => {
+        // Forget the failed start, so that the next call tries again.
+        if (this.child === child) {
+          this.child = undefined;
+          this.connection = undefined;
+          this.setState("stopped", error.message);
+        }
+        reject(new Error(`Could not start the model host (${this.options.execPath ?? process.execPath}): ${error.message}`));
+      });
     });
   }
 
