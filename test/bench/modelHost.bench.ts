@@ -11,7 +11,7 @@ import { chatModel, QWEN2_05B } from "../fixtures/models/makeModels";
 
 const THREADS = Number(process.env.REDGREEN_BENCH_THREADS) || Math.min(2, os.availableParallelism());
 const TOKENS = Number(process.env.REDGREEN_BENCH_TOKENS) || 96;
-const RUNS = Number(process.env.REDGREEN_BENCH_RUNS) || 3;
+const RUNS = Number(process.env.REDGREEN_BENCH_RUNS) || 5;
 const PROMPT = "Write a short story about a test that was red and then turned green.";
 const CONTEXT = 1024;
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
@@ -50,6 +50,8 @@ async function raw(modelPath: string): Promise<Runner> {
       // The clock starts where the host's does: before the chat session is set up.
       const begin = performance.now();
       const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+      // The same conversation the host builds: only the caller's messages, no default system prompt.
+      session.setChatHistory([]);
       let first = 0;
       const before = sequence.tokenMeter.usedOutputTokens;
       await session.prompt(PROMPT, { maxTokens: TOKENS, temperature: 0, seed: 1, onTextChunk: () => (first ||= performance.now()) });
