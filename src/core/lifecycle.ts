@@ -48,3 +48,22 @@ export function toDisposable(dispose: () => void): Disposable {
     },
   };
 }
+
+/** A typed event: listeners subscribe with `event` and get a Disposable; `fire` calls each once. */
+export class Emitter<T> {
+  private readonly listeners = new Set<(value: T) => void>();
+
+  readonly event = (listener: (value: T) => void): Disposable => {
+    this.listeners.add(listener);
+    return toDisposable(() => this.listeners.delete(listener));
+  };
+
+  fire(value: T): void {
+    // A copy: a listener may unsubscribe while it runs.
+    for (const listener of [...this.listeners]) listener(value);
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}

@@ -3,6 +3,7 @@
 // rules are the same in both directions: every incoming message is validated against the view's
 // protocol, an invalid one is reported and dropped, and every request has an id and a timeout.
 import * as z from "zod";
+import { Emitter } from "../core/lifecycle";
 
 export interface RequestSpec {
   params: z.ZodType;
@@ -71,7 +72,7 @@ export class RequestError extends Error {}
 export class Endpoint<In extends Inbox, Out extends Inbox> {
   private readonly handlers = new Map<string, (params: unknown) => unknown>();
   private readonly listeners = new Map<string, Set<(params: unknown) => void>>();
-  private readonly readyListeners = new Set<() => void>();
+  private readonly ready$ = new Emitter<void>();
   private readonly pending = new Map<string, Pending>();
   private readonly queue: Message[] = [];
   private ready: boolean;
@@ -105,8 +106,7 @@ export class Endpoint<In extends Inbox, Out extends Inbox> {
   }
 
   onReady(listener: () => void): { dispose(): void } {
-    this.readyListeners.add(listener);
-    return { dispose: () => this.readyListeners.delete(listener) };
+    return this.ready$.event(listener);
   }
 
   request<M extends keyof Out["requests"] & string>(
@@ -154,7 +154,7 @@ export class Endpoint<In extends Inbox, Out extends Inbox> {
     this.disconnect("disposed");
     this.handlers.clear();
     this.listeners.clear();
-    this.readyListeners.clear();
+    this.ready$.dispose();
     this.queue.length = 0;
   }
 
@@ -188,7 +188,7 @@ export class Endpoint<In extends Inbox, Out extends Inbox> {
   private becomeReady(): void {
     this.ready = true;
     for (const message of this.queue.splice(0)) this.options.post(message);
-    for (const listener of [...this.readyListeners]) listener();
+    this.ready$.fire();
   }
 
   private reject(problem: string, replyTo?: string): void {

@@ -1,6 +1,6 @@
 // A ModelBackend that returns prepared replies: for testing the ModelManager's orchestration
 // (routing, retries, escalation, locks, eviction). Real inference is tested in test/inference.
-import { toDisposable, type Disposable } from "../../src/core/lifecycle";
+import { Emitter, type Disposable } from "../../src/core/lifecycle";
 import type { ChatCallOptions, ModelBackend, ModelLoadSpec } from "../../src/core/models/ports";
 import type { ChatRequest, ChatResult } from "../../src/core/models/types";
 
@@ -12,7 +12,7 @@ export class ScriptedBackend implements ModelBackend {
   maxActive = 0;
   /** Each call waits for this before answering (lets tests hold calls open). */
   gate: Promise<void> = Promise.resolve();
-  private readonly resetListeners = new Set<() => void>();
+  private readonly resets = new Emitter<void>();
 
   constructor(private readonly replies: Record<string, (string | Error)[]>) {}
 
@@ -52,12 +52,11 @@ export class ScriptedBackend implements ModelBackend {
   }
 
   onDidReset(listener: () => void): Disposable {
-    this.resetListeners.add(listener);
-    return toDisposable(() => this.resetListeners.delete(listener));
+    return this.resets.event(listener);
   }
 
   reset(): void {
-    for (const listener of this.resetListeners) listener();
+    this.resets.fire();
   }
 }
 

@@ -2,7 +2,7 @@
 // the child's stdio). Both ends validate what they receive with these schemas.
 import * as z from "zod";
 import { NotificationType, RequestType } from "vscode-jsonrpc";
-import { chatRequestSchema, chatResultSchema } from "../../core/models/types";
+import { chatRequestSchema } from "../../core/models/types";
 
 export const loadParamsSchema = z.object({
   id: z.string().min(1),
@@ -14,7 +14,8 @@ export const loadParamsSchema = z.object({
   sequences: z.number().int().positive().max(64).default(1),
   embedding: z.boolean().default(false),
 });
-export type LoadParams = z.input<typeof loadParamsSchema>;
+
+export const unloadParamsSchema = z.object({ id: z.string() });
 
 export const loadResultSchema = z.object({
   id: z.string(),
@@ -64,5 +65,3 @@ export const HostNotifications = {
   token: new NotificationType<unknown>("model/token"),
 };
 
-export { chatResultSchema };
-export const unloadParamsSchema = z.object({ id: z.string() });

@@ -1,10 +1,10 @@
 // The ModelBackend that runs GGUF files in the local model host process.
-import { toDisposable, type Disposable } from "../../core/lifecycle";
+import { Emitter, type Disposable } from "../../core/lifecycle";
 import type { ChatCallOptions, ModelBackend, ModelLoadSpec } from "../../core/models/ports";
-import type { ChatRequest, ChatResult } from "../../core/models/types";
+import * as z from "zod";
+import { chatResultSchema, type ChatRequest, type ChatResult } from "../../core/models/types";
 import { readGgufFile } from "./ggufFile";
 import {
-  chatResultSchema,
   countResultSchema,
   embedResultSchema,
   HostRequests,
@@ -13,16 +13,16 @@ import {
   serveResultSchema,
   type HostInfo,
 } from "./hostProtocol";
-import * as z from "zod";
 import type { ModelHostProcess } from "./modelHostProcess";
 
 export class LocalModelBackend implements ModelBackend {
-  private readonly resetListeners = new Set<() => void>();
+  private readonly reset = new Emitter<void>();
   private readonly subscription: Disposable;
 
   constructor(private readonly host: ModelHostProcess) {
+    // A crashed host has lost every model it had loaded.
     this.subscription = host.onDidChangeState((state) => {
-      if (state === "crashed") for (const listener of [...this.resetListeners]) listener();
+      if (state === "crashed") this.reset.fire();
     });
   }
 
@@ -68,11 +68,11 @@ export class LocalModelBackend implements ModelBackend {
   }
 
   onDidReset(listener: () => void): Disposable {
-    this.resetListeners.add(listener);
-    return toDisposable(() => this.resetListeners.delete(listener));
+    return this.reset.event(listener);
   }
 
   dispose(): void {
     this.subscription.dispose();
+    this.reset.dispose();
   }
 }

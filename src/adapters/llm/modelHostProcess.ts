@@ -11,7 +11,7 @@ import {
   type MessageConnection,
   type RequestType,
 } from "vscode-jsonrpc/node";
-import { toDisposable, type Disposable } from "../../core/lifecycle";
+import { Emitter, type Disposable } from "../../core/lifecycle";
 import { describeError, type Logger } from "../../core/logger";
 import { HostNotifications, tokenNotificationSchema } from "./hostProtocol";
 
@@ -39,7 +39,7 @@ export class ModelHostProcess implements Disposable {
   private connection: Promise<MessageConnection> | undefined;
   private readonly inFlight = new Set<InFlight>();
   private readonly streams = new Map<string, (text: string) => void>();
-  private readonly stateListeners = new Set<(state: HostState, detail?: string) => void>();
+  private readonly stateChanged = new Emitter<{ state: HostState; detail: string | undefined }>();
   private crashesInARow = 0;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -49,12 +49,7 @@ export class ModelHostProcess implements Disposable {
   constructor(private readonly options: ModelHostOptions) {}
 
   onDidChangeState(listener: (state: HostState, detail?: string) => void): Disposable {
-    this.stateListeners.add(listener);
-    return toDisposable(() => this.stateListeners.delete(listener));
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
+    return this.stateChanged.event(({ state, detail }) => listener(state, detail));
   }
 
   /** Sends a request, validating the answer; starts the host if needed. */
@@ -174,7 +169,7 @@ export class ModelHostProcess implements Disposable {
 
   private setState(state: HostState, detail?: string): void {
     this.state = state;
-    for (const listener of [...this.stateListeners]) listener(state, detail);
+    this.stateChanged.fire({ state, detail });
   }
 
   /** Kills the host (for tests of crash handling, and by the user's "restart model host"). */

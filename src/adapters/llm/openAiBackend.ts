@@ -11,6 +11,8 @@ interface Remote {
   base: string;
   model: string;
   headers: Record<string, string>;
+  /** Whether the server answers /tokenize; learned on the first count, not asked again. */
+  tokenizes?: boolean;
 }
 
 const modelsSchema = z.object({ data: z.array(z.object({ id: z.string() })) });
@@ -103,12 +105,19 @@ export class OpenAiBackend implements ModelBackend {
   /** Exact where the server tokenizes (llama.cpp's and Redgreen's do), otherwise an estimate. */
   async countTokens(id: string, text: string): Promise<number> {
     const remote = this.remote(id);
-    try {
-      const origin = new URL(remote.base).origin;
-      const response = await fetch(`${origin}/tokenize`, { method: "POST", headers: remote.headers, body: JSON.stringify({ model: remote.model, content: text }) });
-      if (response.ok) return z.object({ tokens: z.array(z.unknown()) }).parse(await response.json()).tokens.length;
-    } catch {
-      // No tokenizer endpoint: estimate below.
+    if (remote.tokenizes !== false) {
+      try {
+        const origin = new URL(remote.base).origin;
+        const response = await fetch(`${origin}/tokenize`, { method: "POST", headers: remote.headers, body: JSON.stringify({ model: remote.model, content: text }) });
+        if (response.ok) {
+          const tokens = z.object({ tokens: z.array(z.unknown()) }).parse(await response.json()).tokens.length;
+          remote.tokenizes = true;
+          return tokens;
+        }
+        if (response.status === 404) remote.tokenizes = false;
+      } catch {
+        // Unreachable or not a tokenizer answer this time: estimate below, try again next time.
+      }
     }
     return Math.ceil(text.length / 3.5);
   }

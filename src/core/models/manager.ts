@@ -4,11 +4,11 @@
 // every attempt.
 import * as z from "zod";
 import { systemClock, type Clock } from "../clock";
-import { toDisposable, type Disposable } from "../lifecycle";
+import { Emitter, type Disposable } from "../lifecycle";
 import { describeError } from "../logger";
 import { Mutex } from "./mutex";
 import type { ChatCallOptions, ModelBackend } from "./ports";
-import type { ModelEntry, Registry, Role } from "./registry";
+import { ROLE_NAMES, type ModelEntry, type Registry, type Role } from "./registry";
 import type { ChatRequest } from "./types";
 
 export class ModelNotConfiguredError extends Error {
@@ -30,11 +30,6 @@ export class ModelReplyError extends Error {
 }
 
 export class CancelledError extends Error {}
-
-const ROLE_NAMES: Record<Role, string> = {
-  pm: "PM", architect: "Architect", developer: "Developer", tester: "Tester",
-  resourceDirector: "Resource Director", embedding: "embedding",
-};
 
 export type Outcome = "ok" | "invalid" | "unsatisfactory" | "error" | "cancelled";
 
@@ -96,7 +91,7 @@ export class ModelManager implements Disposable {
   private readonly loaded = new Map<string, Promise<void>>();
   private readonly evictions = new Map<string, { cancel(): void }>();
   private readonly heavyLock = new Mutex();
-  private readonly recordListeners = new Set<(record: CallRecord) => void>();
+  private readonly recorded = new Emitter<CallRecord>();
   private readonly history: CallRecord[] = [];
   private readonly stats = new Map<string, ModelStats>();
   private readonly subscriptions: Disposable[] = [];
@@ -126,18 +121,21 @@ export class ModelManager implements Disposable {
 
   /** Asks the role's model; see the class comment for retries and escalation. */
   async ask<T = string>(role: Role, request: ChatRequest, options: AskOptions<T> = {}): Promise<AskResult<T>> {
-    const route = this.registry.roles[role];
-    if (!route) throw new ModelNotConfiguredError(role);
-    if (!this.has(route.model)) throw new ModelNotConfiguredError(role, route.model);
+    const primary = this.routeEntry(role);
     // A fallback without a file yet is skipped: escalation needs a model to escalate to.
-    const chain = route.fallback && this.has(route.fallback) ? [route.model, route.fallback] : [route.model];
+    const fallbackId = this.registry.roles[role]?.fallback;
+    const fallback = this.registry.models.find((m) => m.id === fallbackId);
+    const chain = fallback ? [primary, fallback] : [primary];
+    // The grammar that constrains generation comes from the same schema that validates the reply.
+    const jsonSchema = options.schema ? (z.toJSONSchema(options.schema) as Record<string, unknown>) : undefined;
     const perModel = this.options.attemptsPerModel ?? 2;
     const attempts: CallRecord[] = [];
-    for (const [step, modelId] of chain.entries()) {
+    for (const [step, entry] of chain.entries()) {
       for (let i = 0; i < perModel; i++) {
-        const { record, value, text } = await this.attempt(role, modelId, request, options, attempts.length + 1, step > 0);
+        const call = { ...request, ...(jsonSchema ? { jsonSchema } : {}) };
+        const { record, value, text } = await this.attempt(role, entry, call, options, attempts.length + 1, step > 0);
         attempts.push(record);
-        if (record.outcome === "ok") return { value: value as T, text, model: modelId, attempts };
+        if (record.outcome === "ok") return { value: value as T, text, model: entry.id, attempts };
         if (record.outcome === "cancelled") throw new CancelledError(`The ${ROLE_NAMES[role]}'s request was cancelled`);
       }
     }
@@ -162,8 +160,7 @@ export class ModelManager implements Disposable {
   }
 
   onDidRecord(listener: (record: CallRecord) => void): Disposable {
-    this.recordListeners.add(listener);
-    return toDisposable(() => this.recordListeners.delete(listener));
+    return this.recorded.event(listener);
   }
 
   /** Totals per model and the most recent attempts, for the dashboard and the status bar. */
@@ -178,17 +175,8 @@ export class ModelManager implements Disposable {
   private routeEntry(role: Role): ModelEntry {
     const route = this.registry.roles[role];
     if (!route) throw new ModelNotConfiguredError(role);
-    if (!this.has(route.model)) throw new ModelNotConfiguredError(role, route.model);
-    return this.entry(route.model);
-  }
-
-  private has(id: string): boolean {
-    return this.registry.models.some((m) => m.id === id);
-  }
-
-  private entry(id: string): ModelEntry {
-    const entry = this.registry.models.find((m) => m.id === id);
-    if (!entry) throw new Error(`The model registry has no model "${id}"`);
+    const entry = this.registry.models.find((m) => m.id === route.model);
+    if (!entry) throw new ModelNotConfiguredError(role, route.model);
     return entry;
   }
 
@@ -222,7 +210,7 @@ export class ModelManager implements Disposable {
 
   private async attempt<T>(
     role: Role,
-    modelId: string,
+    entry: ModelEntry,
     request: ChatRequest,
     options: AskOptions<T>,
     attempt: number,
@@ -230,25 +218,18 @@ export class ModelManager implements Disposable {
   ): Promise<{ record: CallRecord; value?: T; text: string }> {
     const started = this.clock.now();
     const base = {
-      role, model: modelId, attempt, escalated, at: started,
+      role, model: entry.id, attempt, escalated, at: started,
       ...(options.ticketId ? { ticketId: options.ticketId } : {}),
       ...(options.functionalityId ? { functionalityId: options.functionalityId } : {}),
     };
-    let entry: ModelEntry;
-    try {
-      entry = this.entry(modelId);
-    } catch (error) {
-      return { record: this.record({ ...base, outcome: "error", problem: describeError(error), promptTokens: 0, completionTokens: 0, totalMs: 0 }), text: "" };
-    }
     const heavy = entry.profile === "heavy";
     const release = heavy ? await this.heavyLock.acquire() : () => undefined;
-    this.evictions.get(entry.id)?.cancel();
+    this.cancelEviction(entry.id);
     try {
       await this.ensureLoaded(entry);
-      const jsonSchema = options.schema ? (z.toJSONSchema(options.schema) as Record<string, unknown>) : undefined;
       const result = await this.backendFor(entry).chat(
         entry.id,
-        { ...request, ...(jsonSchema ? { jsonSchema } : {}) },
+        request,
         { ...(options.onToken ? { onToken: options.onToken } : {}), ...(options.signal ? { signal: options.signal } : {}) },
       );
       const measured = {
@@ -271,8 +252,13 @@ export class ModelManager implements Disposable {
     }
   }
 
+  private cancelEviction(id: string): void {
+    this.evictions.get(id)?.cancel();
+    this.evictions.delete(id);
+  }
+
   private scheduleEviction(entry: ModelEntry): void {
-    this.evictions.get(entry.id)?.cancel();
+    this.cancelEviction(entry.id);
     this.evictions.set(
       entry.id,
       this.clock.setTimeout(() => {
@@ -292,8 +278,7 @@ export class ModelManager implements Disposable {
     const loading = this.loaded.get(entry.id);
     if (!loading) return;
     this.loaded.delete(entry.id);
-    this.evictions.get(entry.id)?.cancel();
-    this.evictions.delete(entry.id);
+    this.cancelEviction(entry.id);
     try {
       await loading;
       await this.backendFor(entry).unload(entry.id);
@@ -306,8 +291,7 @@ export class ModelManager implements Disposable {
     for (const entry of this.registry.models) {
       if (entry.backend === kind) {
         this.loaded.delete(entry.id);
-        this.evictions.get(entry.id)?.cancel();
-        this.evictions.delete(entry.id);
+        this.cancelEviction(entry.id);
       }
     }
   }
@@ -326,14 +310,14 @@ export class ModelManager implements Disposable {
       stats.firstTokenCount++;
     }
     this.stats.set(record.model, stats);
-    for (const listener of [...this.recordListeners]) listener(record);
+    this.recorded.fire(record);
     return record;
   }
 
   dispose(): void {
     for (const subscription of this.subscriptions) subscription.dispose();
-    for (const eviction of this.evictions.values()) eviction.cancel();
-    this.evictions.clear();
+    for (const id of [...this.evictions.keys()]) this.cancelEviction(id);
+    this.recorded.dispose();
   }
 }
 

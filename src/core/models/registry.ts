@@ -5,6 +5,12 @@ import * as z from "zod";
 export const ROLES = ["pm", "architect", "developer", "tester", "resourceDirector", "embedding"] as const;
 export type Role = (typeof ROLES)[number];
 
+/** How roles are named to the user. */
+export const ROLE_NAMES: Record<Role, string> = {
+  pm: "PM", architect: "Architect", developer: "Developer", tester: "Tester",
+  resourceDirector: "Resource Director", embedding: "Embedding",
+};
+
 const common = {
   id: z.string().regex(/^[A-Za-z0-9._-]+$/, "letters, digits, dot, dash or underscore").describe("Name used by roles"),
   contextSize: z.number().int().min(256).max(1_048_576).default(4096).describe("Context window in tokens"),

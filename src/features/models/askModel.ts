@@ -3,14 +3,9 @@
 import * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import { CancelledError, ModelNotConfiguredError } from "../../core/models/manager";
-import { ROLES, type Role } from "../../core/models/registry";
+import { ROLE_NAMES as ROLE_LABELS, ROLES, type Role } from "../../core/models/registry";
 import { Commands } from "../commands";
 import type { ModelService } from "./modelService";
-
-const ROLE_LABELS: Record<Role, string> = {
-  pm: "PM", architect: "Architect", developer: "Developer", tester: "Tester",
-  resourceDirector: "Resource Director", embedding: "Embedding",
-};
 
 export interface AskModelResult {
   text: string;
