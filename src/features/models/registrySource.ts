@@ -27,6 +27,7 @@ export class RegistrySource implements vscode.Disposable {
     this.subscriptions.push(settings.onDidChange("models.registry", reload));
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${WORKSPACE_REGISTRY}`);
     this.subscriptions.push(watcher, watcher.onDidChange(reload), watcher.onDidCreate(reload), watcher.onDidDelete(reload));
+    this.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(reload));
   }
 
   async load(): Promise<Registry> {
@@ -34,7 +35,8 @@ export class RegistrySource implements vscode.Disposable {
     const defaults = vscode.Uri.joinPath(this.extensionUri, "models", "registry.json");
     layers.push(await this.readLayer(defaults, "Redgreen's default registry"));
     layers.push(this.layer(this.settings.get("models.registry"), 'the setting "redgreen.models.registry"', os.homedir()));
-    const folder = vscode.workspace.workspaceFolders?.[0];
+    // An untrusted repository could point a role at a server of its choosing: its registry waits for trust.
+    const folder = vscode.workspace.isTrusted ? vscode.workspace.workspaceFolders?.[0] : undefined;
     if (folder) layers.push(await this.readLayer(vscode.Uri.joinPath(folder.uri, WORKSPACE_REGISTRY), WORKSPACE_REGISTRY));
     return parseRegistry(mergeRegistries(...layers), "the merged registry");
   }
