@@ -1,0 +1,156 @@
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { openEmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
+import { StoreError } from "../../src/core/store/port";
+import { conversation, describeStoreConformance, ManualClock } from "../store/conformance";
+
+const root = path.join(os.tmpdir(), `redgreen-store-${process.pid}`);
+after(() => fs.rm(root, { recursive: true, force: true }));
+
+describeStoreConformance("embedded", {
+  open: (key, options) => openEmbeddedStore(path.join(root, key), { ...options, sweepIntervalMs: 0 }),
+  drop: (key) => fs.rm(path.join(root, key), { recursive: true, force: true }),
+});
+
+describe("embedded store: crashes, corruption, locking", function () {
+  this.timeout(30_000);
+  let dir: string;
+  let n = 0;
+  beforeEach(async () => {
+    dir = path.join(root, `case-${++n}`);
+    await fs.mkdir(dir, { recursive: true });
+  });
+
+  it("loses no acknowledged write when the writing process is killed with SIGKILL", async () => {
+    const writer = path.join(__dirname, "../fixtures/store/writer.js");
+    const child = spawn(process.execPath, [writer, dir], { stdio: ["ignore", "pipe", "pipe"] });
+    const acked: string[] = [];
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    let buffered = "";
+    await new Promise<void>((resolve, reject) => {
+      child.on("exit", (code) => reject(new Error(`writer exited early (${code}): ${stderr}`)));
+      child.stdout.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split("\n");
+        buffered = lines.pop()!;
+        for (const line of lines) if (line.startsWith("ack ")) acked.push(line.slice(4));
+        // Kill while writes are in flight: well into the stream, not at a quiet moment.
+        if (acked.length >= 400) {
+          child.removeAllListeners("exit");
+          child.kill("SIGKILL");
+          child.on("exit", () => resolve());
+        }
+      });
+    });
+    const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    try {
+      const ids = new Set((await store.collection("conversations").find({ projectId: "p1" })).map((d) => d._id));
+      const lost = acked.filter((id) => !ids.has(id));
+      assert.deepEqual(lost, [], `${lost.length} of ${acked.length} acknowledged writes were lost`);
+      assert.ok(ids.size >= acked.length);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("moves a corrupted file aside, names it, recovers the readable documents, and keeps the rest working", async () => {
+    const clock = new ManualClock();
+    let store = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0 });
+    for (const text of ["a", "b", "c"]) await store.collection("conversations").insert(conversation("p1", clock.now(), text));
+    await store.collection("agent_logs").insert({ _id: "l1", projectId: "p1", role: "pm", level: "info", message: "ok", at: new Date(clock.now()) });
+    await store.close();
+
+    const file = path.join(dir, "conversations.jsonl");
+    const lines = (await fs.readFile(file, "utf8")).split("\n");
+    lines[1] = '{"put": {"_id": "broken", "text": ';
+    const damaged = lines.join("\n");
+    await fs.writeFile(file, damaged);
+
+    const problems: string[] = [];
+    store = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0, onProblem: (message) => problems.push(message) });
+    try {
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.match(problems[0]!, /conversations\.jsonl is corrupted/);
+      assert.match(problems[0]!, /line 2/);
+      const aside = (await fs.readdir(dir)).find((name) => name.startsWith("conversations.jsonl.corrupt-"));
+      assert.ok(aside, "the damaged file was kept aside");
+      assert.equal(await fs.readFile(path.join(dir, aside), "utf8"), damaged);
+      assert.deepEqual((await store.collection("conversations").find({}, { sort: { text: 1 } })).map((d) => d.text), ["a", "c"]);
+      await store.collection("conversations").insert(conversation("p1", clock.now(), "d"));
+      assert.equal(await store.collection("agent_logs").count(), 1);
+    } finally {
+      await store.close();
+    }
+    const reopened = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0, onProblem: (message) => assert.fail(message) });
+    assert.equal(await reopened.collection("conversations").count(), 3);
+    await reopened.close();
+  });
+
+  it("treats a document that fails its schema as corruption, not as data", async () => {
+    await fs.writeFile(path.join(dir, "tickets.jsonl"), '{"put":{"_id":"T-1","title":"no project"}}\n');
+    const problems: string[] = [];
+    const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0, onProblem: (message) => problems.push(message) });
+    try {
+      assert.match(problems.join("\n"), /tickets\.jsonl is corrupted.*line 1: tickets: invalid document on line 1: projectId/);
+      assert.equal(await store.collection("tickets").count(), 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("drops a torn last line (a write cut off before it was acknowledged) and appends cleanly after it", async () => {
+    const clock = new ManualClock();
+    let store = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0 });
+    await store.collection("conversations").insert(conversation("p1", clock.now(), "whole"));
+    await store.close();
+    await fs.appendFile(path.join(dir, "conversations.jsonl"), '{"put":{"_id":"half');
+    const problems: string[] = [];
+    store = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0, onProblem: (message) => problems.push(message) });
+    await store.collection("conversations").insert(conversation("p1", clock.now(), "after"));
+    await store.close();
+    assert.match(problems.join("\n"), /unfinished write/);
+    store = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0, onProblem: (message) => assert.fail(message) });
+    assert.deepEqual((await store.collection("conversations").find({}, { sort: { text: -1 } })).map((d) => d.text), ["whole", "after"]);
+    await store.close();
+  });
+
+  it("keeps working when one collection's file cannot be read, and says which", async () => {
+    await fs.mkdir(path.join(dir, "snippets.jsonl")); // a folder where the file should be
+    const problems: string[] = [];
+    const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0, onProblem: (message) => problems.push(message) });
+    try {
+      assert.match(problems.join("\n"), /snippets\.jsonl cannot be opened/);
+      await assert.rejects(store.collection("snippets").find(), /snippets\.jsonl cannot be opened/);
+      await store.collection("conversations").insert(conversation("p1", 0, "fine"));
+      assert.equal(await store.collection("conversations").count(), 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses a second live process and takes over a lock left by a dead one", async () => {
+    await fs.writeFile(path.join(dir, "LOCK"), String(process.ppid));
+    await assert.rejects(openEmbeddedStore(dir, { sweepIntervalMs: 0 }), (error: Error) => error instanceof StoreError && /in use by another process/.test(error.message));
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => dead.on("exit", resolve));
+    await fs.writeFile(path.join(dir, "LOCK"), String(dead.pid));
+    const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    await store.close();
+  });
+
+  it("compacts its file once superseded lines dominate, keeping the latest version of each document", async () => {
+    const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    const doc = conversation("p1", 0, "v0");
+    for (let i = 0; i < 1500; i++) await store.collection("conversations").put({ ...doc, text: `v${i}` });
+    await store.close();
+    const lines = (await fs.readFile(path.join(dir, "conversations.jsonl"), "utf8")).trim().split("\n");
+    assert.ok(lines.length < 1000, `file has ${lines.length} lines`);
+    const reopened = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    assert.equal((await reopened.collection("conversations").get(doc._id))!.text, "v1499");
+    await reopened.close();
+  });
+});
