@@ -160,27 +160,30 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
     await this.write([{ put: this.validate(doc) }]);
   }
 
-  async get(id: string): Promise<DocOf<N> | undefined> {
-    this.check();
-    const doc = this.docs.get(id);
-    return doc && !this.isExpired(doc) ? (structuredClone(doc) as DocOf<N>) : undefined;
+  get(id: string): Promise<DocOf<N> | undefined> {
+    return this.read(() => {
+      const doc = this.docs.get(id);
+      return doc && !this.isExpired(doc) ? (structuredClone(doc) as DocOf<N>) : undefined;
+    });
   }
 
-  async find(filter: Filter = {}, options: FindOptions = {}): Promise<DocOf<N>[]> {
-    this.check();
-    let cursor = new Query(this.live(filter)).find(this.candidates(filter));
-    if (options.sort) cursor = cursor.sort(options.sort);
-    if (options.skip) cursor = cursor.skip(options.skip);
-    if (options.limit) cursor = cursor.limit(options.limit);
-    return cursor.all().map((doc) => structuredClone(doc) as DocOf<N>);
+  find(filter: Filter = {}, options: FindOptions = {}): Promise<DocOf<N>[]> {
+    return this.read(() => {
+      let cursor = new Query(this.live(filter)).find(this.candidates(filter));
+      if (options.sort) cursor = cursor.sort(options.sort);
+      if (options.skip) cursor = cursor.skip(options.skip);
+      if (options.limit) cursor = cursor.limit(options.limit);
+      return cursor.all().map((doc) => structuredClone(doc) as DocOf<N>);
+    });
   }
 
-  async count(filter: Filter = {}): Promise<number> {
-    this.check();
-    const query = new Query(this.live(filter));
-    let count = 0;
-    for (const doc of this.candidates(filter)) if (query.test(doc)) count++;
-    return count;
+  count(filter: Filter = {}): Promise<number> {
+    return this.read(() => {
+      const query = new Query(this.live(filter));
+      let count = 0;
+      for (const doc of this.candidates(filter)) if (query.test(doc)) count++;
+      return count;
+    });
   }
 
   async delete(filter: Filter): Promise<number> {
@@ -239,11 +242,11 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
 
   private decode(line: string, lineNumber: number): LogRecord {
     const record = decodeRecord(line);
-    return "put" in record ? { put: validateDoc(this.name, record.put, `line ${lineNumber}`) as Doc } : record;
+    return "put" in record ? { put: validateDoc(this.name, record.put, `line ${lineNumber}`) } : record;
   }
 
   private validate(doc: DocOf<N>): Doc {
-    return validateDoc(this.name, doc) as Doc;
+    return validateDoc(this.name, doc);
   }
 
   /** The documents worth testing: one project's, when the filter names a project. */
@@ -266,6 +269,16 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
 
   private lines(): string[] {
     return [...this.docs.values()].map((doc) => encodeRecord({ put: doc }));
+  }
+
+  /** Reads are synchronous in memory; they still answer through a promise, like every adapter. */
+  private read<R>(answer: () => R): Promise<R> {
+    try {
+      this.check();
+      return Promise.resolve(answer());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private check(): void {

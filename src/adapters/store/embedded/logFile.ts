@@ -50,7 +50,8 @@ export class LogFile {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.batch.push({ text: lines.map((line) => `${line}\n`).join(""), resolve, reject });
-      if (this.batch.length === 1) this.enqueue(() => this.flush());
+      // flush() never rejects: it settles each waiter itself.
+      if (this.batch.length === 1) void this.enqueue(() => this.flush());
     });
   }
 
