@@ -277,7 +277,7 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
       this.check();
       return Promise.resolve(answer());
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new StoreError(String(error)));
     }
   }
 
