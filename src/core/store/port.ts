@@ -69,11 +69,25 @@ export interface Collection<T extends { _id: string }> {
   delete(filter: Filter): Promise<number>;
 }
 
+export interface VectorQuery {
+  vector: number[];
+  k: number;
+  embeddingModel: string;
+  projectId?: string;
+  /** Entries must carry every one of these tags. */
+  tags?: string[];
+}
+
 export interface Store {
   readonly kind: "embedded" | "mongodb";
   /** Where the data lives, for messages (a folder, or the URI without credentials). */
   readonly location: string;
   collection<N extends CollectionName>(name: N): Collection<DocOf<N>>;
+  /**
+   * Nearest memories by cosine, computed by the server where it can (MongoDB's $vectorSearch).
+   * Undefined, or a promise of undefined, means "not offered here": search on the client instead.
+   */
+  searchMemories?(query: VectorQuery): Promise<{ id: string; score: number }[] | undefined>;
   /** Removes expired documents now (adapters also do it on their own schedule). */
   sweepExpired(): Promise<number>;
   close(): Promise<void>;
