@@ -155,6 +155,11 @@ export class ModelManager implements Disposable {
     return this.backendFor(entry).countTokens(entry.id, text);
   }
 
+  /** The model that makes embeddings now; vectors from different models are not comparable. */
+  embeddingModelId(): string {
+    return this.routeEntry("embedding").id;
+  }
+
   contextSize(role: Role): number {
     return this.routeEntry(role).contextSize;
   }

@@ -48,7 +48,7 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
     const auth = url.username ? { username: decodeURIComponent(url.username), password: options.password ?? decodeURIComponent(url.password) } : undefined;
     url.username = "";
     url.password = "";
-    client = new MongoClient(url.toString(), { auth, serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000, appName: "redgreen" });
+    client = new MongoClient(url.toString(), { auth, ignoreUndefined: true, serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000, appName: "redgreen" });
     await client.connect();
   } catch (error) {
     throw new StoreError(`cannot connect to MongoDB at ${location}: ${describeError(error)}`, { cause: error });
