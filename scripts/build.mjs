@@ -1,6 +1,7 @@
 // Builds the extension with esbuild:
 //   dist/extension.js         the host, a CommonJS bundle for Node (vscode and native modules external)
 //   dist/modelHost.js         the model host process (node-llama-cpp external)
+//   dist/mongoStore.js        the MongoDB adapter and driver, loaded only when configured
 //   dist/webviews/<view>.js   one browser ESM bundle per webview (+ its CSS)
 //   dist/codicons/            the icon font the webviews' components use
 //   out/                      with --tests: src and test transpiled file by file, for mocha
@@ -28,7 +29,12 @@ const configs = [
   {
     ...common,
     // The model host runs in its own process; node-llama-cpp (native, ESM-only) stays external.
-    entryPoints: { extension: at("src/extension.ts"), modelHost: at("src/adapters/llm/host/main.ts") },
+    entryPoints: {
+      extension: at("src/extension.ts"),
+      modelHost: at("src/adapters/llm/host/main.ts"),
+      // Loaded by the extension only when a MongoDB URI is configured.
+      mongoStore: at("src/adapters/store/mongo/mongoStore.ts"),
+    },
     outdir: at("dist"),
     platform: "node",
     format: "cjs",

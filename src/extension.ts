@@ -7,6 +7,7 @@ import { registerModelServer } from "./features/models/modelServer";
 import { ModelService } from "./features/models/modelService";
 import { registerSelectModelFiles } from "./features/models/selectModelFiles";
 import { registerChatView, registerKanbanView } from "./features/projectViews";
+import { registerSetMongoPassword, StoreService } from "./features/store/storeService";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
 
@@ -17,6 +18,7 @@ export interface RedgreenTestApi {
     kanban: ReturnType<typeof registerKanbanView>;
     chat: ReturnType<typeof registerChatView>;
   };
+  store: StoreService;
 }
 
 export function activate(context: vscode.ExtensionContext): RedgreenTestApi | undefined {
@@ -28,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const kanban = registerKanbanView(services);
     const chat = registerChatView(services);
     const models = new ModelService(services);
+    const store = new StoreService({ context, log, settings: services.settings, models: models.manager });
     context.subscriptions.push(
       kanban,
       chat,
@@ -35,10 +38,12 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerSelectModelFiles(log, () => models.reload()),
       registerAskModel(models, log),
       registerModelServer(models, services.settings, context.secrets, log),
+      store,
+      registerSetMongoPassword(context.secrets, log),
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);
-    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat } } : undefined;
+    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store } : undefined;
   } catch (error) {
     log.error(error instanceof Error ? error : String(error));
     void reportActivationFailure(log, error);

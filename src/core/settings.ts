@@ -12,6 +12,17 @@ export const settingSchemas = {
   /** Serve the loaded models as an OpenAI-compatible API on 127.0.0.1, with a bearer token. */
   "models.serve.enabled": z.boolean().default(false),
   "models.serve.port": z.number().int().min(1024).max(65_535).default(11_435),
+  /** Empty: the embedded store. The password never goes here: it lives in SecretStorage. */
+  "store.mongodbUri": z
+    .string()
+    .trim()
+    .refine((uri) => uri === "" || /^mongodb(\+srv)?:\/\/[^\s]+$/.test(uri), "must be empty or start with mongodb:// or mongodb+srv://")
+    .refine((uri) => !/^mongodb(\+srv)?:\/\/[^/@]*:[^/@]*@/.test(uri), "must not contain a password (use the command Redgreen: Set MongoDB Password)")
+    .default(""),
+  /** Days chat transcripts and agent logs are kept; 0 keeps them for good. */
+  "store.retentionDays": z.number().int().min(0).max(36_500).default(90),
+  /** Recent messages and agent events kept in working memory per project. */
+  "memory.workingSize": z.number().int().min(100).max(100_000).default(10_000),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;

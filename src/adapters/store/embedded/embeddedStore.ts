@@ -1,6 +1,5 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { Query } from "mingo";
 import type { Clock } from "../../../core/clock";
 import { systemClock } from "../../../core/clock";
 import { describeError } from "../../../core/logger";
@@ -21,6 +20,7 @@ import {
 } from "../../../core/store/port";
 import { decodeRecord, encodeRecord, type LogRecord } from "./codec";
 import { LogFile } from "./logFile";
+import { compileFilter } from "./query";
 
 // The default store: no server, pure JavaScript. Each collection is held in memory and logged to
 // `<dir>/<collection>.jsonl`; queries run through mingo (MongoDB's query language in JavaScript).
@@ -169,7 +169,7 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
 
   find(filter: Filter = {}, options: FindOptions = {}): Promise<DocOf<N>[]> {
     return this.read(() => {
-      let cursor = new Query(this.live(filter)).find(this.candidates(filter));
+      let cursor = compileFilter(this.live(filter)).find(this.candidates(filter));
       if (options.sort) cursor = cursor.sort(options.sort);
       if (options.skip) cursor = cursor.skip(options.skip);
       if (options.limit) cursor = cursor.limit(options.limit);
@@ -179,7 +179,7 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
 
   count(filter: Filter = {}): Promise<number> {
     return this.read(() => {
-      const query = new Query(this.live(filter));
+      const query = compileFilter(this.live(filter));
       let count = 0;
       for (const doc of this.candidates(filter)) if (query.test(doc)) count++;
       return count;
@@ -188,7 +188,7 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
 
   async delete(filter: Filter): Promise<number> {
     this.check();
-    const query = new Query(filter);
+    const query = compileFilter(filter);
     const ids = this.candidates(filter).filter((doc) => query.test(doc)).map((doc) => doc._id);
     if (ids.length > 0) await this.write(ids.map((id) => ({ del: id })));
     return ids.length;

@@ -1,0 +1,147 @@
+// Opens the store and the Memory Manager over it: the embedded store in the workspace's extension
+// storage by default, MongoDB when `redgreen.store.mongodbUri` is set (password from SecretStorage).
+// Reopens when those settings or the password change.
+import path from "node:path";
+import * as vscode from "vscode";
+import { openEmbeddedStore } from "../../adapters/store/embedded/embeddedStore";
+import { Emitter } from "../../core/lifecycle";
+import { describeError, type Logger } from "../../core/logger";
+import { MemoryManager, type MemoryModels } from "../../core/memory/memoryManager";
+import type { Store } from "../../core/store/port";
+import type { Settings } from "../../platform/settings";
+import type * as MongoAdapter from "../../adapters/store/mongo/mongoStore";
+
+export const MONGO_PASSWORD_KEY = "redgreen.store.mongodbPassword";
+
+export type StoreState =
+  | { kind: "opening" }
+  | { kind: "open"; store: Store; memory: MemoryManager }
+  | { kind: "failed"; message: string };
+
+export interface StoreServices {
+  context: Pick<vscode.ExtensionContext, "storageUri" | "globalStorageUri" | "secrets">;
+  log: Logger;
+  settings: Settings;
+  models: MemoryModels;
+}
+
+export class StoreService implements vscode.Disposable {
+  private state: StoreState = { kind: "opening" };
+  private opening: Promise<StoreState>;
+  private readonly changed = new Emitter<StoreState>();
+  private readonly subscriptions: vscode.Disposable[];
+  private disposed = false;
+
+  constructor(private readonly services: StoreServices) {
+    this.opening = this.open();
+    const reopen = () => void this.reopen();
+    this.subscriptions = [
+      services.settings.onDidChange("store.mongodbUri", reopen),
+      services.settings.onDidChange("store.retentionDays", reopen),
+      services.settings.onDidChange("memory.workingSize", reopen),
+      services.context.secrets.onDidChange((event) => {
+        if (event.key === MONGO_PASSWORD_KEY && services.settings.get("store.mongodbUri")) reopen();
+      }),
+    ];
+  }
+
+  /** The store and memory once open (or the reason they are not). */
+  ready(): Promise<StoreState> {
+    return this.opening;
+  }
+
+  readonly onDidChange = this.changed.event;
+
+  /** The embedded store's folder: per workspace, outside the repository (see the README). */
+  get embeddedLocation(): string {
+    const base = this.services.context.storageUri ?? this.services.context.globalStorageUri;
+    return path.join(base.fsPath, "store");
+  }
+
+  async reopen(): Promise<StoreState> {
+    const previous = await this.opening;
+    this.opening = (async () => {
+      if (previous.kind === "open") await previous.store.close();
+      return this.open();
+    })();
+    return this.opening;
+  }
+
+  private async open(): Promise<StoreState> {
+    const { log, settings, context, models } = this.services;
+    this.set({ kind: "opening" });
+    const uri = settings.get("store.mongodbUri");
+    try {
+      let store: Store;
+      if (uri) {
+        store = await loadMongoAdapter().openMongoStore(uri, { password: await context.secrets.get(MONGO_PASSWORD_KEY) });
+      } else {
+        store = await openEmbeddedStore(this.embeddedLocation, {
+          onProblem: (message) => {
+            log.warn(message);
+            void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen store: {0}", message));
+          },
+        });
+      }
+      if (this.disposed) {
+        await store.close();
+        return this.state;
+      }
+      const memory = await MemoryManager.open({
+        store,
+        models,
+        workingCapacity: settings.get("memory.workingSize"),
+        retentionDays: settings.get("store.retentionDays"),
+      });
+      log.info(`Store: ${store.kind} at ${store.location}`);
+      return this.set({ kind: "open", store, memory });
+    } catch (error) {
+      const message = describeError(error);
+      log.error(`The store could not be opened: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t("Redgreen could not open its store: {0}", message));
+      return this.set({ kind: "failed", message });
+    }
+  }
+
+  private set(state: StoreState): StoreState {
+    this.state = state;
+    this.changed.fire(state);
+    return state;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const subscription of this.subscriptions) subscription.dispose();
+    this.changed.dispose();
+    void this.opening.then((state) => (state.kind === "open" ? state.store.close() : undefined));
+  }
+}
+
+/**
+ * The MongoDB driver is most of the extension's code, so it is its own bundle (dist/mongoStore.js,
+ * next to dist/extension.js), loaded only when a URI is configured.
+ */
+function loadMongoAdapter(): typeof MongoAdapter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(__dirname, "mongoStore.js")) as typeof MongoAdapter;
+}
+
+/** "Redgreen: Set MongoDB Password…": asks for it and keeps it in SecretStorage only. */
+export function registerSetMongoPassword(secrets: vscode.SecretStorage, log: Logger): vscode.Disposable {
+  return vscode.commands.registerCommand("redgreen.setMongoPassword", async () => {
+    const password = await vscode.window.showInputBox({
+      title: vscode.l10n.t("MongoDB Password"),
+      prompt: vscode.l10n.t("Kept in VS Code's secret storage, never in settings. Leave empty to remove it."),
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (password === undefined) return;
+    if (password === "") {
+      await secrets.delete(MONGO_PASSWORD_KEY);
+      log.info("MongoDB password removed from secret storage");
+    } else {
+      await secrets.store(MONGO_PASSWORD_KEY, password);
+      log.info("MongoDB password saved in secret storage");
+    }
+  });
+}
