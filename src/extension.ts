@@ -19,6 +19,7 @@ export interface RedgreenTestApi {
     chat: ReturnType<typeof registerChatView>;
   };
   store: StoreService;
+  secrets: vscode.SecretStorage;
 }
 
 export function activate(context: vscode.ExtensionContext): RedgreenTestApi | undefined {
@@ -43,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);
-    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store } : undefined;
+    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, secrets: context.secrets } : undefined;
   } catch (error) {
     log.error(error instanceof Error ? error : String(error));
     void reportActivationFailure(log, error);
