@@ -11,6 +11,7 @@ import { renderForCounting } from "../../src/core/memory/contextPacker";
 import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
+import { cosine } from "../fixtures/cosine";
 import { chatModel, embeddingModel } from "../fixtures/models/makeModels";
 import { ticket } from "../store/conformance";
 
@@ -92,13 +93,3 @@ describe("Memory Manager with real models", function () {
     assert.ok(packed.tokens <= 300);
   });
 });
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-}
