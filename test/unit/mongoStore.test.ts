@@ -40,6 +40,7 @@ describe("MongoDB adapter without a server", () => {
     assert.equal(redactUri("mongodb://alice:s3cret@db.example:27017/redgreen"), "mongodb://db.example:27017/redgreen");
     assert.equal(redactUri("mongodb+srv://alice@cluster0.example/"), "mongodb+srv://cluster0.example/");
     assert.equal(redactUri("mongodb://127.0.0.1:27017"), "mongodb://127.0.0.1:27017");
+    assert.equal(redactUri("mongodb://bob:pw@h1:27017,h2:27018/db?replicaSet=rs0"), "mongodb://h1:27017,h2:27018/db?replicaSet=rs0");
   });
 
   it("says where it could not connect, without the password", async () => {
@@ -50,6 +51,17 @@ describe("MongoDB adapter without a server", () => {
         assert.ok(error instanceof StoreError);
         assert.match(error.message, /cannot connect to MongoDB at mongodb:\/\/127\.0\.0\.1:1\/redgreen/);
         assert.doesNotMatch(error.message, /hunter2|alice/);
+        return true;
+      },
+    );
+  });
+
+  it("accepts a replica set's URI with several hosts", async () => {
+    await assert.rejects(
+      openMongoStore("mongodb://alice@127.0.0.1:1,127.0.0.1:2/redgreen?replicaSet=rs0", { password: "hunter2", serverSelectionTimeoutMS: 300 }),
+      (error: Error) => {
+        assert.match(error.message, /^cannot connect to MongoDB at mongodb:\/\/127\.0\.0\.1:1,127\.0\.0\.1:2\/redgreen\?replicaSet=rs0: /);
+        assert.doesNotMatch(error.message, /Invalid URL|hunter2/);
         return true;
       },
     );

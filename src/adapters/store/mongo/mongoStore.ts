@@ -1,4 +1,5 @@
 import { MongoClient, MongoServerError, type Db, type Document } from "mongodb";
+import { ConnectionString } from "mongodb-connection-string-url";
 import type { Clock } from "../../../core/clock";
 import { systemClock } from "../../../core/clock";
 import { describeError } from "../../../core/logger";
@@ -43,17 +44,20 @@ export function redactUri(uri: string): string {
 export async function openMongoStore(uri: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
   const location = redactUri(uri);
   let client: MongoClient;
+  let database: string;
   try {
-    const url = new URL(uri);
-    const auth = url.username ? { username: decodeURIComponent(url.username), password: options.password ?? decodeURIComponent(url.password) } : undefined;
-    url.username = "";
-    url.password = "";
-    client = new MongoClient(url.toString(), { auth, ignoreUndefined: true, serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000, appName: "redgreen" });
+    // Not WHATWG URL: a replica set's URI lists several hosts, which URL cannot parse.
+    const parsed = new ConnectionString(uri);
+    const auth = parsed.username ? { username: decodeURIComponent(parsed.username), password: options.password ?? decodeURIComponent(parsed.password) } : undefined;
+    parsed.username = "";
+    parsed.password = "";
+    database = decodeURIComponent(parsed.pathname.slice(1)) || "redgreen";
+    client = new MongoClient(parsed.toString(), { auth, ignoreUndefined: true, serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000, appName: "redgreen" });
     await client.connect();
   } catch (error) {
     throw new StoreError(`cannot connect to MongoDB at ${location}: ${describeError(error)}`, { cause: error });
   }
-  const db = client.db(new URL(uri).pathname.slice(1) || "redgreen");
+  const db = client.db(database);
   try {
     await prepare(db, options.cappedMax);
   } catch (error) {
