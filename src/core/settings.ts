@@ -43,10 +43,15 @@ export function parseSetting<K extends SettingKey>(key: K, raw: unknown): Parsed
   const reason = parsed.error.issues.map((issue) => issue.message).join("; ");
   return {
     value: fallback,
-    problem: `Setting "redgreen.${key}" has an invalid value ${JSON.stringify(raw)}: ${reason}. Using the default, ${JSON.stringify(fallback)}.`,
+    problem: `Setting "redgreen.${key}" has an invalid value ${withoutPasswords(JSON.stringify(raw))}: ${reason}. Using the default, ${JSON.stringify(fallback)}.`,
   };
 }
 
 export function settingDefault<K extends SettingKey>(key: K): SettingValue<K> {
   return settingSchemas[key].parse(undefined) as SettingValue<K>;
+}
+
+/** A rejected value is echoed in logs and notifications: never with a URI's password in it. */
+function withoutPasswords(text: string): string {
+  return text.replace(/(:\/\/[^:/@\s"]*):[^@/\s"]*@/g, "$1:***@");
 }

@@ -20,6 +20,16 @@ describe("settings", () => {
     assert.match(parseSetting("webviews.requestTimeoutMs", 5).problem ?? "", />=\s*100/);
   });
 
+  it("takes a MongoDB URI with a user but refuses one carrying a password or another scheme", () => {
+    assert.deepEqual(parseSetting("store.mongodbUri", " mongodb://alice@h1:27017,h2:27017/rg?replicaSet=rs0 "), { value: "mongodb://alice@h1:27017,h2:27017/rg?replicaSet=rs0" });
+    const withPassword = parseSetting("store.mongodbUri", "mongodb://alice:s3cret@127.0.0.1/rg");
+    assert.equal(withPassword.value, "");
+    assert.match(withPassword.problem ?? "", /must not contain a password \(use the command Redgreen: Set MongoDB Password\)/);
+    assert.match(withPassword.problem ?? "", /"mongodb:\/\/alice:\*\*\*@127\.0\.0\.1\/rg"/);
+    assert.doesNotMatch(withPassword.problem ?? "", /s3cret/, "the warning does not repeat the password");
+    assert.match(parseSetting("store.mongodbUri", "postgres://x").problem ?? "", /mongodb:\/\//);
+  });
+
   it("matches package.json's contributed configuration key for key, default for default", () => {
     const contributed = manifest.contributes.configuration.properties;
     const keys = Object.keys(settingSchemas).map((key) => `redgreen.${key}`);
