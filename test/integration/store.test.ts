@@ -22,9 +22,10 @@ describe("Store and memory in a real VS Code", function () {
     const { store } = await activateRedgreen();
     const { memory, store: backing } = await opened();
     assert.equal(backing.kind, "embedded");
-    assert.ok(existsSync(store.embeddedLocation), store.embeddedLocation);
+    const location = store.embeddedLocation;
+    assert.ok(location && existsSync(location), location);
     const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
-    assert.ok(!store.embeddedLocation.startsWith(workspace), "nothing is written into the repository");
+    assert.ok(!location.startsWith(workspace), "nothing is written into the repository");
     await memory.record({ kind: "message", projectId: "it", channel: "human", from: "human", text: "remember me" });
     await store.reopen();
     const after = await opened();

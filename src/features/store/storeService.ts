@@ -19,7 +19,7 @@ export type StoreState =
   | { kind: "failed"; message: string };
 
 export interface StoreServices {
-  context: Pick<vscode.ExtensionContext, "storageUri" | "globalStorageUri" | "secrets">;
+  context: Pick<vscode.ExtensionContext, "storageUri" | "secrets">;
   log: Logger;
   settings: Settings;
   models: MemoryModels;
@@ -53,9 +53,9 @@ export class StoreService implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   /** The embedded store's folder: per workspace, outside the repository (see the README). */
-  get embeddedLocation(): string {
-    const base = this.services.context.storageUri ?? this.services.context.globalStorageUri;
-    return path.join(base.fsPath, "store");
+  get embeddedLocation(): string | undefined {
+    const base = this.services.context.storageUri;
+    return base && path.join(base.fsPath, "store");
   }
 
   async reopen(): Promise<StoreState> {
@@ -76,7 +76,14 @@ export class StoreService implements vscode.Disposable {
       if (uri) {
         store = await loadMongoAdapter().openMongoStore(uri, { password: await context.secrets.get(MONGO_PASSWORD_KEY) });
       } else {
-        store = await openEmbeddedStore(this.embeddedLocation, {
+        const location = this.embeddedLocation;
+        if (!location) {
+          // Without a folder there is no project, and a shared global store would make every
+          // empty window compete for one lock.
+          log.info("No folder is open: the embedded store opens with one");
+          return this.set({ kind: "failed", message: vscode.l10n.t("Open a folder: Redgreen keeps its store per workspace.") });
+        }
+        store = await openEmbeddedStore(location, {
           onProblem: (message) => {
             log.warn(message);
             void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen store: {0}", message));
