@@ -8,6 +8,8 @@ import { ModelService } from "./features/models/modelService";
 import { registerSelectModelFiles } from "./features/models/selectModelFiles";
 import { registerChatView, registerKanbanView } from "./features/projectViews";
 import { registerSetMongoPassword, StoreService } from "./features/store/storeService";
+import { registerProjects } from "./features/projects/projectsFeature";
+import { simpleGitPort } from "./adapters/git/simpleGit";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
 
@@ -41,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerModelServer(models, services.settings, context.secrets, log),
       store,
       registerSetMongoPassword(context.secrets, log),
+      registerProjects({ store, git: simpleGitPort, settings: services.settings, log }),
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);

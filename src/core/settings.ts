@@ -21,6 +21,12 @@ export const settingSchemas = {
     .default(""),
   /** Days chat transcripts and agent logs are kept; 0 keeps them for good. */
   "store.retentionDays": z.number().int().min(0).max(36_500).default(90),
+  /** Where New Project puts the spec, relative to the project's folder. */
+  "spec.path": z
+    .string()
+    .trim()
+    .regex(/^(?![\\/])(?!.*\.\.)[^:*?"<>|]+\.md$/, "must be a relative path to a .md file inside the project, e.g. docs/SPEC.md")
+    .default("SPEC.md"),
   /** Recent messages and agent events kept in working memory per project. */
   "memory.workingSize": z.number().int().min(100).max(100_000).default(10_000),
 } as const;

@@ -5,6 +5,8 @@ export const Commands = {
   askModel: "redgreen.askModel",
   copyModelServerAccess: "redgreen.copyModelServerAccess",
   setMongoPassword: "redgreen.setMongoPassword",
-  /** Not built yet (projects come with the spec/PM work); views offer it once it is registered. */
   newProject: "redgreen.newProject",
+  openProject: "redgreen.openProject",
+  approveSpec: "redgreen.approveSpec",
+  compareSpecWithApproved: "redgreen.compareSpecWithApproved",
 } as const;

@@ -1,6 +1,8 @@
 import type { Clock } from "../clock";
 import { systemClock } from "../clock";
 import type { ChatRequest } from "../models/types";
+import { assertTransition, byPriority, STATE_NAMES, type ProjectState } from "../projects/project";
+import { specHash } from "../spec/spec";
 import type { Role } from "../models/registry";
 import type { Filter, Store } from "../store/port";
 import type { AgentLog, Column, Conversation, Memory, Project, Snippet, SpecVersion, Ticket, WorkingEntry } from "../store/records";
@@ -130,11 +132,17 @@ export class MemoryManager {
     return this.store.collection("agent_logs").find(rangeFilter(projectId, range), { sort: { at: 1 }, limit: range.limit });
   }
 
-  async saveSpecVersion(projectId: string, text: string, author: string, approved: boolean): Promise<SpecVersion> {
+  async saveSpecVersion(projectId: string, text: string, author: string, approved: boolean, commit?: string): Promise<SpecVersion> {
     const [last] = await this.store.collection("spec_versions").find({ projectId }, { sort: { version: -1 }, limit: 1 });
-    const version = { _id: this.newId(), projectId, version: (last?.version ?? 0) + 1, text, author, approved, at: this.now() };
+    const version = stripUndefined({ _id: this.newId(), projectId, version: (last?.version ?? 0) + 1, text, hash: specHash(text), author, approved, commit, at: this.now() });
     await this.store.collection("spec_versions").insert(version);
     return version;
+  }
+
+  /** The newest approved version of a project's spec. */
+  async approvedSpec(projectId: string): Promise<SpecVersion | undefined> {
+    const [last] = await this.store.collection("spec_versions").find({ projectId, approved: true }, { sort: { version: -1 }, limit: 1 });
+    return last;
   }
 
   specHistory(projectId: string): Promise<SpecVersion[]> {
@@ -143,12 +151,31 @@ export class MemoryManager {
 
   // ---- projects, tickets, snippets ------------------------------------------------------
 
-  saveProject(project: Project): Promise<void> {
-    return this.store.collection("projects").put({ ...project, updatedAt: this.now() });
+  async createProject(project: Omit<Project, "createdAt" | "updatedAt">, by: string): Promise<Project> {
+    const at = this.now();
+    const created = stripUndefined({ ...project, createdAt: at, updatedAt: at });
+    await this.store.collection("projects").insert(created);
+    await this.record({ kind: "event", projectId: created._id, from: by, text: `created project "${created.name}" in ${created.root} (${created.state})` });
+    return created;
   }
 
-  projects(): Promise<Project[]> {
-    return this.store.collection("projects").find({}, { sort: { priority: -1, name: 1 } });
+  /** Moves a project to another state if its life cycle allows it, and logs why. */
+  async transitionProject(projectId: string, to: ProjectState, by: string, reason: string): Promise<Project> {
+    const project = await this.getProject(projectId);
+    if (!project) throw new Error(`no project ${projectId}`);
+    assertTransition(project.name, project.state, to);
+    const moved = { ...project, state: to, updatedAt: this.now() };
+    await this.store.collection("projects").put(moved);
+    await this.record({ kind: "event", projectId, from: by, text: `project "${project.name}": ${STATE_NAMES[project.state]} → ${STATE_NAMES[to]} (${reason})` });
+    return moved;
+  }
+
+  getProject(projectId: string): Promise<Project | undefined> {
+    return this.store.collection("projects").get(projectId);
+  }
+
+  async projects(): Promise<Project[]> {
+    return (await this.store.collection("projects").find()).sort(byPriority);
   }
 
   async createTicket(ticket: Omit<Ticket, "createdAt" | "updatedAt" | "history">, by: string): Promise<Ticket> {

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { PRIORITIES, PROJECT_STATES } from "../projects/project";
 
 // The documents Redgreen keeps, one zod schema per collection. Every adapter validates with these
 // on write and on read, so a document that does not fit is reported where it was found.
@@ -16,11 +17,16 @@ export const columnSchema = z.enum(COLUMNS);
 export const projectSchema = z.object({
   _id: id,
   name: z.string().min(1),
-  /** The project's folder on disk. */
+  /** The project's folder on disk (a git repository). */
   root: z.string().min(1),
   /** Higher runs first when projects compete for the machine. */
-  priority: z.number().int().min(0).max(100),
-  state: z.enum(["drafting", "approved", "planning", "building", "paused", "done"]),
+  priority: z.enum(PRIORITIES),
+  state: z.enum(PROJECT_STATES),
+  /** The command that runs the project's tests, in its folder. */
+  testCommand: z.string().min(1),
+  remote: z.string().optional(),
+  /** The spec file, relative to `root`. */
+  specPath: z.string().min(1),
   createdAt: at,
   updatedAt: at,
 });
@@ -116,6 +122,10 @@ export const specVersionSchema = z.object({
   projectId: id,
   version: z.number().int().positive(),
   text: z.string(),
+  /** sha256 of `text`: what "the approved version" is compared by. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The commit that recorded this version, when it was committed. */
+  commit: z.string().optional(),
   author: speaker,
   approved: z.boolean(),
   at,

@@ -1,0 +1,105 @@
+// Projects and their spec files: New Project, Open Project, Approve Spec, Compare with Approved,
+// the spec's CodeLens, and "on hold" when an approved spec changes.
+import * as vscode from "vscode";
+import type { GitPort } from "../../core/gitops/git";
+import { describeError, type Logger } from "../../core/logger";
+import type { MemoryManager } from "../../core/memory/memoryManager";
+import { STATE_NAMES } from "../../core/projects/project";
+import type { Project, SpecVersion } from "../../core/store/records";
+import type { Settings } from "../../platform/settings";
+import { Commands } from "../commands";
+import type { StoreService } from "../store/storeService";
+import { createProject } from "./createProject";
+import { askNewProject } from "./newProject";
+import { APPROVED_SCHEME, specFileOf, SpecDocuments } from "./specDocuments";
+
+export interface NewProjectResult {
+  project?: Project;
+  specFile?: string;
+  error?: string;
+}
+
+export function registerProjects(deps: { store: StoreService; git: GitPort; settings: Settings; log: Logger }): vscode.Disposable {
+  const { log } = deps;
+  const memory = async (): Promise<MemoryManager> => {
+    const state = await deps.store.ready();
+    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
+    return state.memory;
+  };
+  const specs = new SpecDocuments({ memory, git: deps.git, log });
+  const fail = (what: string, error: unknown) => {
+    const message = `${what}: ${describeError(error)}`;
+    log.error(message);
+    void vscode.window.showErrorMessage(message);
+    return message;
+  };
+  const targetUri = (uri: unknown): vscode.Uri | undefined => (uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri);
+
+  return vscode.Disposable.from(
+    vscode.languages.registerCodeLensProvider({ language: "markdown", scheme: "file" }, specs),
+    vscode.workspace.registerTextDocumentContentProvider(APPROVED_SCHEME, specs),
+    vscode.workspace.onDidSaveTextDocument((document) => {
+      specs.onSaved(document).catch((error: unknown) => fail(vscode.l10n.t("Could not update the project after the spec was saved"), error));
+    }),
+    deps.store.onDidChange(() => specs.refresh()),
+
+    // Arguments (all fields) skip the prompts: for tests and other commands.
+    vscode.commands.registerCommand(Commands.newProject, async (args?: unknown): Promise<NewProjectResult | undefined> => {
+      const input = args ?? (await askNewProject(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
+      if (!input) return undefined;
+      try {
+        const created = await createProject(input, { memory: await memory(), git: deps.git, specPath: deps.settings.get("spec.path"), log });
+        log.info(`Project "${created.project.name}" created in ${created.project.root}`);
+        await vscode.window.showTextDocument(vscode.Uri.file(created.specFile));
+        specs.refresh();
+        return created;
+      } catch (error) {
+        return { error: fail(vscode.l10n.t("New Project failed"), error) };
+      }
+    }),
+
+    vscode.commands.registerCommand(Commands.openProject, async (projectId?: unknown): Promise<Project | undefined> => {
+      try {
+        const projects = await (await memory()).projects();
+        let project = projects.find((p) => p._id === projectId);
+        if (!project) {
+          if (projects.length === 0) {
+            void vscode.window.showInformationMessage(vscode.l10n.t("No project yet: create one with Redgreen: New Project."));
+            return undefined;
+          }
+          const picked = await vscode.window.showQuickPick(
+            projects.map((p) => ({ label: p.name, description: `${STATE_NAMES[p.state]} · ${p.priority}`, detail: p.root, project: p })),
+            { title: vscode.l10n.t("Open Project"), matchOnDetail: true },
+          );
+          project = picked?.project;
+        }
+        if (project) await vscode.window.showTextDocument(vscode.Uri.file(specFileOf(project)));
+        return project;
+      } catch (error) {
+        fail(vscode.l10n.t("Open Project failed"), error);
+        return undefined;
+      }
+    }),
+
+    vscode.commands.registerCommand(Commands.approveSpec, async (uri?: unknown): Promise<SpecVersion | undefined> => {
+      const target = targetUri(uri);
+      if (!target) return undefined;
+      try {
+        return await specs.approve(target);
+      } catch (error) {
+        fail(vscode.l10n.t("Approve Spec failed"), error);
+        return undefined;
+      }
+    }),
+
+    vscode.commands.registerCommand(Commands.compareSpecWithApproved, async (uri?: unknown) => {
+      const target = targetUri(uri);
+      if (!target) return;
+      try {
+        await specs.compare(target);
+      } catch (error) {
+        fail(vscode.l10n.t("Compare with Approved failed"), error);
+      }
+    }),
+  );
+}
