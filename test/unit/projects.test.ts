@@ -109,7 +109,7 @@ describe("createProject", function () {
     for (const [over, message] of attempts) {
       const fields = input(over);
       await assert.rejects(createProject(fields, deps()), (error: Error) => error instanceof NewProjectError && message.test(error.message));
-      await assert.rejects(fs.access(fields.folder as string), "nothing was created");
+      await assert.rejects(fs.access(fields.folder), "nothing was created");
     }
     assert.deepEqual(await memory.projects(), []);
   });
