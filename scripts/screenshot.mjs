@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
-import { sampleWorkspace, setColorTheme, showRedgreen } from "./workbench.mjs";
+import { createProjectThroughUi, sampleWorkspace, setColorTheme, showRedgreen } from "./workbench.mjs";
 import { fail, log, repoRoot } from "./lib.mjs";
 
 const THEMES = { dark: "Default Dark Modern", light: "Default Light Modern" };
@@ -33,6 +33,15 @@ async function capture(theme, colorTheme) {
       await locator.screenshot({ path: file });
       files.push(file);
     }
+    // A project made through New Project's prompts: its spec opens with CodeLens and highlighting.
+    const project = path.join(folder, "bookshop");
+    mkdirSync(project);
+    await createProjectThroughUi(page, { folder: project, name: "Bookshop" });
+    const editor = page.locator(".editor-group-container.active");
+    await page.locator(".codelens-decoration", { hasText: "Approve spec" }).waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(500);
+    files.push(path.join(outDir, `${theme}-spec.png`));
+    await editor.screenshot({ path: files.at(-1) });
     for (const file of files) log(`saved ${path.relative(repoRoot, file)}`);
   } finally {
     await browser.close();

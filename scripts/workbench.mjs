@@ -64,3 +64,28 @@ export async function setColorTheme(page, label) {
   // eslint-disable-next-line no-undef -- runs in the page
   await page.waitForFunction((k) => document.querySelector(".monaco-workbench")?.classList.contains(k), kind, { timeout: 10_000 });
 }
+
+/** Runs a command from the command palette by its title, as a user would. */
+export async function runCommand(page, title) {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().click();
+}
+
+/**
+ * Creates a project through Redgreen: New Project…'s prompts, typing into each one: the folder
+ * dialog (code-server's simple file dialog), name, priority, test command and remote.
+ */
+export async function createProjectThroughUi(page, { folder, name, priority = "high", testCommand = "npm test" }) {
+  const input = page.locator(".quick-input-widget input");
+  await runCommand(page, "Redgreen: New Project…");
+  await input.fill(folder);
+  await page.waitForTimeout(500);
+  await page.locator(".quick-input-widget .monaco-button", { hasText: "Use This Folder" }).first().click();
+  for (const answer of [name, priority, testCommand, ""]) {
+    await page.waitForTimeout(400);
+    await input.fill(answer);
+    await page.keyboard.press("Enter");
+  }
+}
