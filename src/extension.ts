@@ -9,6 +9,8 @@ import { registerSelectModelFiles } from "./features/models/selectModelFiles";
 import { registerChatView, registerKanbanView } from "./features/projectViews";
 import { registerSetMongoPassword, StoreService } from "./features/store/storeService";
 import { registerProjects } from "./features/projects/projectsFeature";
+import { CurrentProject } from "./features/projects/currentProject";
+import { registerPmChat } from "./features/chat/pmChat";
 import { simpleGitPort } from "./adapters/git/simpleGit";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
@@ -21,6 +23,7 @@ export interface RedgreenTestApi {
     chat: ReturnType<typeof registerChatView>;
   };
   store: StoreService;
+  current: CurrentProject;
   secrets: vscode.SecretStorage;
 }
 
@@ -30,24 +33,27 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
   context.subscriptions.push(log, registerLogCommands(log));
   try {
     const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
-    const kanban = registerKanbanView(services);
-    const chat = registerChatView(services);
     const models = new ModelService(services);
     const store = new StoreService({ context, log, settings: services.settings, models: models.manager });
+    const current = new CurrentProject(store, context.workspaceState);
+    const kanban = registerKanbanView(services, current);
+    const chat = registerChatView(services, current);
     context.subscriptions.push(
+      models,
+      store,
+      current,
       kanban,
       chat,
-      models,
       registerSelectModelFiles(log, () => models.reload()),
       registerAskModel(models, log),
       registerModelServer(models, services.settings, context.secrets, log),
-      store,
       registerSetMongoPassword(context.secrets, log),
-      registerProjects({ store, git: simpleGitPort, settings: services.settings, log }),
+      registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log }),
+      registerPmChat({ view: chat, store, models: models.manager, log, onProjectChanged: () => current.touch() }),
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);
-    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, secrets: context.secrets } : undefined;
+    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, secrets: context.secrets } : undefined;
   } catch (error) {
     log.error(error instanceof Error ? error : String(error));
     void reportActivationFailure(log, error);

@@ -1,6 +1,6 @@
-// State the host pushes to every Redgreen view. Only the "no project" state exists until projects
-// are built; later states join this union.
+// State the host pushes to every Redgreen view: no project yet, or the current project.
 import * as z from "zod";
+import { PRIORITIES, PROJECT_STATES } from "../core/projects/project";
 import type { Protocol } from "./rpc";
 
 export const commandIdSchema = z.string().regex(/^redgreen\.[A-Za-z.]+$/, "must be a redgreen.* command id");
@@ -11,19 +11,38 @@ export const noProjectStateSchema = z.object({
   createProjectCommand: commandIdSchema.optional(),
 });
 
-export const viewStateSchema = z.discriminatedUnion("kind", [noProjectStateSchema]);
+export const projectSummarySchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  state: z.enum(PROJECT_STATES),
+  priority: z.enum(PRIORITIES),
+  specPath: z.string().min(1),
+});
+export type ProjectSummary = z.infer<typeof projectSummarySchema>;
+
+export const projectStateSchema = z.object({
+  kind: z.literal("project"),
+  project: projectSummarySchema,
+  /** Commands the page may offer as buttons (switch project, new project, select models...). */
+  commands: z.array(commandIdSchema),
+});
+
+export const viewStateSchema = z.discriminatedUnion("kind", [noProjectStateSchema, projectStateSchema]);
 export type ViewState = z.infer<typeof viewStateSchema>;
 
 /** The commands a state offers the user; a page may ask the host to run only these. */
 export function offeredCommands(state: ViewState): string[] {
+  if (state.kind === "project") return state.commands;
   return state.createProjectCommand ? [state.createProjectCommand] : [];
 }
 
 /** What a webview reports about what it shows: lets the host (and its tests) see the rendered page. */
 export const renderReportSchema = z.object({
   view: z.string(),
-  showing: z.enum(["loading", "noProject"]),
+  showing: z.enum(["loading", "noProject", "project"]),
   actions: z.array(commandIdSchema),
+  /** What else the page shows, view by view (the chat: its messages, a reply streaming...). */
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 export type RenderReport = z.infer<typeof renderReportSchema>;
 

@@ -1,14 +1,204 @@
+import "@vscode-elements/elements/dist/vscode-tabs/index.js";
+import "@vscode-elements/elements/dist/vscode-tab-header/index.js";
+import "@vscode-elements/elements/dist/vscode-tab-panel/index.js";
+import "@vscode-elements/elements/dist/vscode-textarea/index.js";
 import "../shared/base.css";
 import "./chat.css";
-import { chatProtocol } from "../../src/protocol/chat";
+import { chatProtocol, type ChatEntry, type TurnEnded } from "../../src/protocol/chat";
+import type { WebviewEndpoint } from "../shared/client";
 import { h } from "../shared/dom";
-import { mountProjectView } from "../shared/projectView";
+import { button, mountProjectView, projectHeader } from "../shared/projectView";
+import { renderMarkdown } from "./markdown";
 
-mountProjectView(chatProtocol, {
+type Endpoint = WebviewEndpoint<typeof chatProtocol>;
+
+/** The page's chat state, kept across re-renders of the project header. */
+const chat = {
+  projectId: "",
+  entries: [] as ChatEntry[],
+  agents: [] as ChatEntry[],
+  turn: undefined as { id: string; text: string } | undefined,
+  lastSent: "",
+  notice: undefined as HTMLElement | undefined,
+  noticeKind: "",
+  /** Turns that ended before the host's answer to "send" arrived (a fast failure). */
+  ended: new Set<string>(),
+};
+
+let els: { log: HTMLElement; agentsLog: HTMLElement; notice: HTMLElement; input: HTMLTextAreaElement & { value: string }; send: HTMLElement; stop: HTMLElement } | undefined;
+let runCommand: (command: string) => void = () => undefined;
+
+function renderEntry(entry: ChatEntry): HTMLElement {
+  const who = entry.from === "human" ? "You" : entry.from === "pm" ? "PM" : entry.from;
+  const body = h("div", { className: "body" });
+  renderMarkdown(body, entry.text);
+  const item = h("article", { className: `entry from-${entry.from === "human" ? "human" : "agent"}` }, h("div", { className: "who" }, who), body);
+  item.setAttribute("aria-label", `${who}: ${entry.text.slice(0, 80)}`);
+  return item;
+}
+
+function renderLogs(): void {
+  if (!els) return;
+  els.log.replaceChildren(...chat.entries.map(renderEntry));
+  if (chat.entries.length === 0 && !chat.turn) {
+    els.log.append(h("p", { className: "hint" }, "Tell the PM what you want to build. It writes the spec with you; nothing is approved or changed without your click."));
+  }
+  if (chat.turn) {
+    const streaming = h("div", { className: "body streaming" }, chat.turn.text || "…");
+    els.log.append(h("article", { className: "entry from-agent", ariaBusy: "true" }, h("div", { className: "who" }, "PM"), streaming));
+  }
+  els.agentsLog.replaceChildren(...(chat.agents.length ? chat.agents.map(renderEntry) : [h("p", { className: "hint" }, "The agents have not talked yet. Their messages to each other appear here, read-only.")]));
+  els.log.scrollTop = els.log.scrollHeight;
+  const busy = chat.turn !== undefined;
+  els.send.toggleAttribute("disabled", busy);
+  els.stop.hidden = !busy;
+}
+
+function setNotice(kind: string, ...content: (Node | string)[]): void {
+  chat.noticeKind = kind;
+  chat.notice = kind ? h("div", { className: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, ...content) : undefined;
+  els?.notice.replaceChildren(...(chat.notice ? [chat.notice] : []));
+}
+
+async function loadHistory(): Promise<void> {
+  const [human, agents] = await Promise.all([
+    endpoint.request("history", { projectId: chat.projectId, channel: "human" }),
+    endpoint.request("history", { projectId: chat.projectId, channel: "agents" }),
+  ]);
+  chat.entries = human.entries;
+  chat.agents = agents.entries;
+  renderLogs();
+}
+
+function send(text: string, resend = false): void {
+  if (!text.trim() || chat.turn) return;
+  chat.lastSent = text;
+  setNotice("");
+  endpoint.request("send", { projectId: chat.projectId, text, resend }).then(
+    ({ turnId }) => {
+      // Tokens, or the whole turn, may have come before this answer.
+      if (!chat.ended.has(turnId) && chat.turn?.id !== turnId) chat.turn = { id: turnId, text: "" };
+      renderLogs();
+    },
+    (error: unknown) => setNotice("error", `Not sent: ${String(error)}`),
+  );
+}
+
+function onTurnEnded(ended: TurnEnded): void {
+  chat.ended.add(ended.turnId);
+  chat.turn = undefined;
+  renderLogs();
+  if (ended.outcome === "failed" && ended.error) {
+    const actions = ended.error.noModel
+      ? [button("Select Model Files…", () => runCommand("redgreen.selectModelFiles"))]
+      : [button("Resend", () => send(chat.lastSent, true))];
+    setNotice("error", h("p", {}, ended.error.message), ...actions);
+    return;
+  }
+  const action = ended.action;
+  if (action?.kind === "confirmApproval") {
+    setNotice("approval",
+      h("p", {}, "Approve the spec as it is now? This stores a new version and commits the file."),
+      button("Approve Spec", () => {
+        setNotice("");
+        endpoint.request("approveSpec", { projectId: chat.projectId }).catch((error: unknown) => setNotice("error", String(error)));
+      }),
+      button("Not Now", () => setNotice(""), { secondary: true }),
+    );
+  } else if (action?.kind === "proposal") {
+    const decide = (accept: boolean) => {
+      setNotice("");
+      endpoint.request("decideProposal", { proposalId: action.proposalId, accept }).catch((error: unknown) => setNotice("error", String(error)));
+    };
+    setNotice("proposal",
+      h("p", {}, h("strong", {}, "Proposed change"), ` to “${action.section}”: ${action.summary}`),
+      button("Show Diff", () => void endpoint.request("showProposal", { proposalId: action.proposalId }).catch((error: unknown) => setNotice("error", String(error))), { secondary: true }),
+      button("Accept", () => decide(true)),
+      button("Reject", () => decide(false), { secondary: true }),
+    );
+  }
+}
+
+const endpoint: Endpoint = mountProjectView(chatProtocol, {
   icon: "comment-discussion",
   title: "No project yet",
   body: "The PM agent writes the project's spec with you here and asks before anything is approved.",
   createLabel: "New Project…",
   extra: () =>
     h("p", { className: "offline-note" }, "Redgreen talks only to the models you configure, on this machine by default. It calls no cloud service."),
+}, {
+  render(root, state, _endpoint, run) {
+    runCommand = run;
+    const switched = chat.projectId !== state.project.id;
+    chat.projectId = state.project.id;
+    if (els && !switched) {
+      root.querySelector(".project-header")?.replaceWith(projectHeader(state, run));
+      void loadHistory();
+      return;
+    }
+    const log = h("div", { className: "log", role: "log", ariaLabel: "Conversation with the PM", tabIndex: 0 });
+    const agentsLog = h("div", { className: "log", role: "log", ariaLabel: "The agents' channel (read-only)", tabIndex: 0 });
+    const input = h("vscode-textarea", { className: "input", placeholder: "Message the PM (Enter to send, Shift+Enter for a new line)", rows: 3 }) as unknown as HTMLTextAreaElement & { value: string };
+    input.setAttribute("aria-label", "Message the PM");
+    const sendButton = button("Send", () => submit());
+    const stop = button("Stop", () => chat.turn && endpoint.notify("stop", { turnId: chat.turn.id }), { secondary: true, icon: "debug-stop" });
+    const submit = () => {
+      const text = input.value;
+      if (!text.trim() || chat.turn) return;
+      input.value = "";
+      send(text);
+    };
+    input.addEventListener("keydown", (event: KeyboardEvent) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit();
+      }
+    });
+    const notice = h("div", { className: "notices" });
+    const tabs = h("vscode-tabs", { className: "tabs" },
+      tab("PM"), h("vscode-tab-panel", {}, log, notice, h("div", { className: "composer" }, input, h("div", { className: "buttons" }, stop, sendButton))),
+      tab("Agents"), h("vscode-tab-panel", {}, agentsLog),
+    );
+    root.replaceChildren(projectHeader(state, run), tabs);
+    els = { log, agentsLog, notice, input, send: sendButton, stop };
+    chat.entries = [];
+    chat.agents = [];
+    setNotice("");
+    renderLogs();
+    void loadHistory().catch((error: unknown) => setNotice("error", `Could not load the conversation: ${String(error)}`));
+  },
+  details: () => ({
+    entries: chat.entries.length,
+    lastFrom: chat.entries.at(-1)?.from ?? "",
+    lastText: chat.entries.at(-1)?.text ?? "",
+    streaming: chat.turn !== undefined,
+    streamed: chat.turn?.text ?? "",
+    notice: chat.noticeKind,
+    noticeText: chat.notice?.textContent ?? "",
+    agents: chat.agents.length,
+  }),
 });
+
+function tab(label: string): HTMLElement {
+  const header = h("vscode-tab-header", {}, label);
+  header.setAttribute("slot", "header");
+  return header;
+}
+
+endpoint.on("entry", (entry) => {
+  if (entry.projectId !== chat.projectId) return;
+  const list = entry.channel === "human" ? chat.entries : chat.agents;
+  if (!list.some((e) => e.id === entry.id)) list.push(entry);
+  renderLogs();
+});
+
+endpoint.on("turnToken", ({ turnId, text }) => {
+  if (!chat.turn) chat.turn = { id: turnId, text: "" };
+  if (chat.turn.id !== turnId) return;
+  chat.turn.text += text;
+  const streaming = els?.log.querySelector(".streaming");
+  if (streaming) streaming.textContent = chat.turn.text;
+  else renderLogs();
+});
+
+endpoint.on("turnEnded", onTurnEnded);

@@ -7,7 +7,7 @@ import {
   type RenderReport,
   type ViewState,
 } from "../../src/protocol/viewState";
-import { connect } from "./client";
+import { connect, type WebviewEndpoint } from "./client";
 import { h } from "./dom";
 
 export interface EmptyStateCopy {
@@ -19,25 +19,37 @@ export interface EmptyStateCopy {
   extra?: () => HTMLElement;
 }
 
-export function mountProjectView(protocol: ProjectViewProtocol, copy: EmptyStateCopy): void {
+type ProjectState = Extract<ViewState, { kind: "project" }>;
+
+/** A view's rendering of the current project; `details` feeds the page's render report. */
+export interface ProjectRenderer<P extends ProjectViewProtocol> {
+  render(root: HTMLElement, state: ProjectState, endpoint: WebviewEndpoint<P>, run: (command: string) => void): void;
+  details?(): RenderReport["details"];
+}
+
+export function mountProjectView<P extends ProjectViewProtocol>(protocol: P, copy: EmptyStateCopy, project: ProjectRenderer<P>): WebviewEndpoint<P> {
   const root = document.getElementById("root")!;
   const connection = connect(protocol);
   const { endpoint } = connection;
+  // The shared messages, through the shared part of the protocol.
+  const common = endpoint as unknown as WebviewEndpoint<ProjectViewProtocol>;
   let report: RenderReport = { view: protocol.view, showing: "loading", actions: [] };
+  const run = (command: string) => common.notify("runCommand", { command });
 
   const render = (state: ViewState): void => {
-    const action = state.createProjectCommand;
-    root.replaceChildren(renderEmptyState(copy, action, (command) => endpoint.notify("runCommand", { command })));
+    if (state.kind === "project") project.render(root, state, endpoint, run);
+    else root.replaceChildren(renderEmptyState(copy, state.createProjectCommand, run));
     root.removeAttribute("aria-busy");
     report = { view: protocol.view, showing: state.kind, actions: offeredCommands(state) };
   };
 
-  endpoint.handle("describe", () => report);
-  endpoint.on("state", render);
+  common.handle("describe", () => ({ ...report, ...(report.showing === "project" && project.details ? { details: project.details() } : {}) }));
+  common.on("state", render);
   connection.start();
-  endpoint.request("getState", {}).then(render, (error: unknown) => {
+  common.request("getState", {}).then(render, (error: unknown) => {
     root.replaceChildren(h("p", { className: "error", role: "alert" }, `Could not load: ${String(error)}`));
   });
+  return endpoint;
 }
 
 function renderEmptyState(
@@ -45,21 +57,50 @@ function renderEmptyState(
   createCommand: string | undefined,
   run: (command: string) => void,
 ): HTMLElement {
-  const icon = h("vscode-icon", { className: "empty-icon" });
-  icon.setAttribute("name", copy.icon);
-  icon.setAttribute("size", "48");
   const section = h("section", { className: "empty-state" },
-    icon,
+    icon(copy.icon, 48, "empty-icon"),
     h("h2", { id: "empty-title" }, copy.title),
     h("p", { className: "empty-body" }, copy.body),
   );
   section.setAttribute("aria-labelledby", "empty-title");
   // Offered only when the command exists: an absent button beats a dead one.
-  if (createCommand) {
-    const button = h("vscode-button", {}, copy.createLabel);
-    button.addEventListener("click", () => run(createCommand));
-    section.append(button);
-  }
+  if (createCommand) section.append(button(copy.createLabel, () => run(createCommand)));
   if (copy.extra) section.append(copy.extra());
   return section;
+}
+
+export function icon(name: string, size = 16, className = ""): HTMLElement {
+  const element = h("vscode-icon", { className });
+  element.setAttribute("name", name);
+  element.setAttribute("size", String(size));
+  return element;
+}
+
+export function button(label: string, onClick: () => void, options: { secondary?: boolean; icon?: string } = {}): HTMLElement {
+  const element = h("vscode-button", {}, label);
+  if (options.secondary) element.setAttribute("secondary", "");
+  if (options.icon) element.setAttribute("icon", options.icon);
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+const STATE_LABELS: Record<ProjectState["project"]["state"], string> = {
+  drafting: "drafting", approved: "approved", planning: "planning", executing: "executing", onHold: "on hold", done: "done",
+};
+
+/** The project's name, state and priority, with a switch button when Open Project exists. */
+export function projectHeader(state: ProjectState, run: (command: string) => void): HTMLElement {
+  const { project } = state;
+  const header = h("header", { className: "project-header" },
+    h("span", { className: "project-name" }, project.name),
+    h("span", { className: `badge state-${project.state}` }, STATE_LABELS[project.state]),
+    h("span", { className: "badge" }, project.priority),
+  );
+  if (state.commands.includes("redgreen.openProject")) {
+    const change = h("vscode-button", { className: "switch", title: "Open another project" }, "Switch…");
+    change.setAttribute("secondary", "");
+    change.addEventListener("click", () => run("redgreen.openProject"));
+    header.append(change);
+  }
+  return header;
 }

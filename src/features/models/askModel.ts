@@ -83,6 +83,7 @@ class Appender {
   private buffer = "";
   private running: Promise<void> = Promise.resolve();
   private scheduled = false;
+  private finished = false;
 
   constructor(private readonly document: vscode.TextDocument) {}
 
@@ -92,8 +93,11 @@ class Appender {
     this.scheduled = true;
     this.running = this.running.then(async () => {
       this.scheduled = false;
-      const piece = this.buffer;
-      this.buffer = "";
+      // A "\r" may be the first half of "\r\n": inserted alone it would make two line breaks.
+      const keep = !this.finished && this.buffer.endsWith("\r") ? 1 : 0;
+      const piece = this.buffer.slice(0, this.buffer.length - keep);
+      this.buffer = this.buffer.slice(this.buffer.length - keep);
+      if (!piece) return;
       const edit = new vscode.WorkspaceEdit();
       edit.insert(this.document.uri, this.document.positionAt(this.document.getText().length), piece);
       await vscode.workspace.applyEdit(edit);
@@ -101,6 +105,8 @@ class Appender {
   }
 
   flushed(): Promise<void> {
+    this.finished = true;
+    if (this.buffer) this.append("");
     return this.running;
   }
 }

@@ -10,6 +10,7 @@ import type { Settings } from "../../platform/settings";
 import { Commands } from "../commands";
 import type { StoreService } from "../store/storeService";
 import { createProject } from "./createProject";
+import type { CurrentProject } from "./currentProject";
 import { askNewProject } from "./newProject";
 import { APPROVED_SCHEME, specFileOf, SpecDocuments } from "./specDocuments";
 
@@ -19,14 +20,14 @@ export interface NewProjectResult {
   error?: string;
 }
 
-export function registerProjects(deps: { store: StoreService; git: GitPort; settings: Settings; log: Logger }): vscode.Disposable {
+export function registerProjects(deps: { store: StoreService; current: CurrentProject; git: GitPort; settings: Settings; log: Logger }): vscode.Disposable {
   const { log } = deps;
   const memory = async (): Promise<MemoryManager> => {
     const state = await deps.store.ready();
     if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
     return state.memory;
   };
-  const specs = new SpecDocuments({ memory, git: deps.git, log });
+  const specs = new SpecDocuments({ memory, git: deps.git, log, onProjectChanged: () => deps.current.touch() });
   const fail = (what: string, error: unknown) => {
     const message = `${what}: ${describeError(error)}`;
     log.error(message);
@@ -50,6 +51,7 @@ export function registerProjects(deps: { store: StoreService; git: GitPort; sett
       try {
         const created = await createProject(input, { memory: await memory(), git: deps.git, specPath: deps.settings.get("spec.path"), log });
         log.info(`Project "${created.project.name}" created in ${created.project.root}`);
+        await deps.current.set(created.project._id);
         await vscode.window.showTextDocument(vscode.Uri.file(created.specFile));
         specs.refresh();
         return created;
@@ -73,7 +75,10 @@ export function registerProjects(deps: { store: StoreService; git: GitPort; sett
           );
           project = picked?.project;
         }
-        if (project) await vscode.window.showTextDocument(vscode.Uri.file(specFileOf(project)));
+        if (project) {
+          await deps.current.set(project._id);
+          await vscode.window.showTextDocument(vscode.Uri.file(specFileOf(project)));
+        }
         return project;
       } catch (error) {
         fail(vscode.l10n.t("Open Project failed"), error);

@@ -16,6 +16,8 @@ export interface SpecDeps {
   memory(): Promise<MemoryManager>;
   git: GitPort;
   log: Logger;
+  /** A project's state changed (approved, on hold). */
+  onProjectChanged(): void;
 }
 
 export function specFileOf(project: Project): string {
@@ -88,6 +90,7 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
     }
     this.deps.log.info(`Spec v${version.version} of "${project.name}" approved and committed as ${commit.slice(0, 10)}`);
     this.refresh();
+    this.deps.onProjectChanged();
     return version;
   }
 
@@ -116,6 +119,7 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
       text: `The approved spec (v${approved.version}) was edited, so I put "${project.name}" on hold. Shall I re-plan with the new version? Approve the spec to continue.`,
     });
     this.refresh();
+    this.deps.onProjectChanged();
     const compare = vscode.l10n.t("Compare with Approved");
     const approve = vscode.l10n.t("Approve Spec");
     void vscode.window

@@ -83,6 +83,11 @@ export class WebviewViewHost<P extends Protocol> implements vscode.WebviewViewPr
     return this.view?.webview.postMessage(message) ?? Promise.resolve(false);
   }
 
+  /** Runs `release` when this view host is disposed. */
+  onDispose(release: () => void): void {
+    this.store.add({ dispose: release });
+  }
+
   dispose(): void {
     this.store.dispose();
   }

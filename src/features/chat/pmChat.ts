@@ -1,0 +1,158 @@
+// The PM in the Chat view: each human message is recorded through the Memory Manager, the PM's
+// reply streams into the page, Stop cancels it, and an approval or a spec edit waits for the
+// human's click. Conversations come back from memory when the page (or the window) reloads.
+import { promises as fs } from "node:fs";
+import * as vscode from "vscode";
+import { applySpecEdit, PmAgent, type PmModels, type SpecEdit } from "../../core/agents/pm";
+import { describeError, type Logger } from "../../core/logger";
+import type { MemoryManager } from "../../core/memory/memoryManager";
+import { ModelNotConfiguredError } from "../../core/models/manager";
+import type { Conversation, Project } from "../../core/store/records";
+import type { ChatEntry, chatProtocol, TurnAction } from "../../protocol/chat";
+import type { WebviewViewHost } from "../../platform/webview/viewHost";
+import { Commands } from "../commands";
+import { specFileOf } from "../projects/specDocuments";
+import type { StoreService } from "../store/storeService";
+
+export const PROPOSAL_SCHEME = "redgreen-proposal";
+
+interface Proposal {
+  projectId: string;
+  edit: SpecEdit;
+  /** The spec as it was when proposed; the edit is applied to the file as it is when accepted. */
+  proposedText: string;
+}
+
+export interface PmChatDeps {
+  view: WebviewViewHost<typeof chatProtocol>;
+  store: StoreService;
+  models: PmModels;
+  log: Logger;
+  /** Tells the views that a project changed (approval moves its state). */
+  onProjectChanged(): void;
+}
+
+export function toEntry(conversation: Conversation): ChatEntry {
+  return { id: conversation._id, projectId: conversation.projectId, channel: conversation.channel, from: conversation.from, text: conversation.text, at: conversation.at.getTime() };
+}
+
+export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
+  const { view, log } = deps;
+  const endpoint = view.endpoint;
+  const agent = new PmAgent(deps.models);
+  const turns = new Map<string, AbortController>();
+  const proposals = new Map<string, Proposal>();
+
+  const memory = async (): Promise<MemoryManager> => {
+    const state = await deps.store.ready();
+    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
+    return state.memory;
+  };
+  const project = async (id: string): Promise<{ memory: MemoryManager; project: Project }> => {
+    const m = await memory();
+    const found = await m.getProject(id);
+    if (!found) throw new Error(`No project ${id}`);
+    return { memory: m, project: found };
+  };
+  /** Records a chat message and shows it in the page. */
+  const post = async (m: MemoryManager, projectId: string, from: string, text: string): Promise<void> => {
+    const entry = await m.record({ kind: "message", projectId, channel: "human", from, text });
+    endpoint.notify("entry", { id: entry._id, projectId, channel: "human", from, text, at: entry.at.getTime() });
+  };
+
+  endpoint.handle("history", async ({ projectId, channel }) => {
+    const m = await memory();
+    return { entries: (await m.transcript(projectId, { channel })).map(toEntry) };
+  });
+
+  endpoint.handle("send", async ({ projectId, text, resend }) => {
+    const { memory: m, project: p } = await project(projectId);
+    const history = (await m.transcript(projectId, { channel: "human" })).map((c) => ({ from: c.from, text: c.text }));
+    if (resend) {
+      // The message is recorded already; the history must not end with it twice.
+      if (history.at(-1)?.text === text) history.pop();
+    } else {
+      await post(m, projectId, "human", text);
+    }
+    const turnId = globalThis.crypto.randomUUID();
+    const controller = new AbortController();
+    turns.set(turnId, controller);
+    void runTurn(turnId, controller, m, p, history, text).finally(() => turns.delete(turnId));
+    return { turnId };
+  });
+
+  async function runTurn(turnId: string, controller: AbortController, m: MemoryManager, p: Project, history: { from: string; text: string }[], text: string): Promise<void> {
+    let streamed = "";
+    try {
+      const spec = await fs.readFile(specFileOf(p), "utf8").catch(() => "(the spec file cannot be read)");
+      const result = await agent.turn({
+        projectName: p.name, spec, history, message: text, signal: controller.signal,
+        onToken: (token) => {
+          streamed += token;
+          endpoint.notify("turnToken", { turnId, text: token });
+        },
+      });
+      const reply = result.reply || streamed;
+      if (reply.trim()) await post(m, p._id, "pm", result.stopped ? `${reply}\n\n*(stopped)*` : reply);
+      let action: TurnAction | undefined;
+      if (!result.stopped && result.intent === "approve") action = { kind: "confirmApproval" };
+      if (!result.stopped && result.proposal) {
+        const proposalId = globalThis.crypto.randomUUID();
+        proposals.set(proposalId, { projectId: p._id, edit: result.proposal, proposedText: applySpecEdit(spec, result.proposal) });
+        action = { kind: "proposal", proposalId, summary: result.proposal.summary, section: result.proposal.section };
+      }
+      endpoint.notify("turnEnded", { turnId, outcome: result.stopped ? "stopped" : "done", action });
+    } catch (error) {
+      const noModel = error instanceof ModelNotConfiguredError;
+      const message = noModel ? describeError(error) : `The PM could not answer: ${describeError(error)}`;
+      log.error(message);
+      if (streamed.trim()) await post(m, p._id, "pm", `${streamed}\n\n*(interrupted)*`).catch(() => undefined);
+      endpoint.notify("turnEnded", { turnId, outcome: "failed", error: { message, noModel } });
+    }
+  }
+
+  endpoint.on("stop", ({ turnId }) => turns.get(turnId)?.abort());
+
+  endpoint.handle("approveSpec", async ({ projectId }) => {
+    const { memory: m, project: p } = await project(projectId);
+    const version = await vscode.commands.executeCommand<{ version: number } | undefined>(Commands.approveSpec, vscode.Uri.file(specFileOf(p)));
+    if (version) await post(m, projectId, "pm", `Spec v${version.version} is approved and committed.`);
+    deps.onProjectChanged();
+    return { version: version?.version };
+  });
+
+  endpoint.handle("showProposal", async ({ proposalId }) => {
+    const proposal = proposals.get(proposalId);
+    if (!proposal) throw new Error("This proposal is no longer available");
+    const { project: p } = await project(proposal.projectId);
+    const right = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${proposalId}/${p.specPath.split(/[\\/]/).pop()}` });
+    await vscode.commands.executeCommand("vscode.diff", vscode.Uri.file(specFileOf(p)), right, vscode.l10n.t("{0} ↔ the PM's proposal", p.specPath));
+    return {};
+  });
+
+  endpoint.handle("decideProposal", async ({ proposalId, accept }) => {
+    const proposal = proposals.get(proposalId);
+    if (!proposal) throw new Error("This proposal is no longer available");
+    proposals.delete(proposalId);
+    const { memory: m, project: p } = await project(proposal.projectId);
+    if (!accept) {
+      await post(m, p._id, "pm", `Understood, I left the spec as it is (proposal: ${proposal.edit.summary}).`);
+      return { applied: false };
+    }
+    // Applied to the file as it is now (the human may have edited it meanwhile), as one undoable edit.
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(specFileOf(p)));
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(document.uri, new vscode.Range(0, 0, document.lineCount, 0), applySpecEdit(document.getText(), proposal.edit));
+    if (!(await vscode.workspace.applyEdit(edit)) || !(await document.save())) throw new Error(`Could not write ${specFileOf(p)}`);
+    await post(m, p._id, "pm", `I changed the spec: ${proposal.edit.summary}`);
+    deps.onProjectChanged();
+    return { applied: true };
+  });
+
+  return vscode.Disposable.from(
+    vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, {
+      provideTextDocumentContent: (uri) => proposals.get(uri.path.split("/")[1] ?? "")?.proposedText ?? "",
+    }),
+    { dispose: () => turns.forEach((controller) => controller.abort()) },
+  );
+}

@@ -1,0 +1,41 @@
+// The project the views show: the one last created or opened in this workspace, else the first
+// by priority. Remembered in workspace state; the views follow its changes.
+import type * as vscode from "vscode";
+import { Emitter } from "../../core/lifecycle";
+import type { Project } from "../../core/store/records";
+import type { StoreService } from "../store/storeService";
+
+const KEY = "redgreen.currentProject";
+
+export class CurrentProject implements vscode.Disposable {
+  private readonly changed = new Emitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly subscription: { dispose(): void };
+
+  constructor(private readonly store: StoreService, private readonly state: vscode.Memento) {
+    this.subscription = store.onDidChange(() => this.changed.fire());
+  }
+
+  async get(): Promise<Project | undefined> {
+    const opened = await this.store.ready();
+    if (opened.kind !== "open") return undefined;
+    const projects = await opened.memory.projects();
+    const remembered = this.state.get<string>(KEY);
+    return projects.find((p) => p._id === remembered) ?? projects[0];
+  }
+
+  async set(projectId: string): Promise<void> {
+    await this.state.update(KEY, projectId);
+    this.changed.fire();
+  }
+
+  /** Something about a project changed (its state, say): views re-read it. */
+  touch(): void {
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
