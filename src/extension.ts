@@ -24,6 +24,7 @@ export interface RedgreenTestApi {
   };
   store: StoreService;
   current: CurrentProject;
+  models: ModelService;
   secrets: vscode.SecretStorage;
 }
 
@@ -49,11 +50,11 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerModelServer(models, services.settings, context.secrets, log),
       registerSetMongoPassword(context.secrets, log),
       registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log }),
-      registerPmChat({ view: chat, store, models: models.manager, log, onProjectChanged: () => current.touch() }),
+      registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);
-    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, secrets: context.secrets } : undefined;
+    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, models, secrets: context.secrets } : undefined;
   } catch (error) {
     log.error(error instanceof Error ? error : String(error));
     void reportActivationFailure(log, error);

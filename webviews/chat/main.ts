@@ -21,6 +21,7 @@ const chat = {
   lastSent: "",
   notice: undefined as HTMLElement | undefined,
   noticeKind: "",
+  proposalId: "",
   /** Turns that ended before the host's answer to "send" arrived (a fast failure). */
   ended: new Set<string>(),
 };
@@ -106,6 +107,7 @@ function onTurnEnded(ended: TurnEnded): void {
       button("Not Now", () => setNotice(""), { secondary: true }),
     );
   } else if (action?.kind === "proposal") {
+    chat.proposalId = action.proposalId;
     const decide = (accept: boolean) => {
       setNotice("");
       endpoint.request("decideProposal", { proposalId: action.proposalId, accept }).catch((error: unknown) => setNotice("error", String(error)));
@@ -172,7 +174,9 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
     lastFrom: chat.entries.at(-1)?.from ?? "",
     lastText: chat.entries.at(-1)?.text ?? "",
     streaming: chat.turn !== undefined,
+    turnId: chat.turn?.id ?? "",
     streamed: chat.turn?.text ?? "",
+    proposalId: chat.proposalId,
     notice: chat.noticeKind,
     noticeText: chat.notice?.textContent ?? "",
     agents: chat.agents.length,

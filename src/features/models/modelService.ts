@@ -3,8 +3,9 @@
 import os from "node:os";
 import * as vscode from "vscode";
 import { DisposableStore } from "../../core/lifecycle";
-import { ModelManager } from "../../core/models/manager";
-import { parseRegistry } from "../../core/models/registry";
+import { ModelManager, type AskOptions, type AskResult } from "../../core/models/manager";
+import { parseRegistry, type Role } from "../../core/models/registry";
+import type { ChatRequest } from "../../core/models/types";
 import { LocalModelBackend } from "../../adapters/llm/localBackend";
 import { ModelHostProcess, type HostState } from "../../adapters/llm/modelHostProcess";
 import { OpenAiBackend } from "../../adapters/llm/openAiBackend";
@@ -50,6 +51,12 @@ export class ModelService implements vscode.Disposable {
     this.status.name = vscode.l10n.t("Redgreen Models");
     this.status.command = Commands.showLogs;
     this.store.add(this.host.onDidChangeState((state, detail) => this.showState(state, detail)));
+  }
+
+  /** Asks through the ModelManager once the registry has loaded. */
+  async ask<T = string>(role: Role, request: ChatRequest, options?: AskOptions<T>): Promise<AskResult<T>> {
+    await this.ready;
+    return this.manager.ask(role, request, options);
   }
 
   /** Reads the registry again; commands that run meanwhile wait for it (through `ready`). */
