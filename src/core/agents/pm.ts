@@ -47,7 +47,18 @@ const SPEC_CHARS = 6000;
 export class PmAgent {
   constructor(private readonly models: PmModels) {}
 
+  /** The whole turn; Stop (the signal) at any step ends it with what was said so far. */
   async turn(input: PmTurnInput): Promise<PmTurnResult> {
+    const said = { reply: "" };
+    try {
+      return await this.steps(input, said);
+    } catch (error) {
+      if (error instanceof CancelledError) return { intent: "other", reply: said.reply, stopped: true };
+      throw error;
+    }
+  }
+
+  private async steps(input: PmTurnInput, said: { reply: string }): Promise<PmTurnResult> {
     const context = this.context(input);
     const { value } = await this.models.ask(
       "pm",
@@ -69,22 +80,16 @@ export class PmAgent {
     );
     const intent = value.intent;
 
-    let reply = "";
-    let stopped = false;
-    try {
-      const answer = await this.models.ask("pm", { messages: [...context, { role: "user", content: `${input.message}\n\n(${GUIDANCE[intent]})` }], maxTokens: 400, temperature: 0.3 }, {
-        signal: input.signal,
-        onToken: (text) => {
-          reply += text;
-          input.onToken?.(text);
-        },
-      });
-      reply = answer.text;
-    } catch (error) {
-      if (!(error instanceof CancelledError)) throw error;
-      stopped = true;
-    }
-    if (stopped || intent !== "change") return { intent, reply, stopped };
+    const answer = await this.models.ask("pm", { messages: [...context, { role: "user", content: `${input.message}\n\n(${GUIDANCE[intent]})` }], maxTokens: 400, temperature: 0.3 }, {
+      signal: input.signal,
+      onToken: (text) => {
+        said.reply += text;
+        input.onToken?.(text);
+      },
+    });
+    const reply = answer.text;
+    said.reply = reply;
+    if (intent !== "change") return { intent, reply, stopped: false };
 
     const { value: proposal } = await this.models.ask(
       "pm",
@@ -103,7 +108,7 @@ export class PmAgent {
       },
       { schema: specEditSchema, signal: input.signal },
     );
-    return { intent, reply, stopped, proposal };
+    return { intent, reply, stopped: false, proposal };
   }
 
   private context(input: PmTurnInput): ChatMessage[] {
