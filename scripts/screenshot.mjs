@@ -1,18 +1,34 @@
 // Opens the real editor (code-server) with Redgreen on the sample workspace, shows the Redgreen
 // container and saves PNGs of the whole window and of each view, in the dark and light themes,
-// into screenshots/ (git-ignored). Also fails if a view logs a CSP violation or an error.
+// into screenshots/ (git-ignored). Then creates a project through New Project's prompts, saves
+// its spec with CodeLens, and chats with the PM by typing into the Chat view; the PM is a scripted
+// OpenAI-compatible server on loopback (the test helper), so the pictures show readable replies.
+// Also fails if a view logs a CSP violation or an error.
 import { mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
 import { createProjectThroughUi, sampleWorkspace, setColorTheme, showRedgreen } from "./workbench.mjs";
 import { fail, log, repoRoot } from "./lib.mjs";
 
 const THEMES = { dark: "Default Dark Modern", light: "Default Light Modern" };
+const { startScriptedOpenAi } = createRequire(import.meta.url)(path.join(repoRoot, "out/test/integration/scriptedOpenAi.js"));
+
+const PM_REPLY = "Good idea. I propose gift cards as a **Should have** requirement, with two acceptance criteria:\n\n" +
+  "- a valid code reduces the order total\n- an expired code is refused with a clear message\n\nThe checkout would call `applyGiftCard(order, code)`. " +
+  "The exact edit is below: accept it, or look at the diff first.";
+const PM_EDIT = { summary: "Add gift cards (R-2) as a Should have.", section: "Should have", text: "- **R-2**: Gift cards can pay for orders.\n  - Acceptance: a valid code reduces the total; an expired one is refused." };
 const outDir = path.join(repoRoot, "screenshots");
 
 async function capture(theme, colorTheme) {
   const folder = sampleWorkspace();
-  const server = await startCodeServer({ folder });
+  const pm = await startScriptedOpenAi((request) => {
+    if (request.schema?.properties?.intent) return '{"intent":"change"}';
+    if (request.schema?.properties?.section) return JSON.stringify(PM_EDIT);
+    return PM_REPLY;
+  }, { paceMs: 15 });
+  const registry = { models: [{ id: "reasoning", backend: "openai", url: pm.url, model: "scripted" }] };
+  const server = await startCodeServer({ folder, settings: { "redgreen.models.registry": registry } });
   const browser = await launchBrowser();
   const problems = [];
   try {
@@ -42,13 +58,38 @@ async function capture(theme, colorTheme) {
     await page.waitForTimeout(500);
     files.push(path.join(outDir, `${theme}-spec.png`));
     await editor.screenshot({ path: files.at(-1) });
+
+    // Typed into the Chat view as a user would; the reply streams, then the proposal waits.
+    const chat = await frameWith(page, ".composer");
+    await chat.locator("vscode-textarea").click();
+    await page.keyboard.type("Can we add gift cards?");
+    await page.keyboard.press("Enter");
+    await chat.locator(".notice.proposal").waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(300);
+    files.push(path.join(outDir, `${theme}-chat-conversation.png`));
+    await views.chat.screenshot({ path: files.at(-1) });
+    files.push(path.join(outDir, `${theme}-project-window.png`));
+    await page.screenshot({ path: files.at(-1) });
     for (const file of files) log(`saved ${path.relative(repoRoot, file)}`);
   } finally {
     await browser.close();
     await server.stop();
+    await pm.close();
     rmSync(folder, { recursive: true, force: true });
   }
   if (problems.length > 0) throw new Error(`the ${theme} views reported problems:\n${problems.join("\n")}`);
+}
+
+/** The webview frame whose page has `selector` (webviews are nested frames of the workbench). */
+async function frameWith(page, selector, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview shows ${selector}`);
 }
 
 try {

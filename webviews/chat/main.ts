@@ -1,6 +1,3 @@
-import "@vscode-elements/elements/dist/vscode-tabs/index.js";
-import "@vscode-elements/elements/dist/vscode-tab-header/index.js";
-import "@vscode-elements/elements/dist/vscode-tab-panel/index.js";
 import "@vscode-elements/elements/dist/vscode-textarea/index.js";
 import "../shared/base.css";
 import "./chat.css";
@@ -140,7 +137,7 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
     }
     const log = h("div", { className: "log", role: "log", ariaLabel: "Conversation with the PM", tabIndex: 0 });
     const agentsLog = h("div", { className: "log", role: "log", ariaLabel: "The agents' channel (read-only)", tabIndex: 0 });
-    const input = h("vscode-textarea", { className: "input", placeholder: "Message the PM (Enter to send, Shift+Enter for a new line)", rows: 3 }) as unknown as HTMLTextAreaElement & { value: string };
+    const input = h("vscode-textarea", { className: "input", placeholder: "Message the PM (Enter to send, Shift+Enter for a new line)", rows: 2 }) as unknown as HTMLTextAreaElement & { value: string };
     input.setAttribute("aria-label", "Message the PM");
     const sendButton = button("Send", () => submit());
     const stop = button("Stop", () => chat.turn && endpoint.notify("stop", { turnId: chat.turn.id }), { secondary: true, icon: "debug-stop" });
@@ -157,11 +154,10 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
       }
     });
     const notice = h("div", { className: "notices" });
-    const tabs = h("vscode-tabs", { className: "tabs" },
-      tab("PM"), h("vscode-tab-panel", {}, log, notice, h("div", { className: "composer" }, input, h("div", { className: "buttons" }, stop, sendButton))),
-      tab("Agents"), h("vscode-tab-panel", {}, agentsLog),
-    );
-    root.replaceChildren(projectHeader(state, run), tabs);
+    const pmPanel = h("div", { className: "panel", id: "panel-pm", role: "tabpanel" }, log, notice, h("div", { className: "composer" }, input, h("div", { className: "buttons" }, stop, sendButton)));
+    const agentsPanel = h("div", { className: "panel", id: "panel-agents", role: "tabpanel", hidden: true }, agentsLog);
+    const tabs = tabList([["PM", pmPanel], ["Agents", agentsPanel]]);
+    root.replaceChildren(projectHeader(state, run), tabs, pmPanel, agentsPanel);
     els = { log, agentsLog, notice, input, send: sendButton, stop };
     chat.entries = [];
     chat.agents = [];
@@ -183,10 +179,33 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
   }),
 });
 
-function tab(label: string): HTMLElement {
-  const header = h("vscode-tab-header", {}, label);
-  header.setAttribute("slot", "header");
-  return header;
+/** Two tabs over the panels (the editor's panel-tab look; arrow keys move between them). */
+function tabList(tabs: [string, HTMLElement][]): HTMLElement {
+  const buttons = tabs.map(([label, panel], index) => {
+    const tab = h("button", { className: "tab", id: `tab-${panel.id}`, role: "tab", type: "button" }, label);
+    tab.setAttribute("aria-controls", panel.id);
+    panel.setAttribute("aria-labelledby", tab.id);
+    const select = () => {
+      tabs.forEach(([, other], i) => {
+        other.hidden = i !== index;
+        buttons[i]!.setAttribute("aria-selected", String(i === index));
+        buttons[i]!.tabIndex = i === index ? 0 : -1;
+      });
+    };
+    tab.addEventListener("click", select);
+    tab.addEventListener("keydown", (event: KeyboardEvent) => {
+      if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+      const next = buttons[(index + (event.key === "ArrowRight" ? 1 : buttons.length - 1)) % buttons.length]!;
+      next.click();
+      next.focus();
+    });
+    return tab;
+  });
+  buttons.forEach((tab, i) => {
+    tab.setAttribute("aria-selected", String(i === 0));
+    tab.tabIndex = i === 0 ? 0 : -1;
+  });
+  return h("div", { className: "tabs", role: "tablist", ariaLabel: "Conversations" }, ...buttons);
 }
 
 endpoint.on("entry", (entry) => {
