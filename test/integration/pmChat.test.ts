@@ -138,6 +138,44 @@ describe("The PM in the Chat view", function () {
     }
   });
 
+  it("shows a failed reply with Resend, and resending does not repeat the message", async () => {
+    let failures = 2; // the ModelManager retries once: both attempts fail
+    const server = await startScriptedOpenAi((request) => {
+      if (failures-- > 0) throw new Error("model server overloaded");
+      return request.schema ? '{"intent":"question"}' : "Back again: R-1 first.";
+    });
+    try {
+      await useRegistry({ models: [{ id: "reasoning", backend: "openai", url: server.url, model: "scripted" }] });
+      const before = Number((await details()).entries);
+      await say("Which requirement first?");
+      const failed = await eventually(async () => ((await details()).notice === "error" ? details() : undefined), 20_000, () => "no error shown");
+      assert.match(String(failed.noticeText), /The PM could not answer:.*Resend/s);
+      assert.equal(server.requests.length, 2, "tried twice before reporting");
+      await say("Which requirement first?", true);
+      const answered = await turnOver();
+      assert.equal(answered.lastText, "Back again: R-1 first.");
+      assert.equal(Number(answered.entries), before + 2, "one human message, one reply");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("renders Markdown from the model without letting anything active into the page", async () => {
+    const hostile = "**Bold** and `code`\n\n```ts\nconst x = 1;\n```\n\n<img src=x onerror=\"alert(1)\"><script>alert(2)</script>[link](javascript:alert(3)) <iframe src=\"https://example.com\"></iframe>";
+    const server = await startScriptedOpenAi((request) => (request.schema ? '{"intent":"question"}' : hostile));
+    try {
+      await useRegistry({ models: [{ id: "reasoning", backend: "openai", url: server.url, model: "scripted" }] });
+      await say("Show me some code");
+      const shown = await turnOver();
+      assert.equal(shown.unsafe, 0);
+      assert.match(String(shown.rendered), /<strong>Bold<\/strong>/);
+      assert.match(String(shown.rendered), /<pre><code class="language-ts">const x = 1;/);
+      assert.doesNotMatch(String(shown.rendered), /onerror|<script|<iframe|javascript:/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("asks for confirmation before approving, then approves through the same path as the CodeLens", async () => {
     const server = await startScriptedOpenAi((request) => (request.schema ? '{"intent":"approve"}' : "Great, confirm with the button and I will approve it."));
     try {

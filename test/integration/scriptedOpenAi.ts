@@ -1,6 +1,7 @@
 // A scripted OpenAI-compatible server on loopback, for tests of orchestration in the real
 // editor: the extension reaches it through its real OpenAI backend, over real HTTP. Each reply
 // is chosen by `answer` from the request; replies stream as server-sent events, word by word.
+// When `answer` throws, the server answers 500 with its message.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -27,8 +28,16 @@ export async function startScriptedOpenAi(answer: (request: ScriptedRequest) => 
       const parsed = JSON.parse(body) as { messages: ScriptedRequest["messages"]; response_format?: { json_schema?: { schema?: ScriptedRequest["schema"] } } };
       const request = { messages: parsed.messages, schema: parsed.response_format?.json_schema?.schema };
       requests.push(request);
+      let text: string;
+      try {
+        text = answer(request);
+      } catch (error) {
+        // A failing server: what a crashed or overloaded model server answers.
+        res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: (error as Error).message } }));
+        return;
+      }
       res.writeHead(200, { "content-type": "text/event-stream" });
-      const pieces = answer(request).split(/(?<= )/);
+      const pieces = text.split(/(?<= )/);
       const finish = () => {
         res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 10, completion_tokens: pieces.length } })}\n\n`);
         res.end("data: [DONE]\n\n");

@@ -176,6 +176,9 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
     notice: chat.noticeKind,
     noticeText: chat.notice?.textContent ?? "",
     agents: chat.agents.length,
+    // Anything active that a model's reply smuggled into the page (must stay 0).
+    unsafe: document.querySelectorAll(".log script, .log iframe, .log object, .log [onerror], .log [onclick], .log [onload], .log a[href^='javascript']").length,
+    rendered: els?.log.querySelector(".entry:last-of-type .body")?.innerHTML ?? "",
   }),
 });
 
