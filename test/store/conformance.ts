@@ -157,7 +157,7 @@ export function describeStoreConformance(adapter: string, factory: StoreFactory)
 export function ticket(projectId: string, id: string, at: number) {
   return {
     _id: id, projectId, functionalityId: "F-1", title: `Ticket ${id}`, description: "", goal: "Do the thing",
-    acceptanceCriteria: ["it works"], column: "todo" as const, severity: "medium" as const, timeEstimate: null,
+    acceptanceCriteria: ["it works"], requirementIds: ["R-1"], column: "todo" as const, severity: "medium" as const, timeEstimate: null,
     assignedPair: null, filesChanged: [], testPassRate: null, branch: null, blockedBy: [], history: [],
     createdAt: new Date(at), updatedAt: new Date(at),
   };

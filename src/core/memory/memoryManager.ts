@@ -3,6 +3,7 @@ import { systemClock } from "../clock";
 import type { ChatRequest } from "../models/types";
 import { assertTransition, byPriority, STATE_NAMES, type ProjectState } from "../projects/project";
 import { specHash } from "../spec/spec";
+import { refuseMove } from "../tickets/ticketRules";
 import type { Role } from "../models/registry";
 import type { Filter, Store } from "../store/port";
 import type { AgentLog, Column, Conversation, Memory, Project, Snippet, SpecVersion, Ticket, WorkingEntry } from "../store/records";
@@ -36,6 +37,9 @@ export interface MemoryManagerOptions {
   retentionDays?: number;
   newId?: () => string;
 }
+
+/** A ticket move the state machine refuses; the message says why. */
+export class TicketMoveError extends Error {}
 
 /** Summarize older turns once the recent ones pass this share of the model's window... */
 const SUMMARIZE_AT = 0.8;
@@ -189,6 +193,9 @@ export class MemoryManager {
   async moveTicket(ticketId: string, to: Column, by: string, note?: string): Promise<Ticket> {
     const ticket = await this.store.collection("tickets").get(ticketId);
     if (!ticket) throw new Error(`no ticket ${ticketId}`);
+    const blockers = ticket.blockedBy.length ? await this.store.collection("tickets").find({ _id: { $in: ticket.blockedBy } }) : [];
+    const refused = refuseMove(ticket, to, blockers);
+    if (refused) throw new TicketMoveError(refused);
     const at = this.now();
     const moved: Ticket = { ...ticket, column: to, updatedAt: at, history: [...ticket.history, stripUndefined({ at, by, from: ticket.column, to, note })] };
     await this.store.collection("tickets").put(moved);

@@ -49,6 +49,8 @@ export const ticketSchema = z.object({
   description: z.string(),
   goal: z.string().min(1),
   acceptanceCriteria: z.array(z.string().min(1)),
+  /** The spec requirements (R-n) this ticket serves. */
+  requirementIds: z.array(z.string().regex(/^R-\d+$/)).default([]),
   column: columnSchema,
   severity: z.enum(["low", "medium", "high", "critical"]),
   timeEstimate: z.number().nonnegative().nullable(),
