@@ -1,4 +1,4 @@
-/** What the core asks of git; the simple-git adapter implements it. */
+/** What the core asks of git; the simple-git adapter implements it. Paths are absolute. */
 export interface GitPort {
   /** True when `dir` is the top of a git work tree (not merely inside one). */
   isRepositoryRoot(dir: string): Promise<boolean>;
@@ -8,4 +8,23 @@ export interface GitPort {
    * when the file has no change to commit, returns HEAD's hash instead.
    */
   commitFile(dir: string, file: string, message: string): Promise<string>;
+  branches(dir: string): Promise<string[]>;
+  currentBranch(dir: string): Promise<string | undefined>;
+  createBranch(dir: string, name: string, from: string): Promise<void>;
+  deleteBranch(dir: string, name: string): Promise<void>;
+  /** Checks `branch` out in a new worktree at `path`; the repository's own work tree is not touched. */
+  addWorktree(dir: string, path: string, branch: string): Promise<void>;
+  removeWorktree(dir: string, path: string): Promise<void>;
+  worktrees(dir: string): Promise<{ path: string; branch?: string }[]>;
+  /** Stages everything in `worktree` and commits it; returns the hash, or undefined if nothing changed. */
+  commitAll(worktree: string, message: string): Promise<string | undefined>;
+  /**
+   * Merges `from` into the branch checked out in `worktree` (never fast-forward, never forced).
+   * On a conflict the merge is aborted, leaving both branches as they were.
+   */
+  merge(worktree: string, from: string, message: string): Promise<{ merged: true; commit: string } | { merged: false; conflicts: string[] }>;
+  remotes(dir: string): Promise<string[]>;
+  push(dir: string, remote: string, branch: string): Promise<void>;
+  /** Adds `pattern` to the repository's own exclude file (not the user's .gitignore). */
+  exclude(dir: string, pattern: string): Promise<void>;
 }
