@@ -53,6 +53,7 @@ describe("git policy on real repositories", function () {
     const worktree = await ops.openTicket("T-1", "Login");
     await fs.writeFile(path.join(worktree, "login.test.ts"), "test('refuses a wrong password')\n");
     const commit = await ops.commit(worktree, "Add a failing test for wrong passwords", { role: "tester", ticketId: "T-1", functionalityId: "Login" });
+    assert.ok(commit);
     assert.equal(git("rev-parse", "ticket/t-1"), commit);
     assert.equal(git("log", "-1", "--format=%B", commit), "Add a failing test for wrong passwords\n\nRedgreen-Ticket: T-1\nRedgreen-Functionality: Login\nRedgreen-Agent: tester");
 

@@ -94,8 +94,10 @@ export const simpleGitPort: GitPort = {
   async merge(worktree, from, message) {
     const repo = git(worktree);
     const before = await head(repo);
-    const alreadyIn = await repo.raw(["merge-base", "--is-ancestor", from, "HEAD"]).then(() => true, () => false);
-    if (alreadyIn) return { merged: true, commit: before };
+    // Already merged (`from` is an ancestor of HEAD): nothing to do. simple-git hides exit codes,
+    // so this compares the merge base with `from` instead of asking --is-ancestor.
+    const base = (await repo.raw(["merge-base", from, "HEAD"])).trim();
+    if (base === (await repo.revparse([from])).trim()) return { merged: true, commit: before };
     // simple-git does not reject every failed merge (a conflict is reported on stdout), so the
     // outcome is read from the repository itself: unmerged paths, or a new HEAD.
     const failure = await repo.raw([...(await identity(repo)), "merge", "--no-ff", "-m", message, from]).then(() => undefined, (error: Error) => error);
