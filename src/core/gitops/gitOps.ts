@@ -75,13 +75,20 @@ export class GitOps {
     return branch;
   }
 
+  /** Creates the ticket's branch from its feature branch (if missing); returns its name. */
+  async createTicketBranch(ticketId: string, functionalityId: string): Promise<string> {
+    const branch = ticketBranch(ticketId);
+    if (!(await this.git.branches(this.root)).includes(branch)) await this.git.createBranch(this.root, branch, await this.ensureFeature(functionalityId));
+    return branch;
+  }
+
   /** The ticket's branch, checked out in its own worktree (created on first use); returns its path. */
   async openTicket(ticketId: string, functionalityId: string): Promise<string> {
     const branch = ticketBranch(ticketId);
     const worktree = this.worktreePath(ticketId);
     if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) return worktree;
     await this.git.exclude(this.root, "/.redgreen/");
-    if (!(await this.git.branches(this.root)).includes(branch)) await this.git.createBranch(this.root, branch, await this.ensureFeature(functionalityId));
+    await this.createTicketBranch(ticketId, functionalityId);
     await this.git.addWorktree(this.root, worktree, branch);
     return worktree;
   }

@@ -1,0 +1,126 @@
+import * as z from "zod";
+import type { GitOps } from "../gitops/gitOps";
+import type { MemoryManager } from "../memory/memoryManager";
+import type { Project, Ticket } from "../store/records";
+import type { PmModels } from "./pm";
+import { principlesFor } from "./principles";
+
+// The Architect's planning: the approved spec becomes functional areas and tickets (JSON
+// constrained by a grammar from these zod schemas, then validated), each ticket serving named
+// requirements; then DEV, a feature branch per area and a ticket branch per ticket.
+
+const ticketPlanSchema = z.object({
+  key: z.string().trim().min(1).max(20),
+  title: z.string().trim().min(1).max(120),
+  description: z.string().trim().max(2000),
+  goal: z.string().trim().min(1).max(400),
+  acceptanceCriteria: z.array(z.string().trim().min(1).max(300)).min(1).max(8),
+  requirementIds: z.array(z.string().regex(/^R-\d+$/)).min(1),
+  severity: z.enum(["low", "medium", "high", "critical"]),
+  estimateHours: z.number().min(0.25).max(80),
+  /** Keys of tickets in this plan that must be done first. */
+  dependsOn: z.array(z.string()).max(10),
+});
+
+export const planSchema = z.object({
+  areas: z
+    .array(z.object({ name: z.string().trim().min(1).max(60), tickets: z.array(ticketPlanSchema).min(1).max(40) }))
+    .min(1)
+    .max(20),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+/** The requirement ids a spec names (R-1, R-12...), in order of first appearance. */
+export function requirementIds(spec: string): string[] {
+  return [...new Set(spec.match(/\bR-\d+\b/g) ?? [])];
+}
+
+/** Problems that make a valid plan unusable for this spec (then the model is asked again). */
+export function planProblems(plan: Plan, spec: string): string[] {
+  const known = new Set(requirementIds(spec));
+  const keys = plan.areas.flatMap((area) => area.tickets.map((t) => t.key));
+  const problems: string[] = [];
+  const unknown = [...new Set(plan.areas.flatMap((a) => a.tickets.flatMap((t) => t.requirementIds)).filter((id) => !known.has(id)))];
+  if (unknown.length) problems.push(`tickets name requirements the spec does not have: ${unknown.join(", ")}`);
+  const duplicates = keys.filter((key, i) => keys.indexOf(key) !== i);
+  if (duplicates.length) problems.push(`ticket keys are not unique: ${[...new Set(duplicates)].join(", ")}`);
+  const dangling = plan.areas.flatMap((a) => a.tickets.flatMap((t) => t.dependsOn.filter((d) => !keys.includes(d) || d === t.key)));
+  if (dangling.length) problems.push(`dependencies on unknown tickets: ${[...new Set(dangling)].join(", ")}`);
+  return problems;
+}
+
+export interface PlanResult {
+  tickets: Ticket[];
+  areas: string[];
+  /** Requirements of the spec that no ticket serves. */
+  uncovered: string[];
+}
+
+export function projectKey(project: Pick<Project, "name">): string {
+  return project.name.toUpperCase().replace(/[^A-Z0-9]+/g, "").slice(0, 10) || "P";
+}
+
+function areaId(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "area";
+}
+
+export class ArchitectAgent {
+  constructor(private readonly models: PmModels, private readonly memory: MemoryManager) {}
+
+  /** Asks for a plan of `spec` and checks it; `findings` is what a scan of existing code found. */
+  async plan(project: Project, spec: string, options: { findings?: string; signal?: AbortSignal; maxTokens?: number } = {}): Promise<Plan> {
+    const { findings, signal } = options;
+    const ids = requirementIds(spec);
+    const { value } = await this.models.ask(
+      "architect",
+      {
+        messages: [
+          { role: "system", content: `${principlesFor("architect")}\n\nYou are the Architect. Split the approved spec of "${project.name}" into functional areas and small tickets, each doable test-first in one session.` },
+          {
+            role: "user",
+            content:
+              `Spec:\n\n${spec}\n\n${findings ? `What the repository already contains:\n${findings}\n\n` : ""}` +
+              `Requirement ids in the spec: ${ids.join(", ") || "(none)"}. Every ticket names the requirement ids it serves; cover every requirement you can. ` +
+              `Give each ticket a short unique key (T1, T2...), and list in dependsOn the keys it needs done first. Answer with JSON only.`,
+          },
+        ],
+        maxTokens: options.maxTokens ?? 3000,
+        temperature: 0.2,
+      },
+      { schema: planSchema, isSatisfactory: (plan) => planProblems(plan, spec).length === 0, signal },
+    );
+    return value;
+  }
+
+  /** Turns a plan into tickets (in the backlog... to do) and branches: DEV, feature/<area>, ticket/<id>. */
+  async apply(project: Project, spec: string, plan: Plan, git: GitOps): Promise<PlanResult> {
+    const prefix = projectKey(project);
+    const existing = await this.memory.tickets(project._id);
+    let next = existing.length + 1;
+    const idOf = new Map<string, string>();
+    for (const area of plan.areas) for (const t of area.tickets) idOf.set(t.key, `${prefix}-${next++}`);
+    await git.createDev();
+    const tickets: Ticket[] = [];
+    for (const area of plan.areas) {
+      const functionalityId = areaId(area.name);
+      await git.ensureFeature(functionalityId);
+      for (const t of area.tickets) {
+        const id = idOf.get(t.key)!;
+        const branch = await git.createTicketBranch(id, functionalityId);
+        tickets.push(
+          await this.memory.createTicket(
+            {
+              _id: id, projectId: project._id, functionalityId, title: t.title, description: t.description, goal: t.goal,
+              acceptanceCriteria: t.acceptanceCriteria, requirementIds: t.requirementIds, column: "todo", severity: t.severity,
+              timeEstimate: t.estimateHours, assignedPair: null, filesChanged: [], testPassRate: null, branch,
+              blockedBy: t.dependsOn.map((key) => idOf.get(key)!),
+            },
+            "architect",
+          ),
+        );
+      }
+    }
+    const covered = new Set(tickets.flatMap((t) => t.requirementIds));
+    return { tickets, areas: plan.areas.map((a) => areaId(a.name)), uncovered: requirementIds(spec).filter((id) => !covered.has(id)) };
+  }
+}
