@@ -139,7 +139,40 @@ describe("embedded store: crashes, corruption, locking", function () {
     await new Promise((resolve) => dead.on("exit", resolve));
     await fs.writeFile(path.join(dir, "LOCK"), String(dead.pid));
     const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    await assert.rejects(openEmbeddedStore(dir, { sweepIntervalMs: 0 }), /already open in this window/);
     await store.close();
+    // A live pid whose lock has not been refreshed for minutes: the id was reused, the lock is stale.
+    await fs.writeFile(path.join(dir, "LOCK"), String(process.ppid));
+    const old = new Date(Date.now() - 5 * 60_000);
+    await fs.utimes(path.join(dir, "LOCK"), old, old);
+    const again = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    await again.close();
+  });
+
+  it("cuts a torn tail at the last newline byte, even inside a multi-byte character", async () => {
+    const file = path.join(dir, "conversations.jsonl");
+    let store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    await store.collection("conversations").insert(conversation("p1", 0, "héllo wörld"));
+    await store.close();
+    await fs.appendFile(file, Buffer.from([0x7b, 0x22, 0xc3])); // '{"' and half of a two-byte character
+    store = await openEmbeddedStore(dir, { sweepIntervalMs: 0, onProblem: () => undefined });
+    await store.collection("conversations").insert(conversation("p1", 0, "après"));
+    await store.close();
+    store = await openEmbeddedStore(dir, { sweepIntervalMs: 0, onProblem: (message) => assert.fail(message) });
+    assert.deepEqual((await store.collection("conversations").find({}, { sort: { text: 1 } })).map((d) => d.text), ["après", "héllo wörld"]);
+    await store.close();
+  });
+
+  it("fails the collection, reads included, once a write could not reach the disk", async () => {
+    const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    await store.collection("conversations").insert(conversation("p1", 0, "kept"));
+    // Break the file under the store: its handle is closed behind its back.
+    const logs = (store as unknown as { collections: Map<string, { log: { handle: { close(): Promise<void> } } }> }).collections;
+    await logs.get("conversations")!.log.handle.close();
+    await assert.rejects(store.collection("conversations").insert(conversation("p1", 0, "lost")), /could not be written/);
+    await assert.rejects(store.collection("conversations").find(), /could not be written/);
+    assert.equal(await store.collection("agent_logs").count(), 0, "other collections keep working");
+    await store.close().catch(() => undefined);
   });
 
   it("compacts its file once superseded lines dominate, keeping the latest version of each document", async () => {

@@ -45,10 +45,13 @@ export async function openEmbeddedStore(dir: string, options: EmbeddedStoreOptio
   const lock = await takeLock(dir);
   const store = new EmbeddedStore(dir, lock, options.clock ?? systemClock, options.cappedMax);
   const report = options.onProblem ?? (() => undefined);
-  for (const name of COLLECTION_NAMES) {
-    await store.open(name, report);
+  try {
+    for (const name of COLLECTION_NAMES) await store.open(name, report);
+    await store.sweepExpired();
+  } catch (error) {
+    await store.close();
+    throw error;
   }
-  await store.sweepExpired();
   if (options.sweepIntervalMs !== 0) store.scheduleSweep(options.sweepIntervalMs ?? 60 * 60 * 1000, report);
   return store;
 }
@@ -61,7 +64,7 @@ export class EmbeddedStore implements Store {
 
   constructor(
     readonly location: string,
-    private readonly lockFile: string,
+    private readonly lock: { release(): Promise<void> },
     private readonly clock: Clock,
     private readonly cappedMax: number | undefined,
   ) {}
@@ -105,7 +108,7 @@ export class EmbeddedStore implements Store {
     this.closed = true;
     this.sweepTimer?.cancel();
     for (const collection of this.collections.values()) await collection.close();
-    await fs.rm(this.lockFile, { force: true });
+    await this.lock.release();
   }
 }
 
@@ -115,6 +118,8 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
   private readonly docs = new Map<string, Doc>();
   private readonly byProject = new Map<unknown, Set<string>>();
   private log: LogFile | undefined;
+  private compacting = false;
+  private report: (message: string) => void = () => undefined;
   failure: StoreError | undefined;
   private readonly def: CollectionDef;
 
@@ -123,6 +128,7 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
   }
 
   async load(report: (message: string) => void): Promise<void> {
+    this.report = report;
     const { log, loaded } = await LogFile.open(this.file);
     this.log = log;
     if (loaded.tornTailBytes > 0) {
@@ -140,13 +146,14 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
       // Never overwrite what we could not read: move the file aside, then write what was readable.
       const aside = `${this.file}.corrupt-${new Date(this.clock.now()).toISOString().replace(/[:.]/g, "-")}`;
       await fs.copyFile(this.file, aside);
-      await log.rewrite([...this.docs.values()].map((doc) => encodeRecord({ put: doc })));
+      await syncFile(aside);
+      await log.rewrite(() => this.lines());
       report(
         `${this.file} is corrupted (${bad.length} of ${loaded.lines.length} lines unreadable; first: ${bad[0]}). ` +
           `The original is kept as ${aside}; ${this.docs.size} documents were recovered.`,
       );
     } else if (shouldCompact(log.lineCount, this.docs.size)) {
-      await log.rewrite(this.lines());
+      await log.rewrite(() => this.lines());
     }
   }
 
@@ -217,8 +224,20 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
       }
     }
     const log = this.log!;
-    await log.append(records.map(encodeRecord));
-    if (shouldCompact(log.lineCount, this.docs.size)) await log.rewrite(this.lines());
+    try {
+      await log.append(records.map(encodeRecord));
+    } catch (error) {
+      // Memory is now ahead of the file: refuse reads too, rather than serve what is not on disk.
+      this.failure ??= new StoreError(`${this.file} could not be written (${describeError(error)}); reopen the store after fixing the cause`, { cause: error });
+      throw this.failure;
+    }
+    if (!this.compacting && shouldCompact(log.lineCount, this.docs.size)) {
+      // In the background, once at a time: a writer's acknowledgement does not wait for it.
+      this.compacting = true;
+      log.rewrite(() => this.lines())
+        .catch((error: unknown) => this.report(`${this.file} could not be compacted (writes go on to the uncompacted file): ${describeError(error)}`))
+        .finally(() => (this.compacting = false));
+    }
   }
 
   private apply(record: LogRecord): void {
@@ -290,23 +309,58 @@ function shouldCompact(lines: number, live: number): boolean {
   return lines >= COMPACT_MIN_LINES && lines > COMPACT_RATIO * Math.max(live, 1);
 }
 
-/** One process writes a store folder at a time; a lock left by a dead process is taken over. */
-async function takeLock(dir: string): Promise<string> {
+/** Folders this process has open: a second open of the same folder in one process is refused too. */
+const openHere = new Set<string>();
+/** A lock whose heartbeat is older than this was left by a process that is gone (or hung). */
+const LOCK_STALE_MS = 90_000;
+const LOCK_HEARTBEAT_MS = 30_000;
+
+/**
+ * One process writes a store folder at a time. The holder refreshes the lock's time every 30 s,
+ * so a lock left behind is recognised even when its process id has been reused since.
+ */
+async function takeLock(dir: string): Promise<{ file: string; release(): Promise<void> }> {
+  const key = path.resolve(dir);
+  if (openHere.has(key)) throw new StoreError(`the store in ${dir} is already open in this window`);
   const file = path.join(dir, "LOCK");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await fs.writeFile(file, String(process.pid), { flag: "wx" });
-      return file;
+      openHere.add(key);
+      const heartbeat = setInterval(() => {
+        const now = new Date();
+        void fs.utimes(file, now, now).catch(() => undefined);
+      }, LOCK_HEARTBEAT_MS);
+      heartbeat.unref();
+      return {
+        file,
+        release: async () => {
+          clearInterval(heartbeat);
+          openHere.delete(key);
+          await fs.rm(file, { force: true });
+        },
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number((await fs.readFile(file, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      const age = Date.now() - ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? 0);
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner) && age < LOCK_STALE_MS) {
         throw new StoreError(`the store in ${dir} is in use by another process (pid ${owner}); close the other window using it`);
       }
       await fs.rm(file, { force: true });
     }
   }
   throw new StoreError(`cannot lock the store in ${dir}`);
+}
+
+/** Makes a file's content durable (the corrupted copy must exist before the original is replaced). */
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, "r+");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 function isAlive(pid: number): boolean {

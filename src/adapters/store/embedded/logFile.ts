@@ -31,17 +31,19 @@ export class LogFile {
   static async open(file: string): Promise<{ log: LogFile; loaded: LoadedLog }> {
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.rm(`${file}.tmp`, { force: true });
-    const text = await fs.readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return "";
+    const bytes = await fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return Buffer.alloc(0);
       throw error;
     });
-    const end = text.lastIndexOf("\n") + 1;
-    const tornTailBytes = Buffer.byteLength(text.slice(end));
-    if (tornTailBytes > 0) await fs.truncate(file, Buffer.byteLength(text.slice(0, end)));
-    const lines = text.slice(0, end).split("\n");
+    // Cut at the last newline byte (not character: a torn multi-byte character must not shift it).
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    const tornTailBytes = bytes.length - end;
+    if (tornTailBytes > 0) await fs.truncate(file, end);
+    const lines = bytes.subarray(0, end).toString("utf8").split("\n");
     lines.pop();
     const log = new LogFile(file, await fs.open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT));
     log.lineCount = lines.length;
+    await syncDirectory(path.dirname(file));
     return { log, loaded: { lines, tornTailBytes } };
   }
 
@@ -55,9 +57,14 @@ export class LogFile {
     });
   }
 
-  /** Replaces the whole file with `lines`, atomically (write a copy, sync it, rename over). */
-  rewrite(lines: string[]): Promise<void> {
+  /**
+   * Replaces the whole file with `snapshot()`, atomically: a synced copy renamed over it. The
+   * snapshot is taken when the rewrite runs, after every write queued before it.
+   */
+  rewrite(snapshot: () => string[]): Promise<void> {
     return this.enqueue(async () => {
+      if (this.failure) throw this.failure;
+      const lines = snapshot();
       const tmp = `${this.file}.tmp`;
       const copy = await fs.open(tmp, "w");
       try {
@@ -66,10 +73,17 @@ export class LogFile {
       } finally {
         await copy.close();
       }
-      await this.handle.close();
-      await fs.rename(tmp, this.file);
+      try {
+        await fs.rename(tmp, this.file);
+      } catch (error) {
+        // The old file and its handle are still good: keep appending there.
+        await fs.rm(tmp, { force: true });
+        throw error;
+      }
       await syncDirectory(path.dirname(this.file));
+      const old = this.handle;
       this.handle = await fs.open(this.file, constants.O_WRONLY | constants.O_APPEND);
+      await old.close();
       this.lineCount = lines.length;
     });
   }
