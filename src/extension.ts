@@ -36,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
     const models = new ModelService(services);
     const store = new StoreService({ context, log, settings: services.settings, models: models.manager });
+    storeToClose = store;
     const current = new CurrentProject(store, context.workspaceState);
     const kanban = registerKanbanView(services, current);
     const chat = registerChatView(services, current);
@@ -71,6 +72,9 @@ async function reportActivationFailure(log: RedgreenLog, error: unknown): Promis
   if (choice === showLogs) log.show();
 }
 
-export function deactivate(): void {
-  // Everything is released through context.subscriptions.
+let storeToClose: StoreService | undefined;
+
+/** Everything else is released through context.subscriptions; the store's files are closed here, awaited. */
+export async function deactivate(): Promise<void> {
+  await storeToClose?.close();
 }

@@ -50,7 +50,8 @@ function registerProjectView<P extends ProjectViewProtocol>(
   return host;
 }
 
-const PROJECT_COMMANDS = [Commands.openProject, Commands.newProject, Commands.approveSpec, Commands.compareSpecWithApproved, Commands.selectModelFiles];
+// Approving is not offered to pages: a page approves only through the chat's confirm step.
+const PROJECT_COMMANDS = [Commands.openProject, Commands.newProject, Commands.compareSpecWithApproved, Commands.selectModelFiles];
 
 async function currentState(projects: ProjectSource): Promise<ViewState> {
   const commands = new Set(await vscode.commands.getCommands(true));

@@ -21,7 +21,7 @@ export type ChatEntry = z.infer<typeof chatEntrySchema>;
 
 export const turnActionSchema = z.discriminatedUnion("kind", [
   /** The PM understood "approve": the human confirms with a button before anything happens. */
-  z.object({ kind: z.literal("confirmApproval") }),
+  z.object({ kind: z.literal("confirmApproval"), approvalId: id }),
   z.object({ kind: z.literal("proposal"), proposalId: id, summary: z.string(), section: z.string() }),
 ]);
 export type TurnAction = z.infer<typeof turnActionSchema>;
@@ -42,7 +42,8 @@ export const chatProtocol = defineProtocol({
       history: { params: z.object({ projectId: id, channel: channelSchema }).strict(), result: z.object({ entries: z.array(chatEntrySchema) }) },
       /** Starts the PM's turn; `resend` retries the last message without recording it again. */
       send: { params: z.object({ projectId: id, text: z.string().trim().min(1).max(20_000), resend: z.boolean().optional() }).strict(), result: z.object({ turnId: id }) },
-      approveSpec: { params: z.object({ projectId: id }).strict(), result: z.object({ version: z.number().int().positive().optional() }) },
+      /** Only with the id of an approval the host offered (once): a page cannot approve on its own. */
+      approveSpec: { params: z.object({ projectId: id, approvalId: id }).strict(), result: z.object({ version: z.number().int().positive().optional() }) },
       showProposal: { params: z.object({ proposalId: id }).strict(), result: z.object({}) },
       decideProposal: { params: z.object({ proposalId: id, accept: z.boolean() }).strict(), result: z.object({ applied: z.boolean() }) },
     },

@@ -36,7 +36,13 @@ describe("The PM in the Chat view", function () {
     await config().update("models.registry", registry, vscode.ConfigurationTarget.Global);
     await models.reload();
   };
-  const turnOver = () => eventually(async () => ((await details()).streaming === false && (await details()).lastFrom !== "human" ? details() : undefined), 60_000, () => "the PM's turn did not end");
+  /** Waits until the page shows at least `entries` messages and nothing streaming. */
+  const turnOver = (entries: number) =>
+    eventually(async () => {
+      const now = await details();
+      return now.streaming === false && Number(now.entries) >= entries ? now : undefined;
+    }, 60_000, () => `the PM's turn did not end with ${entries} messages shown`);
+  const shown = async () => Number((await details()).entries);
 
   before(async () => {
     await activateRedgreen();
@@ -94,11 +100,12 @@ describe("The PM in the Chat view", function () {
     const server = await startScriptedOpenAi((request) => (request.schema ? '{"intent":"question"}' : "word ".repeat(5000)), { paceMs: 10 });
     try {
       await useRegistry({ models: [{ id: "reasoning", backend: "openai", url: server.url, model: "scripted" }] });
+      const before = await shown();
       await say("Tell me everything");
       const streaming = await eventually(async () => ((await details()).streaming === true ? details() : undefined), 20_000, () => "no streaming");
       const { views } = await activateRedgreen();
       views.chat.endpoint.receive({ kind: "notification", method: "stop", params: { turnId: String(streaming.turnId) } });
-      const done = await turnOver();
+      const done = await turnOver(before + 2);
       assert.match(String(done.lastText), /^word word .*\*\(stopped\)\*$/s);
       assert.ok(String(done.lastText).length < 5000 * 5, "generation ended early");
     } finally {
@@ -152,7 +159,7 @@ describe("The PM in the Chat view", function () {
       assert.match(String(failed.noticeText), /The PM could not answer:.*Resend/s);
       assert.equal(server.requests.length, 2, "tried twice before reporting");
       await say("Which requirement first?", true);
-      const answered = await turnOver();
+      const answered = await turnOver(before + 2);
       assert.equal(answered.lastText, "Back again: R-1 first.");
       assert.equal(Number(answered.entries), before + 2, "one human message, one reply");
     } finally {
@@ -165,12 +172,13 @@ describe("The PM in the Chat view", function () {
     const server = await startScriptedOpenAi((request) => (request.schema ? '{"intent":"question"}' : hostile));
     try {
       await useRegistry({ models: [{ id: "reasoning", backend: "openai", url: server.url, model: "scripted" }] });
+      const before = await shown();
       await say("Show me some code");
-      const shown = await turnOver();
-      assert.equal(shown.unsafe, 0);
-      assert.match(String(shown.rendered), /<strong>Bold<\/strong>/);
-      assert.match(String(shown.rendered), /<pre><code class="language-ts">const x = 1;/);
-      assert.doesNotMatch(String(shown.rendered), /onerror|<script|<iframe|javascript:/);
+      const page = await turnOver(before + 2);
+      assert.equal(page.unsafe, 0);
+      assert.match(String(page.rendered), /<strong>Bold<\/strong>/);
+      assert.match(String(page.rendered), /<pre><code class="language-ts">const x = 1;/);
+      assert.doesNotMatch(String(page.rendered), /onerror|<script|<iframe|javascript:/);
     } finally {
       await server.close();
     }
@@ -181,13 +189,16 @@ describe("The PM in the Chat view", function () {
     try {
       await useRegistry({ models: [{ id: "reasoning", backend: "openai", url: server.url, model: "scripted" }] });
       await say("Looks good, go ahead");
-      await eventually(async () => ((await details()).notice === "approval" ? true : undefined), 20_000, () => "no approval question");
+      const offered = await eventually(async () => ((await details()).notice === "approval" ? details() : undefined), 20_000, () => "no approval question");
       const { store } = await activateRedgreen();
       const state = await store.ready();
       assert.equal(state.kind, "open");
       const memory = (state).memory;
       assert.equal(await memory.approvedSpec(projectId), undefined, "nothing is approved before the click");
-      await pageAsks("approveSpec", { projectId });
+      await pageAsks("approveSpec", { projectId, approvalId: "made-up" });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(await memory.approvedSpec(projectId), undefined, "an approval the host did not offer is refused");
+      await pageAsks("approveSpec", { projectId, approvalId: String(offered.approvalId) });
       await eventually(async () => ((await memory.getProject(projectId))?.state === "approved" ? true : undefined), 10_000, () => "not approved");
       assert.equal((await memory.approvedSpec(projectId))?.version, 1);
     } finally {

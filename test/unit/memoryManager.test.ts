@@ -67,6 +67,16 @@ describe("WorkingMemory", () => {
     assert.deepEqual(working.recent("a", { ticketId: "T1" }).map((e) => e.seq), [5]);
     assert.deepEqual(working.recent("a", { ticketId: "T2" }).map((e) => e.seq), [0, 2, 4]);
   });
+
+  it("lets a newer summary replace an older one, which stands before the turns it replaced", () => {
+    const working = new WorkingMemory(100);
+    for (let seq = 0; seq < 5; seq++) working.add(entry("a", seq));
+    working.add(entry("a", 5, { kind: "summary", replacesUpTo: 2, text: "first" }));
+    working.add(entry("a", 6));
+    assert.deepEqual(working.recent("a").map((e) => e.seq), [5, 3, 4, 6]);
+    working.add(entry("a", 7, { kind: "summary", replacesUpTo: 4, text: "second" }));
+    assert.deepEqual(working.recent("a").map((e) => e.seq), [7, 6]);
+  });
 });
 
 describe("packContext", () => {

@@ -19,12 +19,15 @@ const chat = {
   notice: undefined as HTMLElement | undefined,
   noticeKind: "",
   proposalId: "",
+  approvalId: "",
   /** Turns that ended before the host's answer to "send" arrived (a fast failure). */
   ended: new Set<string>(),
 };
 
 let els: { log: HTMLElement; agentsLog: HTMLElement; notice: HTMLElement; input: HTMLTextAreaElement & { value: string }; send: HTMLElement; stop: HTMLElement } | undefined;
 let runCommand: (command: string) => void = () => undefined;
+/** The reply being streamed, held by reference (a reply's own markup cannot stand in for it). */
+let streamingBody: HTMLElement | undefined;
 
 function renderEntry(entry: ChatEntry): HTMLElement {
   const who = entry.from === "human" ? "You" : entry.from === "pm" ? "PM" : entry.from;
@@ -41,8 +44,10 @@ function renderLogs(): void {
   if (chat.entries.length === 0 && !chat.turn) {
     els.log.append(h("p", { className: "hint" }, "Tell the PM what you want to build. It writes the spec with you; nothing is approved or changed without your click."));
   }
+  streamingBody = undefined;
   if (chat.turn) {
     const streaming = h("div", { className: "body streaming" }, chat.turn.text || "…");
+    streamingBody = streaming;
     els.log.append(h("article", { className: "entry from-agent", ariaBusy: "true" }, h("div", { className: "who" }, "PM"), streaming));
   }
   els.agentsLog.replaceChildren(...(chat.agents.length ? chat.agents.map(renderEntry) : [h("p", { className: "hint" }, "The agents have not talked yet. Their messages to each other appear here, read-only.")]));
@@ -84,6 +89,7 @@ function send(text: string, resend = false): void {
 
 function onTurnEnded(ended: TurnEnded): void {
   chat.ended.add(ended.turnId);
+  if (chat.turn && chat.turn.id !== ended.turnId) return; // an older turn's end: not ours to show
   chat.turn = undefined;
   renderLogs();
   if (ended.outcome === "failed" && ended.error) {
@@ -95,11 +101,12 @@ function onTurnEnded(ended: TurnEnded): void {
   }
   const action = ended.action;
   if (action?.kind === "confirmApproval") {
+    chat.approvalId = action.approvalId;
     setNotice("approval",
       h("p", {}, "Approve the spec as it is now? This stores a new version and commits the file."),
       button("Approve Spec", () => {
         setNotice("");
-        endpoint.request("approveSpec", { projectId: chat.projectId }).catch((error: unknown) => setNotice("error", String(error)));
+        endpoint.request("approveSpec", { projectId: chat.projectId, approvalId: action.approvalId }).catch((error: unknown) => setNotice("error", String(error)));
       }),
       button("Not Now", () => setNotice(""), { secondary: true }),
     );
@@ -130,7 +137,7 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
     runCommand = run;
     const switched = chat.projectId !== state.project.id;
     chat.projectId = state.project.id;
-    if (els && !switched) {
+    if (els && !switched && root.querySelector(".project-header")) {
       root.querySelector(".project-header")?.replaceWith(projectHeader(state, run));
       void loadHistory();
       return;
@@ -173,6 +180,7 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
     turnId: chat.turn?.id ?? "",
     streamed: chat.turn?.text ?? "",
     proposalId: chat.proposalId,
+    approvalId: chat.approvalId,
     notice: chat.noticeKind,
     noticeText: chat.notice?.textContent ?? "",
     agents: chat.agents.length,
@@ -222,8 +230,7 @@ endpoint.on("turnToken", ({ turnId, text }) => {
   if (!chat.turn) chat.turn = { id: turnId, text: "" };
   if (chat.turn.id !== turnId) return;
   chat.turn.text += text;
-  const streaming = els?.log.querySelector(".streaming");
-  if (streaming) streaming.textContent = chat.turn.text;
+  if (streamingBody) streamingBody.textContent = chat.turn.text;
   else renderLogs();
 });
 

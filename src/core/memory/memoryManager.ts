@@ -129,11 +129,11 @@ export class MemoryManager {
   transcript(projectId: string, range: TimeRange & { channel?: Conversation["channel"] } = {}): Promise<Conversation[]> {
     const filter = rangeFilter(projectId, range);
     if (range.channel) filter.channel = range.channel;
-    return this.store.collection("conversations").find(filter, { sort: { at: 1 }, limit: range.limit });
+    return newestInOrder(this.store.collection("conversations").find(filter, { sort: { at: range.limit ? -1 : 1 }, limit: range.limit }), range.limit);
   }
 
   agentLogs(projectId: string, range: TimeRange = {}): Promise<AgentLog[]> {
-    return this.store.collection("agent_logs").find(rangeFilter(projectId, range), { sort: { at: 1 }, limit: range.limit });
+    return newestInOrder(this.store.collection("agent_logs").find(rangeFilter(projectId, range), { sort: { at: range.limit ? -1 : 1 }, limit: range.limit }), range.limit);
   }
 
   async saveSpecVersion(projectId: string, text: string, author: string, approved: boolean, commit?: string): Promise<SpecVersion> {
@@ -159,7 +159,8 @@ export class MemoryManager {
     const at = this.now();
     const created = stripUndefined({ ...project, createdAt: at, updatedAt: at });
     await this.store.collection("projects").insert(created);
-    await this.record({ kind: "event", projectId: created._id, from: by, text: `created project "${created.name}" in ${created.root} (${created.state})` });
+    // The project exists once inserted; its log line must not make a caller undo a project that exists.
+    await this.record({ kind: "event", projectId: created._id, from: by, text: `created project "${created.name}" in ${created.root} (${created.state})` }).catch(() => undefined);
     return created;
   }
 
@@ -289,6 +290,8 @@ export class MemoryManager {
     let keep = 1;
     while (keep < turns.length - 1 && (await countTokens(render(turns.slice(-(keep + 1))))) <= KEEP_VERBATIM * window) keep++;
     const older = turns.slice(0, turns.length - keep);
+    // A lone summary is as short as it gets: summarizing it again would only repeat the call.
+    if (older.length === 1 && older[0]!.kind === "summary") return;
     const reply = await this.options.models.ask(role, {
       messages: [
         { role: "system", content: "Summarize this work log for the same agent to continue from. Keep decisions, file names, test results and open questions. Be brief." },
@@ -297,8 +300,19 @@ export class MemoryManager {
       maxTokens: Math.max(64, Math.floor(0.1 * window)),
       temperature: 0,
     });
-    await this.appendWorking({ projectId: ticket.projectId, ticketId: ticket._id, kind: "summary", from: role, text: reply.text, replacesUpTo: older.at(-1)!.seq, at: this.now() });
+    await this.appendWorking({ projectId: ticket.projectId, ticketId: ticket._id, kind: "summary", from: role, text: reply.text, replacesUpTo: coveredUpTo(older), at: this.now() });
   }
+}
+
+/** With a limit, the newest entries were fetched newest first: give them back oldest first. */
+async function newestInOrder<T>(found: Promise<T[]>, limit: number | undefined): Promise<T[]> {
+  const items = await found;
+  return limit ? items.reverse() : items;
+}
+
+/** The seq up to which `entries` (oldest first) reach: a summary reaches as far as it replaced. */
+function coveredUpTo(entries: WorkingEntry[]): number {
+  return Math.max(...entries.map((entry) => (entry.kind === "summary" && entry.replacesUpTo !== undefined ? entry.replacesUpTo : entry.seq)));
 }
 
 function rangeFilter(projectId: string, range: TimeRange): Filter {

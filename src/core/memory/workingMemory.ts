@@ -15,8 +15,9 @@ export class WorkingMemory {
     let entries = this.projects.get(entry.projectId);
     if (!entries) this.projects.set(entry.projectId, (entries = new Map<string, WorkingEntry>()));
     if (entry.kind === "summary" && entry.replacesUpTo !== undefined) {
+      // By position, not seq: an earlier summary has a high seq but stands where its turns stood.
       for (const [id, old] of entries) {
-        if (old.ticketId === entry.ticketId && old.seq <= entry.replacesUpTo) entries.delete(id);
+        if (old.ticketId === entry.ticketId && position(old) < entry.replacesUpTo + 1) entries.delete(id);
       }
     }
     entries.delete(entry._id);

@@ -41,7 +41,11 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
   const endpoint = view.endpoint;
   const agent = new PmAgent(deps.models);
   const turns = new Map<string, AbortController>();
+  /** The turn each project is in: one at a time per project. */
+  const busy = new Map<string, string>();
   const proposals = new Map<string, Proposal>();
+  /** Approvals offered to the human, by id, with their project: each can be used once. */
+  const approvals = new Map<string, string>();
 
   const memory = async (): Promise<MemoryManager> => {
     const state = await deps.store.ready();
@@ -66,10 +70,12 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
   });
 
   endpoint.handle("send", async ({ projectId, text, resend }) => {
+    if (busy.has(projectId)) throw new Error("The PM is still answering; wait for it or press Stop");
     const { memory: m, project: p } = await project(projectId);
     const history = (await m.transcript(projectId, { channel: "human" })).map((c) => ({ from: c.from, text: c.text }));
     if (resend) {
-      // The message is recorded already; the history must not end with it twice.
+      // The message is recorded already, maybe followed by a cut-off reply: neither goes in twice.
+      while (history.at(-1)?.from === "pm" && history.at(-1)!.text.endsWith("*(interrupted)*")) history.pop();
       if (history.at(-1)?.text === text) history.pop();
     } else {
       await post(m, projectId, "human", text);
@@ -77,7 +83,11 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
     const turnId = globalThis.crypto.randomUUID();
     const controller = new AbortController();
     turns.set(turnId, controller);
-    void runTurn(turnId, controller, m, p, history, text).finally(() => turns.delete(turnId));
+    busy.set(projectId, turnId);
+    void runTurn(turnId, controller, m, p, history, text).finally(() => {
+      turns.delete(turnId);
+      busy.delete(projectId);
+    });
     return { turnId };
   });
 
@@ -95,7 +105,11 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
       const reply = result.reply || streamed;
       if (reply.trim()) await post(m, p._id, "pm", result.stopped ? `${reply}\n\n*(stopped)*` : reply);
       let action: TurnAction | undefined;
-      if (!result.stopped && result.intent === "approve") action = { kind: "confirmApproval" };
+      if (!result.stopped && result.intent === "approve") {
+        const approvalId = globalThis.crypto.randomUUID();
+        approvals.set(approvalId, p._id);
+        action = { kind: "confirmApproval", approvalId };
+      }
       if (!result.stopped && result.proposal) {
         const proposalId = globalThis.crypto.randomUUID();
         proposals.set(proposalId, { projectId: p._id, edit: result.proposal, proposedText: applySpecEdit(spec, result.proposal) });
@@ -113,7 +127,9 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
 
   endpoint.on("stop", ({ turnId }) => turns.get(turnId)?.abort());
 
-  endpoint.handle("approveSpec", async ({ projectId }) => {
+  endpoint.handle("approveSpec", async ({ projectId, approvalId }) => {
+    if (approvals.get(approvalId) !== projectId) throw new Error("This approval was not offered, or was used already");
+    approvals.delete(approvalId);
     const { memory: m, project: p } = await project(projectId);
     const version = await vscode.commands.executeCommand<{ version: number } | undefined>(Commands.approveSpec, vscode.Uri.file(specFileOf(p)));
     if (version) await post(m, projectId, "pm", `Spec v${version.version} is approved and committed.`);

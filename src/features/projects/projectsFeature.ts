@@ -34,6 +34,12 @@ export function registerProjects(deps: { store: StoreService; current: CurrentPr
     void vscode.window.showErrorMessage(message);
     return message;
   };
+  // Git runs hooks and config from the repository: nothing that runs git in an untrusted workspace.
+  const trusted = (what: string) => {
+    if (vscode.workspace.isTrusted) return true;
+    void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
+    return false;
+  };
   const targetUri = (uri: unknown): vscode.Uri | undefined => (uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri);
 
   return vscode.Disposable.from(
@@ -46,6 +52,7 @@ export function registerProjects(deps: { store: StoreService; current: CurrentPr
 
     // Arguments (all fields) skip the prompts: for tests and other commands.
     vscode.commands.registerCommand(Commands.newProject, async (args?: unknown): Promise<NewProjectResult | undefined> => {
+      if (!trusted(vscode.l10n.t("create a project"))) return { error: "untrusted workspace" };
       const input = args ?? (await askNewProject(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
       if (!input) return undefined;
       try {
@@ -88,7 +95,7 @@ export function registerProjects(deps: { store: StoreService; current: CurrentPr
 
     vscode.commands.registerCommand(Commands.approveSpec, async (uri?: unknown): Promise<SpecVersion | undefined> => {
       const target = targetUri(uri);
-      if (!target) return undefined;
+      if (!target || !trusted(vscode.l10n.t("approve a spec"))) return undefined;
       try {
         return await specs.approve(target);
       } catch (error) {

@@ -50,7 +50,7 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
     if (!memory || !project) return [];
     const approved = await memory.approvedSpec(project._id);
     const top = new vscode.Range(0, 0, 0, 0);
-    const edited = !approved || approved.hash !== specHash(document.getText());
+    const edited = !approved || approved.hash !== specHash(document.getText()) || project.state === "onHold";
     const label = approved
       ? vscode.l10n.t("{0} spec · v{1} approved{2}", project.name, approved.version, edited ? vscode.l10n.t(" · edited since") : "")
       : vscode.l10n.t("{0} spec · not approved yet", project.name);
@@ -79,7 +79,14 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
     const text = document.getText();
     const approved = await memory.approvedSpec(project._id);
     if (approved?.hash === specHash(text)) {
-      void vscode.window.showInformationMessage(vscode.l10n.t("This spec is already approved as v{0}.", approved.version));
+      if (project.state === "onHold") {
+        // Edited and then changed back: the approved version stands again.
+        await memory.transitionProject(project._id, "approved", "human", `spec v${approved.version} approved again`);
+        this.refresh();
+        this.deps.onProjectChanged();
+      } else {
+        void vscode.window.showInformationMessage(vscode.l10n.t("This spec is already approved as v{0}.", approved.version));
+      }
       return approved;
     }
     const next = (await memory.specHistory(project._id)).length + 1;

@@ -28,6 +28,7 @@ export interface StoreServices {
 export class StoreService implements vscode.Disposable {
   private state: StoreState = { kind: "opening" };
   private opening: Promise<StoreState>;
+  private queued: Promise<StoreState> | undefined;
   private readonly changed = new Emitter<StoreState>();
   private readonly subscriptions: vscode.Disposable[];
   private disposed = false;
@@ -58,13 +59,31 @@ export class StoreService implements vscode.Disposable {
     return base && path.join(base.fsPath, "store");
   }
 
-  async reopen(): Promise<StoreState> {
-    const previous = await this.opening;
-    this.opening = (async () => {
-      if (previous.kind === "open") await previous.store.close();
-      return this.open();
-    })();
-    return this.opening;
+  /**
+   * Closes and opens again. Reopens run one at a time, and requests that arrive while one is
+   * waiting to start share it (one settings save can change several store settings at once).
+   */
+  reopen(): Promise<StoreState> {
+    if (this.queued) return this.queued;
+    const run = this.opening
+      .catch((): StoreState => this.state)
+      .then(async (previous) => {
+        this.queued = undefined;
+        if (previous.kind === "open") {
+          await previous.store.close().catch((error: unknown) => this.services.log.warn(`The store did not close cleanly: ${describeError(error)}`));
+        }
+        return this.open();
+      });
+    this.queued = run;
+    this.opening = run;
+    return run;
+  }
+
+  /** Closes the store (deactivation waits for this, so its lock is released). */
+  async close(): Promise<void> {
+    this.disposed = true;
+    const state = await this.opening.catch(() => undefined);
+    if (state?.kind === "open") await state.store.close();
   }
 
   private async open(): Promise<StoreState> {
@@ -99,6 +118,9 @@ export class StoreService implements vscode.Disposable {
         models,
         workingCapacity: settings.get("memory.workingSize"),
         retentionDays: settings.get("store.retentionDays"),
+      }).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
       });
       log.info(`Store: ${store.kind} at ${store.location}`);
       return this.set({ kind: "open", store, memory });
@@ -117,10 +139,9 @@ export class StoreService implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposed = true;
     for (const subscription of this.subscriptions) subscription.dispose();
     this.changed.dispose();
-    void this.opening.then((state) => (state.kind === "open" ? state.store.close() : undefined));
+    void this.close().catch(() => undefined);
   }
 }
 
