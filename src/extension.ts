@@ -11,6 +11,7 @@ import { registerSetMongoPassword, StoreService } from "./features/store/storeSe
 import { registerProjects } from "./features/projects/projectsFeature";
 import { CurrentProject } from "./features/projects/currentProject";
 import { registerPmChat } from "./features/chat/pmChat";
+import { registerPlanning } from "./features/planning/planningFeature";
 import { simpleGitPort } from "./adapters/git/simpleGit";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
@@ -38,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const store = new StoreService({ context, log, settings: services.settings, models: models.manager });
     storeToClose = store;
     const current = new CurrentProject(store, context.workspaceState);
+    const planning = registerPlanning({ store, current, models, log });
     const kanban = registerKanbanView(services, current);
     const chat = registerChatView(services, current);
     context.subscriptions.push(
@@ -50,7 +52,8 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerAskModel(models, log),
       registerModelServer(models, services.settings, context.secrets, log),
       registerSetMongoPassword(context.secrets, log),
-      registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log }),
+      planning,
+      registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, onApproved: (id) => void planning.plan(id) }),
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
     );
     const { version } = context.extension.packageJSON as { version: string };

@@ -9,4 +9,5 @@ export const Commands = {
   openProject: "redgreen.openProject",
   approveSpec: "redgreen.approveSpec",
   compareSpecWithApproved: "redgreen.compareSpecWithApproved",
+  planProject: "redgreen.planProject",
 } as const;

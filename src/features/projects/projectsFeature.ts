@@ -20,14 +20,14 @@ export interface NewProjectResult {
   error?: string;
 }
 
-export function registerProjects(deps: { store: StoreService; current: CurrentProject; git: GitPort; settings: Settings; log: Logger }): vscode.Disposable {
+export function registerProjects(deps: { store: StoreService; current: CurrentProject; git: GitPort; settings: Settings; log: Logger; onApproved(projectId: string): void }): vscode.Disposable {
   const { log } = deps;
   const memory = async (): Promise<MemoryManager> => {
     const state = await deps.store.ready();
     if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
     return state.memory;
   };
-  const specs = new SpecDocuments({ memory, git: deps.git, log, onProjectChanged: () => deps.current.touch() });
+  const specs = new SpecDocuments({ memory, git: deps.git, log, onProjectChanged: () => deps.current.touch(), onApproved: (id) => deps.onApproved(id) });
   const fail = (what: string, error: unknown) => {
     const message = `${what}: ${describeError(error)}`;
     log.error(message);

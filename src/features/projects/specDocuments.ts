@@ -18,6 +18,8 @@ export interface SpecDeps {
   log: Logger;
   /** A project's state changed (approved, on hold). */
   onProjectChanged(): void;
+  /** The project has just become approved: planning starts. */
+  onApproved(projectId: string): void;
 }
 
 export function specFileOf(project: Project): string {
@@ -82,6 +84,7 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
       if (project.state === "onHold") {
         // Edited and then changed back: the approved version stands again.
         await memory.transitionProject(project._id, "approved", "human", `spec v${approved.version} approved again`);
+        this.deps.onApproved(project._id);
         this.refresh();
         this.deps.onProjectChanged();
       } else {
@@ -94,6 +97,7 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
     const version = await memory.saveSpecVersion(project._id, text, "human", true, commit);
     if (project.state !== "approved" && canTransition(project.state, "approved")) {
       await memory.transitionProject(project._id, "approved", "human", `spec v${version.version} approved`);
+      this.deps.onApproved(project._id);
     }
     this.deps.log.info(`Spec v${version.version} of "${project.name}" approved and committed as ${commit.slice(0, 10)}`);
     this.refresh();

@@ -1,0 +1,76 @@
+// Planning in the editor: after a spec is approved (or with "Redgreen: Plan Project"), the
+// Architect plans in the background; an existing DEV is the human's decision, asked through the
+// PM and a modal dialog. The views follow the result.
+import { promises as fs } from "node:fs";
+import * as vscode from "vscode";
+import { simpleGitPort } from "../../adapters/git/simpleGit";
+import { scanRepository } from "../../adapters/repoScan";
+import type { PmModels } from "../../core/agents/pm";
+import { planProject, type DevDecision, type PlanningOutcome } from "../../core/agents/planning";
+import { GitOps } from "../../core/gitops/gitOps";
+import { describeError, type Logger } from "../../core/logger";
+import { Commands } from "../commands";
+import { specFileOf } from "../projects/specDocuments";
+import type { StoreService } from "../store/storeService";
+import type { CurrentProject } from "../projects/currentProject";
+
+export interface Planner extends vscode.Disposable {
+  plan(projectId: string): Promise<PlanningOutcome>;
+}
+
+export function registerPlanning(deps: { store: StoreService; current: CurrentProject; models: PmModels; log: Logger }): Planner {
+  const running = new Map<string, Promise<PlanningOutcome>>();
+
+  const plan = (projectId: string): Promise<PlanningOutcome> => {
+    const already = running.get(projectId);
+    if (already) return already;
+    const run = (async (): Promise<PlanningOutcome> => {
+      const state = await deps.store.ready();
+      if (state.kind !== "open") return { kind: "failed", message: "Redgreen's store is not open" };
+      const { memory } = state;
+      const project = await memory.getProject(projectId);
+      if (!project) return { kind: "failed", message: `No project ${projectId}` };
+      if (!vscode.workspace.isTrusted) return { kind: "failed", message: "Redgreen runs no git command in an untrusted workspace" };
+      const spec = await fs.readFile(specFileOf(project), "utf8");
+      deps.log.info(`Planning "${project.name}"`);
+      const outcome = await planProject(project, spec, {
+        memory,
+        models: deps.models,
+        git: new GitOps(simpleGitPort, project.root, deps.log),
+        scan: (root) => scanRepository(root, project.specPath),
+        decideDev: async (p): Promise<DevDecision> => {
+          await memory.record({ kind: "message", projectId: p._id, channel: "human", from: "pm", text: `The repository already has a DEV branch. Should the Architect reuse it, recreate it from main, or pause?` });
+          deps.current.touch();
+          const reuse = vscode.l10n.t("Reuse DEV");
+          const recreate = vscode.l10n.t("Recreate DEV");
+          const choice = await vscode.window.showWarningMessage(
+            vscode.l10n.t("{0}: a DEV branch exists already.", p.name),
+            { modal: true, detail: vscode.l10n.t("Reuse keeps its commits; recreate starts it again from the main branch; cancel pauses planning.") },
+            reuse, recreate,
+          );
+          return choice === reuse ? "reuse" : choice === recreate ? "recreate" : "pause";
+        },
+      });
+      deps.log.info(`Planning "${project.name}": ${outcome.kind}${outcome.kind === "failed" ? ` (${outcome.message})` : ""}`);
+      deps.current.touch();
+      return outcome;
+    })()
+      .catch((error: unknown): PlanningOutcome => ({ kind: "failed", message: describeError(error) }))
+      .finally(() => running.delete(projectId));
+    running.set(projectId, run);
+    return run;
+  };
+
+  const command = vscode.commands.registerCommand(Commands.planProject, async (projectId?: unknown): Promise<PlanningOutcome | undefined> => {
+    const state = await deps.store.ready();
+    const project = typeof projectId === "string" && state.kind === "open" ? await state.memory.getProject(projectId) : await deps.current.get();
+    if (!project) {
+      void vscode.window.showInformationMessage(vscode.l10n.t("No project to plan."));
+      return undefined;
+    }
+    const outcome = await plan(project._id);
+    if (outcome.kind === "failed") void vscode.window.showErrorMessage(outcome.message);
+    return outcome;
+  });
+  return { plan, dispose: () => { command.dispose(); } };
+}
