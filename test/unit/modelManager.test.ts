@@ -2,7 +2,9 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
-import { CancelledError, ModelManager, ModelNotConfiguredError, ModelReplyError } from "../../src/core/models/manager";
+import { CancelledError, grammarSafe, GRAMMAR_MAX_LENGTH, ModelManager, ModelNotConfiguredError, ModelReplyError } from "../../src/core/models/manager";
+import { planSchema } from "../../src/core/agents/architect";
+import { specEditSchema } from "../../src/core/agents/pm";
 import { parseRegistry, type RegistryInput } from "../../src/core/models/registry";
 import { registryJsonSchema } from "../../src/core/models/registrySchema";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
@@ -187,5 +189,19 @@ describe("registry files", () => {
   it("publishes a JSON schema that matches the zod schema (run npm run schema if this fails)", () => {
     const published: unknown = JSON.parse(readFileSync(path.join(root, "models", "registry.schema.json"), "utf8"));
     assert.deepEqual(published, registryJsonSchema());
+  });
+
+  it("sends llama.cpp no length limit it refuses (2,000+ repetitions), and still enforces it on the reply", async () => {
+    const limits = (schema: unknown): number[] => JSON.stringify(schema).match(/"max(?:Length|Items)":\d+/g)?.map((m) => Number(m.split(":")[1])) ?? [];
+    for (const schema of [planSchema, specEditSchema]) {
+      const sent = grammarSafe(z.toJSONSchema(schema));
+      assert.ok(limits(sent).every((n) => n <= GRAMMAR_MAX_LENGTH), `limits sent: ${limits(sent).join(", ")}`);
+      assert.ok(limits(sent).length > 0, "the small limits stay");
+    }
+    assert.ok(limits(z.toJSONSchema(specEditSchema)).includes(8000), "the spec edit's own limit is larger");
+    const { manager } = setup({ small: [JSON.stringify({ summary: "s", section: "Must have", text: "x".repeat(8001) }), JSON.stringify({ summary: "s", section: "Must have", text: "ok" })] });
+    const { value, attempts } = await manager.ask("pm", { messages: [{ role: "user", content: "edit" }] }, { schema: specEditSchema });
+    assert.equal(value.text, "ok");
+    assert.deepEqual(attempts.map((a) => a.outcome), ["invalid", "ok"]);
   });
 });

@@ -127,7 +127,7 @@ export class ModelManager implements Disposable {
     const fallback = this.registry.models.find((m) => m.id === fallbackId);
     const chain = fallback ? [primary, fallback] : [primary];
     // The grammar that constrains generation comes from the same schema that validates the reply.
-    const jsonSchema = options.schema ? (z.toJSONSchema(options.schema) as Record<string, unknown>) : undefined;
+    const jsonSchema = options.schema ? grammarSafe(z.toJSONSchema(options.schema)) : undefined;
     const perModel = this.options.attemptsPerModel ?? 2;
     const attempts: CallRecord[] = [];
     for (const [step, entry] of chain.entries()) {
@@ -344,4 +344,26 @@ function checkReply<T>(text: string, options: AskOptions<T>): { value?: T; outco
     return { value: value as T, outcome: { outcome: "unsatisfactory", problem: "the caller's check rejected the reply" } };
   }
   return { value: value as T, outcome: { outcome: "ok" } };
+}
+
+/**
+ * llama.cpp turns a string's maxLength into a rule repeated that many times and refuses the
+ * grammar from 2,000 repetitions on (measured: "exceeds sane defaults"). Long limits are dropped
+ * from the schema that constrains generation; the zod schema still enforces them on the reply,
+ * and the request's maxTokens bounds the output meanwhile.
+ */
+export const GRAMMAR_MAX_LENGTH = 1000;
+
+export function grammarSafe(schema: unknown): Record<string, unknown> {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (!node || typeof node !== "object") return node;
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if ((key === "maxLength" || key === "maxItems") && typeof value === "number" && value > GRAMMAR_MAX_LENGTH) continue;
+      copy[key] = walk(value);
+    }
+    return copy;
+  };
+  return walk(schema) as Record<string, unknown>;
 }
