@@ -1,6 +1,7 @@
 import * as z from "zod";
 import type { GitOps } from "../gitops/gitOps";
 import type { MemoryManager } from "../memory/memoryManager";
+import { requirementIds } from "../spec/requirements";
 import type { Project, Ticket } from "../store/records";
 import type { PmModels } from "./pm";
 import { principlesFor } from "./principles";
@@ -30,18 +31,23 @@ export const planSchema = z.object({
 });
 export type Plan = z.infer<typeof planSchema>;
 
-/** The requirement ids a spec names (R-1, R-12...), in order of first appearance. */
-export function requirementIds(spec: string): string[] {
-  return [...new Set(spec.match(/\bR-\d+\b/g) ?? [])];
-}
+// Parsing the spec's requirements lives with the spec; planners have always found it here.
+export { requirementIds };
 
-/** Problems that make a valid plan unusable for this spec (then the model is asked again). */
-export function planProblems(plan: Plan, spec: string): string[] {
+/**
+ * Problems that make a valid plan unusable for this spec (then the model is asked again).
+ * With `only` (a re-plan for some requirements), a ticket naming any other requirement is one:
+ * those requirements have their tickets already.
+ */
+export function planProblems(plan: Plan, spec: string, only?: readonly string[]): string[] {
   const known = new Set(requirementIds(spec));
   const keys = plan.areas.flatMap((area) => area.tickets.map((t) => t.key));
   const problems: string[] = [];
-  const unknown = [...new Set(plan.areas.flatMap((a) => a.tickets.flatMap((t) => t.requirementIds)).filter((id) => !known.has(id)))];
+  const named = [...new Set(plan.areas.flatMap((a) => a.tickets.flatMap((t) => t.requirementIds)))];
+  const unknown = named.filter((id) => !known.has(id));
   if (unknown.length) problems.push(`tickets name requirements the spec does not have: ${unknown.join(", ")}`);
+  const outside = named.filter((id) => known.has(id) && only !== undefined && !only.includes(id));
+  if (outside.length) problems.push(`tickets name requirements outside this plan (${only?.join(", ")}): ${outside.join(", ")}`);
   const duplicates = keys.filter((key, i) => keys.indexOf(key) !== i);
   if (duplicates.length) problems.push(`ticket keys are not unique: ${[...new Set(duplicates)].join(", ")}`);
   const dangling = plan.areas.flatMap((a) => a.tickets.flatMap((t) => t.dependsOn.filter((d) => !keys.includes(d) || d === t.key)));
@@ -52,12 +58,27 @@ export function planProblems(plan: Plan, spec: string): string[] {
 export interface PlanResult {
   tickets: Ticket[];
   areas: string[];
-  /** Requirements of the spec that no ticket serves. */
+  /** Requirements asked for (the spec's, or those of a re-plan) that no ticket serves. */
   uncovered: string[];
 }
 
 export function projectKey(project: Pick<Project, "name">): string {
   return project.name.toUpperCase().replace(/[^A-Z0-9]+/g, "").slice(0, 10) || "P";
+}
+
+/** The next free ticket number: withdrawn and out-of-order tickets keep theirs, so counting would collide. */
+function nextTicketNumber(prefix: string, existing: readonly Pick<Ticket, "_id">[]): number {
+  const numbers = existing.map((t) => (t._id.startsWith(`${prefix}-`) ? Number(t._id.slice(prefix.length + 1)) : NaN)).filter(Number.isInteger);
+  return Math.max(0, ...numbers) + 1;
+}
+
+export interface PlanOptions {
+  /** What a scan of the existing code found. */
+  findings?: string;
+  /** Plan these requirements only (a re-plan): the others have their tickets. */
+  only?: readonly string[];
+  signal?: AbortSignal;
+  maxTokens?: number;
 }
 
 function areaId(name: string): string {
@@ -67,10 +88,13 @@ function areaId(name: string): string {
 export class ArchitectAgent {
   constructor(private readonly models: PmModels, private readonly memory: MemoryManager) {}
 
-  /** Asks for a plan of `spec` and checks it; `findings` is what a scan of existing code found. */
-  async plan(project: Project, spec: string, options: { findings?: string; signal?: AbortSignal; maxTokens?: number } = {}): Promise<Plan> {
-    const { findings, signal } = options;
+  /** Asks for a plan of `spec` (or of its requirements `only`) and checks it. */
+  async plan(project: Project, spec: string, options: PlanOptions = {}): Promise<Plan> {
+    const { findings, signal, only } = options;
     const ids = requirementIds(spec);
+    const scope = only
+      ? `Tickets exist already for the other requirements. Plan tickets for ${only.join(", ")} only: every ticket names only some of ${only.join(", ")}. `
+      : "Every ticket names the requirement ids it serves; cover every requirement you can. ";
     const { value } = await this.models.ask(
       "architect",
       {
@@ -80,23 +104,25 @@ export class ArchitectAgent {
             role: "user",
             content:
               `Spec:\n\n${spec}\n\n${findings ? `What the repository already contains:\n${findings}\n\n` : ""}` +
-              `Requirement ids in the spec: ${ids.join(", ") || "(none)"}. Every ticket names the requirement ids it serves; cover every requirement you can. ` +
+              `Requirement ids in the spec: ${ids.join(", ") || "(none)"}. ${scope}` +
               `Give each ticket a short unique key (T1, T2...), and list in dependsOn the keys it needs done first. Answer with JSON only.`,
           },
         ],
         maxTokens: options.maxTokens ?? 3000,
         temperature: 0.2,
       },
-      { schema: planSchema, isSatisfactory: (plan) => planProblems(plan, spec).length === 0, signal },
+      { schema: planSchema, isSatisfactory: (plan) => planProblems(plan, spec, only).length === 0, signal },
     );
     return value;
   }
 
-  /** Turns a plan into tickets (in the backlog... to do) and branches: DEV, feature/<area>, ticket/<id>. */
-  async apply(project: Project, spec: string, plan: Plan, git: GitOps): Promise<PlanResult> {
+  /**
+   * Turns a plan into tickets (to do) and branches: DEV, feature/<area>, ticket/<id>. In a second
+   * round DEV and feature branches exist already and are kept; `only` is what this round planned.
+   */
+  async apply(project: Project, spec: string, plan: Plan, git: GitOps, options: { only?: readonly string[] } = {}): Promise<PlanResult> {
     const prefix = projectKey(project);
-    const existing = await this.memory.tickets(project._id);
-    let next = existing.length + 1;
+    let next = nextTicketNumber(prefix, await this.memory.tickets(project._id));
     const idOf = new Map<string, string>();
     for (const area of plan.areas) for (const t of area.tickets) idOf.set(t.key, `${prefix}-${next++}`);
     await git.createDev();
@@ -121,6 +147,6 @@ export class ArchitectAgent {
       }
     }
     const covered = new Set(tickets.flatMap((t) => t.requirementIds));
-    return { tickets, areas: plan.areas.map((a) => areaId(a.name)), uncovered: requirementIds(spec).filter((id) => !covered.has(id)) };
+    return { tickets, areas: plan.areas.map((a) => areaId(a.name)), uncovered: (options.only ?? requirementIds(spec)).filter((id) => !covered.has(id)) };
   }
 }
