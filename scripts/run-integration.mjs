@@ -7,6 +7,7 @@ import path from "node:path";
 import { format } from "node:util";
 import { enableSmokeTestDriver, launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
 import { cacheDir, fail, log, repoRoot } from "./lib.mjs";
+import { startUiDriver } from "./ui-driver.mjs";
 import { sampleWorkspace } from "./workbench.mjs";
 
 /** Must match SUITE_MARK in test/integration/index.ts. */
@@ -18,12 +19,17 @@ async function main() {
   const workspace = sampleWorkspace();
   // Real models for the suite, generated offline (cached in .cache/models).
   const { chatModel } = createRequire(import.meta.url)(path.join(repoRoot, "out", "test", "fixtures", "models", "makeModels.js"));
-  const env = { REDGREEN_SUITE: "integration", REDGREEN_TEST_CHAT_MODEL: await chatModel() };
-  const server = await startCodeServer({ folder: workspace, env });
-  const browser = await launchBrowser();
+  // The tests act on webviews as a user would through this loopback server (test/integration/ui.ts).
+  const uiDriver = await startUiDriver();
+  const env = { REDGREEN_SUITE: "integration", REDGREEN_TEST_CHAT_MODEL: await chatModel(), REDGREEN_TEST_GREP: process.env.REDGREEN_TEST_GREP ?? "", ...uiDriver.env };
+  let server;
+  let browser;
   let exitCode = 1;
   try {
+    server = await startCodeServer({ folder: workspace, env });
+    browser = await launchBrowser();
     const page = await browser.context.newPage();
+    uiDriver.attach(page);
     const exited = new Promise((resolve) => {
       void page.exposeFunction("codeAutomationExit", (code) => resolve(Number(code)));
     });
@@ -53,8 +59,9 @@ async function main() {
     }
     exitCode = result;
   } finally {
-    await browser.close();
-    await server.stop();
+    await browser?.close();
+    await server?.stop();
+    await uiDriver.close();
     rmSync(workspace, { recursive: true, force: true });
   }
   return exitCode;

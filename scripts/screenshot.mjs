@@ -20,14 +20,42 @@ const PM_REPLY = "Good idea. I propose gift cards as a **Should have** requireme
 const PM_EDIT = { summary: "Add gift cards (R-2) as a Should have.", section: "Should have", text: "- **R-2**: Gift cards can pay for orders.\n  - Acceptance: a valid code reduces the total; an expired one is refused." };
 const outDir = path.join(repoRoot, "screenshots");
 
+/** The Architect's plan for the board pictures: 30 tickets in 5 areas, with dependencies. */
+function boardPlan() {
+  const areas = {
+    Catalogue: ["List the books", "Book detail page", "Cover images", "Categories", "Stock levels", "Catalogue import"],
+    Search: ["Search by title", "Search by author", "Filters by price", "Sort results", "Search suggestions", "Empty results page"],
+    Cart: ["Add to cart", "Change quantities", "Remove items", "Cart total with tax", "Keep the cart across visits", "Cart badge"],
+    Checkout: ["Shipping address", "Pay by card", "Pay with a gift card", "Order confirmation email", "Refuse expired gift cards", "Order history"],
+    Accounts: ["Sign up", "Sign in", "Password reset", "Profile page", "Delete my account", "Admin role"],
+  };
+  const severities = ["high", "medium", "critical", "low", "medium", "high"];
+  let n = 0;
+  return {
+    areas: Object.entries(areas).map(([name, titles]) => ({
+      name,
+      tickets: titles.map((title, i) => {
+        n++;
+        return {
+          key: `T${n}`, title, description: `${title} for the bookshop.`, goal: `${title} works end to end.`,
+          acceptanceCriteria: [`${title.toLowerCase()} is covered by a test`, "errors are shown, not swallowed"],
+          requirementIds: name === "Checkout" && /gift/i.test(title) ? ["R-2"] : name === "Accounts" ? ["R-3"] : ["R-1"],
+          severity: severities[i], estimateHours: [2, 3, 1.5, 5, 4, 8][i], dependsOn: i > 0 && i % 2 === 0 ? [`T${n - 1}`] : [],
+        };
+      }),
+    })),
+  };
+}
+
 async function capture(theme, colorTheme) {
   const folder = sampleWorkspace();
   const pm = await startScriptedOpenAi((request) => {
     if (request.schema?.properties?.intent) return '{"intent":"change"}';
     if (request.schema?.properties?.section) return JSON.stringify(PM_EDIT);
+    if (request.schema?.properties?.areas) return JSON.stringify(boardPlan());
     return PM_REPLY;
   }, { paceMs: 15 });
-  const registry = { models: [{ id: "reasoning", backend: "openai", url: pm.url, model: "scripted" }] };
+  const registry = { models: ["reasoning", "heavy"].map((id) => ({ id, backend: "openai", url: pm.url, model: "scripted" })) };
   const server = await startCodeServer({ folder, settings: { "redgreen.models.registry": registry } });
   const browser = await launchBrowser();
   const problems = [];
@@ -70,6 +98,34 @@ async function capture(theme, colorTheme) {
     await views.chat.screenshot({ path: files.at(-1) });
     files.push(path.join(outDir, `${theme}-project-window.png`));
     await page.screenshot({ path: files.at(-1) });
+
+    // Accept the edit, approve the spec with its CodeLens: the Architect plans 30 tickets.
+    await chat.locator("vscode-button", { hasText: "Accept" }).click();
+    await page.locator(".codelens-decoration a", { hasText: "Approve spec" }).click({ timeout: 20_000 });
+    const board = await frameWith(page, ".board");
+    await board.locator(".card").nth(29).waitFor({ state: "attached", timeout: 60_000 });
+    // A wide side bar with the board alone, as someone watching the agents would set it.
+    await page.locator(".pane-header", { hasText: "Chat" }).click();
+    const sash = page.locator(".monaco-sash.vertical").first();
+    const box = await sash.boundingBox();
+    await page.mouse.move(box.x + 2, box.y + 300);
+    await page.mouse.down();
+    await page.mouse.move(1150, box.y + 300, { steps: 8 });
+    await page.mouse.up();
+    // The human drags one card to In progress (the project goes on hold for a re-review) and
+    // moves another with the keyboard; then opens a ticket.
+    await board.locator(".card", { hasText: "List the books" }).dragTo(board.locator('.lane[data-column="inprogress"]'));
+    await board.locator(".card", { hasText: "Search by title" }).focus();
+    await page.keyboard.press("Alt+ArrowRight");
+    await board.locator('.lane[data-column="inprogress"] .card').nth(1).waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(500);
+    files.push(path.join(outDir, `${theme}-board.png`));
+    await views.kanban.screenshot({ path: files.at(-1) });
+    await board.locator(".card", { hasText: "Pay with a gift card" }).click();
+    await board.locator(".detail").waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(300);
+    files.push(path.join(outDir, `${theme}-board-detail.png`));
+    await views.kanban.screenshot({ path: files.at(-1) });
     for (const file of files) log(`saved ${path.relative(repoRoot, file)}`);
   } finally {
     await browser.close();

@@ -12,6 +12,7 @@ import { registerProjects } from "./features/projects/projectsFeature";
 import { CurrentProject } from "./features/projects/currentProject";
 import { registerPmChat } from "./features/chat/pmChat";
 import { registerPlanning } from "./features/planning/planningFeature";
+import { registerKanbanBoard } from "./features/kanban/kanbanBoard";
 import { simpleGitPort } from "./adapters/git/simpleGit";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
@@ -55,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       planning,
       registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, onApproved: (id) => void planning.plan(id) }),
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
+      registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);

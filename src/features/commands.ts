@@ -10,4 +10,5 @@ export const Commands = {
   approveSpec: "redgreen.approveSpec",
   compareSpecWithApproved: "redgreen.compareSpecWithApproved",
   planProject: "redgreen.planProject",
+  resumeProject: "redgreen.resumeProject",
 } as const;

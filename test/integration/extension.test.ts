@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import { activateRedgreen, eventually, EXTENSION_ID, openView, waitForLog } from "./harness";
+import { ui } from "./ui";
 
 interface ContributedView {
   id: string;
@@ -26,6 +27,24 @@ describe("Redgreen in a real VS Code", function () {
       assert.deepEqual(report, { view: name, showing: "noProject", actions: ["redgreen.newProject"] });
     });
   }
+
+  it("shows the Kanban's columns and runs New Project on a real click (UI driver)", async function () {
+    if (!ui.available) this.skip();
+    await openView("kanban");
+    assert.equal(await ui.count(".lanes", ".lanes"), 1);
+    const original = vscode.window.showOpenDialog;
+    let asked = 0;
+    (vscode.window as { showOpenDialog: typeof original }).showOpenDialog = () => {
+      asked++;
+      return Promise.resolve(undefined);
+    };
+    try {
+      await ui.click(".lanes", ".empty-state vscode-button");
+      await eventually(() => (asked === 1 ? true : undefined), 5_000, () => "the click did not run New Project");
+    } finally {
+      (vscode.window as { showOpenDialog: typeof original }).showOpenDialog = original;
+    }
+  });
 
   it("rejects and logs an invalid message from the host, and the page keeps answering", async () => {
     const { views } = await activateRedgreen();

@@ -23,6 +23,8 @@ export async function run(): Promise<void> {
     color: false,
     timeout: 30_000,
     reporter: path.resolve(__dirname, "..", "..", "..", "test", "reporter.cjs"),
+    // REDGREEN_TEST_GREP=<pattern> npm run test:integration runs only the matching tests.
+    ...(process.env.REDGREEN_TEST_GREP ? { grep: process.env.REDGREEN_TEST_GREP } : {}),
   });
   for (const file of readdirSync(__dirname).filter((f) => f.endsWith(".test.js")).sort()) {
     mocha.addFile(path.join(__dirname, file));

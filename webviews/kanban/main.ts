@@ -1,13 +1,31 @@
+import "@vscode-elements/elements/dist/vscode-textfield/index.js";
 import "../shared/base.css";
 import "./kanban.css";
-import { kanbanProtocol } from "../../src/protocol/kanban";
+import type { Column } from "../../src/core/store/records";
+import { kanbanProtocol, type TicketDetail } from "../../src/protocol/kanban";
+import type { WebviewEndpoint } from "../shared/client";
 import { h } from "../shared/dom";
-import { mountProjectView, projectHeader } from "../shared/projectView";
+import { button, mountProjectView, projectHeader } from "../shared/projectView";
+import { Board } from "./board";
+import { renderDetail } from "./detail";
+
+type Endpoint = WebviewEndpoint<typeof kanbanProtocol>;
 
 const LANES = ["Backlog", "To do", "In progress", "Review", "Done"];
 const lanes = () => h("ol", { className: "lanes", ariaLabel: "Board columns" }, ...LANES.map((lane) => h("li", {}, lane)));
 
-mountProjectView(kanbanProtocol, {
+/** The page's board, kept across re-renders of the project header. */
+const page = {
+  projectId: "",
+  board: undefined as Board | undefined,
+  note: undefined as HTMLElement | undefined,
+  notice: undefined as HTMLElement | undefined,
+  detailHost: undefined as HTMLElement | undefined,
+  detailId: "",
+  loadedAt: 0,
+};
+
+const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
   icon: "project",
   title: "No project yet",
   body: "When a project's spec is approved, the Architect splits it into tickets. They appear here and move across the board as the agents work.",
@@ -15,9 +33,114 @@ mountProjectView(kanbanProtocol, {
   extra: lanes,
 }, {
   render(root, state, _endpoint, run) {
-    const waiting = state.project.state === "drafting"
-      ? "No tickets yet: approve the spec, then the Architect splits it into tickets."
-      : "No tickets yet.";
-    root.replaceChildren(projectHeader(state, run), h("p", { className: "board-note" }, waiting), lanes());
+    const header = projectHeader(state, run);
+    const actions = projectActions(state.project.state, state.commands, run);
+    if (page.board && page.projectId === state.project.id && root.querySelector(".project-header")) {
+      root.querySelector(".project-header")?.replaceWith(header);
+      root.querySelector(".project-actions")?.replaceWith(actions);
+      updateNote(state.project.state);
+      return;
+    }
+    page.projectId = state.project.id;
+    page.detailId = "";
+    const board = new Board({ move, open: (id) => void openDetail(id) });
+    const filter = h("vscode-textfield", { className: "filter", placeholder: "Filter tickets (id, title, area, R-n)" }) as HTMLElement & { value: string };
+    filter.setAttribute("aria-label", "Filter tickets");
+    filter.addEventListener("input", () => board.setFilter(filter.value));
+    page.board = board;
+    page.note = h("p", { className: "board-note" });
+    page.notice = h("div", { className: "notice", role: "alert" });
+    page.detailHost = h("div", { className: "detail-host" });
+    root.replaceChildren(header, h("div", { className: "toolbar" }, filter, actions), page.notice, page.note, board.element, page.detailHost);
+    void loadBoard(state.project.state);
   },
+  details: () => ({
+    projectId: page.projectId,
+    cards: page.board ? Object.values(page.board.counts()).reduce((a, b) => a + b, 0) : 0,
+    ...Object.fromEntries(Object.entries(page.board?.counts() ?? {}).map(([column, count]) => [`column.${column}`, count])),
+    notice: page.notice?.textContent ?? "",
+    detail: page.detailId,
+    loadedAt: page.loadedAt,
+  }),
+});
+
+/** Resume for a project on hold, Plan for an approved one (when the host offers them). */
+function projectActions(projectState: string, commands: string[], run: (command: string) => void): HTMLElement {
+  const actions = h("span", { className: "project-actions" });
+  const offer = (command: string, label: string, icon: string) => {
+    if (commands.includes(command)) actions.append(button(label, () => run(command), { icon }));
+  };
+  if (projectState === "onHold") offer("redgreen.resumeProject", "Resume", "debug-continue");
+  if (projectState === "approved") offer("redgreen.planProject", "Plan", "symbol-structure");
+  return actions;
+}
+
+async function loadBoard(projectState: string): Promise<void> {
+  const projectId = page.projectId;
+  try {
+    const { cards } = await endpoint.request("board", { projectId });
+    if (projectId !== page.projectId) return;
+    page.board?.load(cards);
+    page.loadedAt = Date.now();
+    updateNote(projectState);
+  } catch (error) {
+    showNotice(`Could not load the tickets: ${String(error)}`);
+  }
+}
+
+function updateNote(projectState: string): void {
+  if (!page.note || !page.board) return;
+  const empty = Object.values(page.board.counts()).every((count) => count === 0);
+  page.note.textContent = !empty ? ""
+    : projectState === "drafting" ? "No tickets yet: approve the spec, then the Architect splits it into tickets."
+    : projectState === "approved" || projectState === "planning" ? "No tickets yet: the Architect is planning."
+    : "No tickets yet.";
+  page.note.hidden = !empty;
+}
+
+function showNotice(text: string): void {
+  if (!page.notice) return;
+  page.notice.textContent = text;
+  page.notice.hidden = !text;
+}
+
+function move(id: string, to: Column): void {
+  showNotice("");
+  endpoint.request("move", { ticketId: id, to }).then(({ card, refused }) => {
+    if (refused) showNotice(refused);
+    if (card) {
+      page.board?.upsert(card);
+      page.board?.focus(id);
+      if (page.detailId === id) void openDetail(id);
+    }
+  }, (error: unknown) => showNotice(`Could not move ${id}: ${String(error)}`));
+}
+
+async function openDetail(id: string): Promise<void> {
+  let ticket: TicketDetail;
+  try {
+    ticket = await endpoint.request("ticket", { ticketId: id });
+  } catch (error) {
+    showNotice(`Could not open ${id}: ${String(error)}`);
+    return;
+  }
+  const refocus = page.detailId !== id;
+  page.detailId = id;
+  const panel = renderDetail(ticket, { move: (to) => move(id, to), close: closeDetail });
+  page.detailHost?.replaceChildren(panel);
+  if (refocus) panel.focus();
+}
+
+function closeDetail(): void {
+  const id = page.detailId;
+  page.detailId = "";
+  page.detailHost?.replaceChildren();
+  if (id) page.board?.focus(id);
+}
+
+endpoint.on("cardChanged", ({ projectId, card, removed }) => {
+  if (projectId !== page.projectId || !page.board) return;
+  if (removed) page.board.remove(card.id);
+  else page.board.upsert(card);
+  if (page.detailId === card.id) void (removed ? closeDetail() : openDetail(card.id));
 });

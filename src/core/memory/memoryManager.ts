@@ -1,4 +1,5 @@
 import type { Clock } from "../clock";
+import { Emitter } from "../lifecycle";
 import { systemClock } from "../clock";
 import type { ChatRequest } from "../models/types";
 import { assertTransition, byPriority, STATE_NAMES, type ProjectState } from "../projects/project";
@@ -64,6 +65,12 @@ export class MemoryManager {
   private readonly newId: () => string;
   private seq = 0;
   private knowledge: { model: string; index: VectorIndex<{ projectId: string; tags: string[] }> } | undefined;
+  private readonly messages = new Emitter<Conversation>();
+  private readonly ticketChanges = new Emitter<Ticket>();
+  /** A chat message was recorded, by anyone (the PM, an agent, planning): views show it live. */
+  readonly onDidRecordMessage = this.messages.event;
+  /** A ticket was created, moved or changed. */
+  readonly onDidChangeTicket = this.ticketChanges.event;
 
   private constructor(private readonly options: MemoryManagerOptions) {
     this.working = new WorkingMemory(options.workingCapacity ?? 10_000);
@@ -106,7 +113,9 @@ export class MemoryManager {
     const entry = await this.appendWorking({ projectId: input.projectId, ticketId: input.ticketId, kind: input.kind, from: input.from, text: input.text, at });
     const common = { _id: entry._id, projectId: input.projectId, ticketId: input.ticketId, functionalityId: input.functionalityId, at, expiresAt: this.expiry(at) };
     if (input.kind === "message") {
-      await this.store.collection("conversations").insert({ ...common, channel: input.channel, from: input.from, text: input.text });
+      const message: Conversation = stripUndefined({ ...common, channel: input.channel, from: input.from, text: input.text });
+      await this.store.collection("conversations").insert(message);
+      this.messages.fire(message);
     } else {
       await this.store.collection("agent_logs").insert({ ...common, role: input.from, level: input.level ?? "info", message: input.text });
     }
@@ -187,7 +196,20 @@ export class MemoryManager {
     const at = this.now();
     const created: Ticket = { ...ticket, history: [{ at, by, to: ticket.column, note: "created" }], createdAt: at, updatedAt: at };
     await this.store.collection("tickets").insert(created);
+    this.ticketChanges.fire(created);
     return created;
+  }
+
+  /** Changes a ticket's fields (not its column: that is a move), with a history line saying why. */
+  async updateTicket(ticketId: string, change: Partial<Omit<Ticket, "_id" | "projectId" | "column" | "history" | "createdAt" | "updatedAt">>, by: string, note: string): Promise<Ticket> {
+    const ticket = await this.store.collection("tickets").get(ticketId);
+    if (!ticket) throw new Error(`no ticket ${ticketId}`);
+    const at = this.now();
+    const updated: Ticket = { ...ticket, ...change, updatedAt: at, history: [...ticket.history, { at, by, note }] };
+    await this.store.collection("tickets").put(stripUndefined(updated));
+    await this.record({ kind: "event", projectId: ticket.projectId, ticketId, functionalityId: ticket.functionalityId, from: by, text: `${ticketId}: ${note}` });
+    this.ticketChanges.fire(updated);
+    return updated;
   }
 
   /** Moves a ticket to another column, appending the move to its history and the agent log. */
@@ -200,6 +222,7 @@ export class MemoryManager {
     const at = this.now();
     const moved: Ticket = { ...ticket, column: to, updatedAt: at, history: [...ticket.history, stripUndefined({ at, by, from: ticket.column, to, note })] };
     await this.store.collection("tickets").put(moved);
+    this.ticketChanges.fire(moved);
     await this.record({ kind: "event", projectId: ticket.projectId, ticketId, functionalityId: ticket.functionalityId, from: by, text: `moved ${ticketId} from ${ticket.column} to ${to}${note ? `: ${note}` : ""}` });
     return moved;
   }

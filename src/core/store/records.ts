@@ -59,6 +59,8 @@ export const ticketSchema = z.object({
   testPassRate: z.number().min(0).max(1).nullable(),
   branch: z.string().nullable(),
   blockedBy: z.array(id),
+  /** Set when re-planning withdrew the ticket (its requirements left the spec); kept for its history. */
+  withdrawn: z.boolean().optional(),
   history: z.array(ticketHistoryEntrySchema),
   createdAt: at,
   updatedAt: at,

@@ -58,11 +58,12 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
     if (!found) throw new Error(`No project ${id}`);
     return { memory: m, project: found };
   };
-  /** Records a chat message and shows it in the page. */
+  /** Records a chat message; the page shows it through the live subscription below. */
   const post = async (m: MemoryManager, projectId: string, from: string, text: string): Promise<void> => {
-    const entry = await m.record({ kind: "message", projectId, channel: "human", from, text });
-    endpoint.notify("entry", { id: entry._id, projectId, channel: "human", from, text, at: entry.at.getTime() });
+    await m.record({ kind: "message", projectId, channel: "human", from, text });
   };
+  // Every message recorded anywhere (the PM here, planning, the board, agents) reaches the page.
+  const live = deps.store.followMemory((m) => m.onDidRecordMessage((message) => endpoint.notify("entry", toEntry(message))));
 
   endpoint.handle("history", async ({ projectId, channel }) => {
     const m = await memory();
@@ -170,5 +171,6 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
       provideTextDocumentContent: (uri) => proposals.get(uri.path.split("/")[1] ?? "")?.proposedText ?? "",
     }),
     { dispose: () => turns.forEach((controller) => controller.abort()) },
+    live,
   );
 }

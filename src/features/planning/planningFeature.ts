@@ -9,6 +9,7 @@ import type { PmModels } from "../../core/agents/pm";
 import { planProject, type DevDecision, type PlanningOutcome } from "../../core/agents/planning";
 import { GitOps } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
+import { specHash } from "../../core/spec/spec";
 import { Commands } from "../commands";
 import { specFileOf } from "../projects/specDocuments";
 import type { StoreService } from "../store/storeService";
@@ -72,5 +73,33 @@ export function registerPlanning(deps: { store: StoreService; current: CurrentPr
     if (outcome.kind === "failed") void vscode.window.showErrorMessage(outcome.message);
     return outcome;
   });
-  return { plan, dispose: () => { command.dispose(); } };
+  // On hold → going again: with the approved spec unchanged, the agents resume the board as it
+  // is; with no tickets yet, planning starts. A changed spec must be approved first.
+  const resume = vscode.commands.registerCommand(Commands.resumeProject, async (projectId?: unknown): Promise<string | undefined> => {
+    const state = await deps.store.ready();
+    if (state.kind !== "open") return undefined;
+    const { memory } = state;
+    const project = typeof projectId === "string" ? await memory.getProject(projectId) : await deps.current.get();
+    if (!project || project.state !== "onHold") {
+      void vscode.window.showInformationMessage(vscode.l10n.t("No project is on hold."));
+      return undefined;
+    }
+    const approved = await memory.approvedSpec(project._id);
+    const text = await fs.readFile(specFileOf(project), "utf8").catch(() => undefined);
+    if (!approved || text === undefined || specHash(text) !== approved.hash) {
+      void vscode.window.showWarningMessage(vscode.l10n.t("The spec of {0} differs from its approved version: approve it first (the Architect then re-plans).", project.name));
+      return undefined;
+    }
+    const tickets = (await memory.tickets(project._id)).filter((t) => !t.withdrawn);
+    if (tickets.length > 0) {
+      await memory.transitionProject(project._id, "executing", "human", "resumed by the human");
+      await memory.record({ kind: "message", projectId: project._id, channel: "human", from: "pm", text: `"${project.name}" is running again with the board as it is.` });
+    } else {
+      await memory.transitionProject(project._id, "approved", "human", "resumed by the human");
+      void plan(project._id);
+    }
+    deps.current.touch();
+    return (await memory.getProject(project._id))?.state;
+  });
+  return { plan, dispose: () => { command.dispose(); resume.dispose(); } };
 }

@@ -53,6 +53,21 @@ export class StoreService implements vscode.Disposable {
 
   readonly onDidChange = this.changed.event;
 
+  /** Subscribes to the open Memory Manager's events, and again to each one a reopen brings. */
+  followMemory(subscribe: (memory: MemoryManager) => { dispose(): void }): vscode.Disposable {
+    let current: { dispose(): void } | undefined;
+    const attach = (state: StoreState) => {
+      current?.dispose();
+      current = state.kind === "open" ? subscribe(state.memory) : undefined;
+    };
+    if (this.state.kind === "open") attach(this.state);
+    const listener = this.onDidChange(attach);
+    return new vscode.Disposable(() => {
+      listener.dispose();
+      current?.dispose();
+    });
+  }
+
   /** The embedded store's folder: per workspace, outside the repository (see the README). */
   get embeddedLocation(): string | undefined {
     const base = this.services.context.storageUri;

@@ -1,0 +1,91 @@
+// The Kanban board's host side: cards and details from the Memory Manager, human moves checked
+// by the ticket state machine, and live updates whenever a ticket changes. A human move on a
+// project that is already planned puts it on hold for the PM and the Architect to re-review
+// (SPEC-001: the human may edit the board at any time; the agents then re-validate).
+import type * as vscode from "vscode";
+import { describeError, type Logger } from "../../core/logger";
+import { TicketMoveError, type MemoryManager } from "../../core/memory/memoryManager";
+import type { Ticket } from "../../core/store/records";
+import { COLUMN_NAMES } from "../../core/tickets/ticketRules";
+import type { Card, kanbanProtocol, TicketDetail } from "../../protocol/kanban";
+import type { WebviewViewHost } from "../../platform/webview/viewHost";
+import type { StoreService } from "../store/storeService";
+
+/** Project states in which the board is the agents' plan: a human change there needs a re-review. */
+const PLANNED = new Set(["approved", "planning", "executing"]);
+
+export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
+  return {
+    id: ticket._id, title: ticket.title, column: ticket.column, severity: ticket.severity, estimate: ticket.timeEstimate,
+    pair: ticket.assignedPair, passRate: ticket.testPassRate, branch: ticket.branch, functionalityId: ticket.functionalityId,
+    requirementIds: ticket.requirementIds, waitingFor: ticket.blockedBy.filter((id) => all.get(id)?.column !== "done"),
+  };
+}
+
+export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; log: Logger; onProjectChanged(): void }): vscode.Disposable {
+  const { endpoint } = deps.view;
+  const memory = async (): Promise<MemoryManager> => {
+    const state = await deps.store.ready();
+    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
+    return state.memory;
+  };
+  const ticketsById = async (m: MemoryManager, projectId: string) => new Map((await m.tickets(projectId)).map((t) => [t._id, t]));
+  const ticketOrThrow = async (m: MemoryManager, ticketId: string): Promise<Ticket> => {
+    const ticket = await m.getTicket(ticketId);
+    if (!ticket) throw new Error(`No ticket ${ticketId}`);
+    return ticket;
+  };
+
+  endpoint.handle("board", async ({ projectId }) => {
+    const all = await ticketsById(await memory(), projectId);
+    return { projectId, cards: [...all.values()].filter((t) => !t.withdrawn).map((t) => toCard(t, all)) };
+  });
+
+  endpoint.handle("ticket", async ({ ticketId }): Promise<TicketDetail> => {
+    const m = await memory();
+    const ticket = await ticketOrThrow(m, ticketId);
+    const all = await ticketsById(m, ticket.projectId);
+    return {
+      ...toCard(ticket, all),
+      description: ticket.description, goal: ticket.goal, acceptanceCriteria: ticket.acceptanceCriteria, filesChanged: ticket.filesChanged, blockedBy: ticket.blockedBy,
+      history: ticket.history.map((entry) => ({ ...entry, at: entry.at.getTime() })),
+    };
+  });
+
+  endpoint.handle("move", async ({ ticketId, to }) => {
+    const m = await memory();
+    const before = await ticketOrThrow(m, ticketId);
+    let moved: Ticket;
+    try {
+      moved = await m.moveTicket(ticketId, to, "human", "moved on the Kanban board");
+    } catch (error) {
+      if (error instanceof TicketMoveError) return { refused: error.message };
+      throw error;
+    }
+    const project = await m.getProject(moved.projectId);
+    if (project && PLANNED.has(project.state)) {
+      const what = `${ticketId} from ${COLUMN_NAMES[before.column]} to ${COLUMN_NAMES[to]}`;
+      try {
+        await m.transitionProject(project._id, "onHold", "human", `the human moved ${what}`);
+        await m.record({ kind: "message", projectId: project._id, channel: "agents", from: "pm", text: `The human moved ${what} by hand. Architect, please re-validate the plan and the dependencies around ${ticketId}.` });
+        await m.record({ kind: "message", projectId: project._id, channel: "human", from: "pm", text: `You moved ${what}. I put "${project.name}" on hold while the Architect and I re-review the board; run **Redgreen: Resume Project** when you want the agents to go on.` });
+      } catch (error) {
+        deps.log.warn(`Putting "${project.name}" on hold after a manual move failed: ${describeError(error)}`);
+      }
+      deps.onProjectChanged();
+    }
+    return { card: toCard(moved, await ticketsById(m, moved.projectId)) };
+  });
+
+  // Live updates: the changed card, and the cards that were waiting for it.
+  const live = deps.store.followMemory((m) =>
+    m.onDidChangeTicket((ticket) => {
+      void (async () => {
+        const all = await ticketsById(m, ticket.projectId);
+        const affected = [ticket, ...[...all.values()].filter((t) => t.blockedBy.includes(ticket._id))];
+        for (const t of affected) endpoint.notify("cardChanged", { projectId: t.projectId, card: toCard(all.get(t._id) ?? t, all), removed: t.withdrawn });
+      })().catch((error: unknown) => deps.log.error(`Updating the board: ${describeError(error)}`));
+    }),
+  );
+  return live;
+}
