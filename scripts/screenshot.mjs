@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
 import { createProjectThroughUi, sampleWorkspace, setColorTheme, showRedgreen } from "./workbench.mjs";
+import { dragLikeAHand } from "./ui-driver.mjs";
 import { fail, log, repoRoot } from "./lib.mjs";
 
 const THEMES = { dark: "Default Dark Modern", light: "Default Light Modern" };
@@ -101,23 +102,27 @@ async function capture(theme, colorTheme) {
 
     // Accept the edit, approve the spec with its CodeLens: the Architect plans 30 tickets.
     await chat.locator("vscode-button", { hasText: "Accept" }).click();
+    await chat.locator(".entry", { hasText: "I changed the spec" }).waitFor({ timeout: 20_000 });
     await page.locator(".codelens-decoration a", { hasText: "Approve spec" }).click({ timeout: 20_000 });
     const board = await frameWith(page, ".board");
     await board.locator(".card").nth(29).waitFor({ state: "attached", timeout: 60_000 });
-    // A wide side bar with the board alone, as someone watching the agents would set it.
+    // The board alone in a wide side bar, as someone watching the agents would set it.
     await page.locator(".pane-header", { hasText: "Chat" }).click();
-    const sash = page.locator(".monaco-sash.vertical").first();
-    const box = await sash.boundingBox();
-    await page.mouse.move(box.x + 2, box.y + 300);
+    const sidebar = await page.locator(".part.sidebar").boundingBox();
+    const edge = { x: sidebar.x + sidebar.width, y: sidebar.y + sidebar.height / 2 };
+    await page.mouse.move(edge.x, edge.y, { steps: 2 });
     await page.mouse.down();
-    await page.mouse.move(1150, box.y + 300, { steps: 8 });
+    await page.mouse.move(edge.x + 700, edge.y, { steps: 10 });
     await page.mouse.up();
+    await page.waitForTimeout(500);
     // The human drags one card to In progress (the project goes on hold for a re-review) and
     // moves another with the keyboard; then opens a ticket.
-    await board.locator(".card", { hasText: "List the books" }).dragTo(board.locator('.lane[data-column="inprogress"]'));
+    await dragLikeAHand(page, board.locator(".card", { hasText: "List the books" }), board.locator('.lane[data-column="inprogress"]'));
+    await board.locator('.lane[data-column="inprogress"] .card').first().waitFor({ timeout: 10_000 });
     await board.locator(".card", { hasText: "Search by title" }).focus();
     await page.keyboard.press("Alt+ArrowRight");
     await board.locator('.lane[data-column="inprogress"] .card').nth(1).waitFor({ timeout: 10_000 });
+    await page.mouse.move(5, 5);
     await page.waitForTimeout(500);
     files.push(path.join(outDir, `${theme}-board.png`));
     await views.kanban.screenshot({ path: files.at(-1) });

@@ -171,27 +171,35 @@ async function perform(page, action) {
       // A real mouse drag (Playwright presses the mouse on the source and releases it on the
       // target): Chromium runs its own HTML5 drag and drop, also inside the webview's nested
       // iframes (checked: dragstart, dragenter, dragover, drop with the dataTransfer, dragend).
-      // Moved in steps with short pauses, as a hand does: with one jump from outside the frame,
-      // Chromium did not start the first drag in a webview (seen in the Kanban test: no dragstart).
-      const source = await element(action.from);
-      const target = await element(action.to);
-      await source.scrollIntoViewIfNeeded({ timeout: remaining() });
-      const from = await source.boundingBox();
-      if (!from) throw new DriverError(`${action.from} has no box to drag`);
-      await page.mouse.move(from.x + from.width / 2 - 20, from.y + from.height / 2, { steps: 4 });
-      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2, { steps: 4 });
-      await page.waitForTimeout(100);
-      await page.mouse.down();
-      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2 + 10, { steps: 4 });
-      await target.scrollIntoViewIfNeeded({ timeout: remaining() });
-      const to = await target.boundingBox();
-      if (!to) throw new DriverError(`${action.to} has no box to drop on`);
-      await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
-      await page.waitForTimeout(50);
-      await page.mouse.up();
+      await dragLikeAHand(page, await element(action.from), await element(action.to), remaining());
       return null;
     }
   }
+}
+
+/**
+ * Drags `source` onto `target` (locators) with the mouse, in steps with short pauses as a hand
+ * does. With one jump from outside the frame (Playwright's dragTo), Chromium did not start the
+ * first drag in a webview at all (seen in the Kanban test: no dragstart), and a scroll between
+ * the press and the move could start it on another card.
+ */
+export async function dragLikeAHand(page, source, target, timeout = 10_000) {
+  await source.scrollIntoViewIfNeeded({ timeout });
+  const from = await source.boundingBox();
+  if (!from) throw new DriverError("the element to drag has no box");
+  const x = from.x + from.width / 2;
+  const y = from.y + from.height / 2;
+  await page.mouse.move(x - 20, y, { steps: 4 });
+  await page.mouse.move(x, y, { steps: 4 });
+  await page.waitForTimeout(100);
+  await page.mouse.down();
+  await page.mouse.move(x, y + 10, { steps: 4 });
+  await target.scrollIntoViewIfNeeded({ timeout });
+  const to = await target.boundingBox();
+  if (!to) throw new DriverError("the drop target has no box");
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
+  await page.waitForTimeout(50);
+  await page.mouse.up();
 }
 
 /**

@@ -13,6 +13,7 @@ import { CurrentProject } from "./features/projects/currentProject";
 import { registerPmChat } from "./features/chat/pmChat";
 import { registerPlanning } from "./features/planning/planningFeature";
 import { registerKanbanBoard } from "./features/kanban/kanbanBoard";
+import { registerWorktreeCleanup } from "./features/tickets/closedWorktrees";
 import { simpleGitPort } from "./adapters/git/simpleGit";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, onApproved: (id) => void planning.plan(id) }),
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
       registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
+      registerWorktreeCleanup({ store, log }),
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);

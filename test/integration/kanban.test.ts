@@ -149,4 +149,16 @@ describe("The Kanban board", function () {
     await m.moveTicket(third._id, "inprogress", "developer", "started");
     await eventually(async () => ((await details())["column.inprogress"] === (ui.available ? 2 : 1) ? true : undefined), 10_000, () => "the board did not follow the agent's move");
   });
+
+  it("removes the worktree of a ticket that is done (its branch stays)", async () => {
+    const m = await memory();
+    const third = await ticket("Pay by card");
+    const worktree = path.join(folder, ".redgreen", "worktrees", "boarddemo-3");
+    execFileSync("git", ["worktree", "add", worktree, "ticket/boarddemo-3"], { cwd: folder });
+    await m.moveTicket(third._id, "review", "developer", "tests pass");
+    assert.ok((await fs.stat(worktree)).isDirectory(), "the worktree stays while the ticket is in review");
+    await m.moveTicket(third._id, "done", "human", "approved");
+    await eventually(async () => ((await fs.stat(worktree).catch(() => undefined)) ? undefined : true), 10_000, () => "the worktree of the done ticket is still there");
+    assert.match(execFileSync("git", ["branch", "--list", "ticket/boarddemo-3"], { cwd: folder, encoding: "utf8" }), /ticket\/boarddemo-3/);
+  });
 });

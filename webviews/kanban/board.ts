@@ -195,8 +195,8 @@ function renderCard(card: Card): HTMLElement {
   if (card.pair) meta.append(h("span", { title: "Pair" }, card.pair));
   if (card.passRate !== null) meta.append(h("span", { title: "Test pass rate" }, `${Math.round(card.passRate * 100)}%`));
   if (card.branch) meta.append(h("span", { className: "branch", title: card.branch }, h("span", { className: "codicon codicon-git-branch" }), card.branch));
+  if (card.waitingFor.length) meta.append(h("span", { className: "waiting", title: `Waiting for ${card.waitingFor.join(", ")}` }, h("span", { className: "codicon codicon-lock" }), card.waitingFor.join(", ")));
   const top = h("div", { className: "card-top" }, h("span", { className: "card-id" }, card.id), h("span", { className: `severity sev-${card.severity}` }, card.severity));
-  if (card.waitingFor.length) top.append(h("span", { className: "waiting", title: `Waiting for ${card.waitingFor.join(", ")}` }, h("span", { className: "codicon codicon-lock" }), card.waitingFor.join(", ")));
   const element = h("li", { className: "card", tabIndex: 0, draggable: true }, top, h("div", { className: "card-title" }, card.title), meta);
   element.dataset.id = card.id;
   element.dataset.column = card.column;

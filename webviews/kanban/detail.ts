@@ -10,7 +10,15 @@ import { allowedMoves } from "./board";
 export function renderDetail(ticket: TicketDetail, actions: { move(to: Column): void; close(): void }): HTMLElement {
   const close = h("button", { className: "icon-button", type: "button", title: "Close (Escape)", ariaLabel: "Close details" }, h("span", { className: "codicon codicon-close" }));
   close.addEventListener("click", () => actions.close());
-  const moves = h("div", { className: "moves" }, ...allowedMoves(ticket).map((to) => button(`Move to ${COLUMN_NAMES[to]}`, () => actions.move(to), { secondary: true })));
+  const moves = h("div", { className: "moves" }, ...allowedMoves(ticket).map((to) => {
+    const move = button(`Move to ${COLUMN_NAMES[to]}`, () => actions.move(to), { secondary: true });
+    // Offered but disabled, with the reason, rather than refused after the click.
+    if (to === "inprogress" && ticket.waitingFor.length > 0) {
+      move.setAttribute("disabled", "");
+      move.title = `Waiting for ${ticket.waitingFor.join(", ")}`;
+    }
+    return move;
+  }));
   const facts: [string, string][] = [
     ["Column", COLUMN_NAMES[ticket.column]],
     ["Severity", ticket.severity],

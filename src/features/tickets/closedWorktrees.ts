@@ -1,0 +1,23 @@
+// A ticket that is done (or withdrawn by re-planning) needs no worktree any more: it is removed
+// (its branch stays). Git refuses to remove a worktree with uncommitted changes, and then it is
+// kept and the log says so: nothing an agent wrote is thrown away.
+import * as vscode from "vscode";
+import { simpleGitPort } from "../../adapters/git/simpleGit";
+import { GitOps } from "../../core/gitops/gitOps";
+import { describeError, type Logger } from "../../core/logger";
+import type { StoreService } from "../store/storeService";
+
+export function registerWorktreeCleanup(deps: { store: StoreService; log: Logger }): vscode.Disposable {
+  return deps.store.followMemory((memory) =>
+    memory.onDidChangeTicket((ticket) => {
+      if (ticket.column !== "done" && !ticket.withdrawn) return;
+      if (!vscode.workspace.isTrusted) return;
+      void (async () => {
+        const project = await memory.getProject(ticket.projectId);
+        if (!project) return;
+        const git = new GitOps(simpleGitPort, project.root, deps.log);
+        await git.closeTicket(ticket._id);
+      })().catch((error: unknown) => deps.log.warn(`The worktree of ${ticket._id} was kept: ${describeError(error)}`));
+    }),
+  );
+}
