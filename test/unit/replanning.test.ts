@@ -12,7 +12,7 @@ import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
 import { diffRequirements, specRequirements } from "../../src/core/spec/requirements";
-import { specTemplate } from "../../src/core/spec/spec";
+import { specHash, specTemplate } from "../../src/core/spec/spec";
 import type { Project } from "../../src/core/store/records";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
 
@@ -167,6 +167,21 @@ describe("Re-planning after an approved spec change", function () {
     assert.equal((await memory.getProject(project._id))!.state, "executing");
     assert.match((await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /added R-4; changed R-2; removed R-3/);
     assert.match((await memory.transcript(project._id, { channel: "human" })).at(-1)!.text, /1 ticket added \(SHOP-7\), 2 tickets reopened \(SHOP-2, SHOP-3\), 1 ticket withdrawn \(SHOP-5\)/);
+  });
+
+  it("diffs against the spec the tickets were planned from, even when a later approval's planning failed", async () => {
+    project = await approve(specV2);
+    // Planning v2 fails (no usable reply); then v3, which only rewords the background, is approved.
+    const failed = await planProject(project, specV2, deps(models(["not json", "not json"]).manager));
+    assert.equal(failed.kind, "failed");
+    const specV3 = specV2.replace("What problem this project solves", "The problem this shop solves");
+    await fs.writeFile(path.join(dir, "SPEC.md"), specV3);
+    git("commit", "-q", "-am", "Approve spec v3");
+    await memory.saveSpecVersion(project._id, specV3, "human", true);
+    const outcome = await planProject(project, specV3, deps(models([JSON.stringify(refundPlan)]).manager));
+    assert.ok(outcome.kind === "replanned", JSON.stringify(outcome));
+    assert.deepEqual([outcome.added.map((t) => t.requirementIds), outcome.reopened, outcome.withdrawn], [[["R-4"]], [], ["SHOP-5"]]);
+    assert.equal((await memory.getProject(project._id))!.plannedSpecHash, specHash(specV3));
   });
 
   it("says so and goes back to executing when no requirement changed", async () => {

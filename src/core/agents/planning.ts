@@ -67,15 +67,18 @@ export async function planProject(project: Project, spec: string, deps: Planning
 }
 
 /**
- * The approved spec the existing tickets were planned from, or undefined for a first plan.
- * The spec being planned is the newest approved version; the one before it is the baseline.
- * Versions with the very text being planned are skipped: a spec changed and then changed back
- * is compared with the change.
+ * The approved spec the existing tickets were planned from, or undefined for a first plan: the
+ * version planning recorded (so an approved version whose planning failed is not skipped), else
+ * (projects planned before that was recorded) the newest approved version with another text.
  */
 async function replanBaseline(memory: MemoryManager, projectId: string, spec: string): Promise<SpecVersion | undefined> {
   if ((await memory.tickets(projectId)).length === 0) return undefined;
+  const history = (await memory.specHistory(projectId)).filter((version) => version.approved);
+  const planned = (await memory.getProject(projectId))?.plannedSpecHash;
+  const recorded = planned && history.find((version) => version.hash === planned);
+  if (recorded) return recorded;
   const hash = specHash(spec);
-  return (await memory.specHistory(projectId)).filter((version) => version.approved && version.hash !== hash).at(-1);
+  return history.filter((version) => version.hash !== hash).at(-1);
 }
 
 async function planFromScratch(run: Run, spec: string): Promise<PlanningOutcome> {
@@ -107,6 +110,7 @@ async function planFromScratch(run: Run, spec: string): Promise<PlanningOutcome>
   const result = await architect.apply(project, spec, plan, deps.git);
   await agents(`Planned ${result.tickets.length} tickets in ${result.areas.length} areas (${result.areas.join(", ")}); branches DEV, ${result.areas.map((a) => `feature/${a}`).join(", ")} and one ticket/<id> per ticket.`);
   if (result.uncovered.length > 0) await pm(`No ticket covers ${result.uncovered.join(", ")} yet. Should the Architect plan them, or are they out of scope?`);
+  await memory.markPlanned(project._id, specHash(spec));
   await memory.transitionProject(project._id, "executing", "architect", `${result.tickets.length} tickets planned`);
   await pm(`The plan is ready: ${result.tickets.length} tickets in ${result.areas.length} areas are on the Kanban board.`);
   return { kind: "planned", result };
@@ -137,6 +141,7 @@ async function replan(run: Run, spec: string, before: SpecVersion): Promise<Plan
 
   if (unchanged(diff)) {
     await agents(`Re-planned "${project.name}": no requirement changed, so every ticket stays as it is.`);
+    await memory.markPlanned(project._id, specHash(spec));
     await memory.transitionProject(project._id, "executing", "architect", "no requirement changed");
     await pm(`The approved change to the spec of "${project.name}" changes no requirement: every ticket stays as it is and work goes on.`);
     return { kind: "replanned", added, reopened, withdrawn };
@@ -144,6 +149,7 @@ async function replan(run: Run, spec: string, before: SpecVersion): Promise<Plan
   const summary = describeChanges(added, reopened, withdrawn);
   await agents(`Re-planned "${project.name}": ${summary}.`);
   if (result && result.uncovered.length > 0) await pm(`No ticket covers ${result.uncovered.join(", ")} yet. Should the Architect plan them, or are they out of scope?`);
+  await memory.markPlanned(project._id, specHash(spec));
   await memory.transitionProject(project._id, "executing", "architect", `re-planned: ${summary}`);
   await pm(`I re-planned "${project.name}" for the approved spec change: ${summary}. The Kanban board shows it.`);
   return { kind: "replanned", added, reopened, withdrawn };

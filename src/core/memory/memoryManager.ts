@@ -184,6 +184,13 @@ export class MemoryManager {
     return moved;
   }
 
+  /** Records that the project's tickets now follow the approved spec with this hash. */
+  async markPlanned(projectId: string, specHash: string): Promise<void> {
+    const project = await this.getProject(projectId);
+    if (!project) throw new Error(`no project ${projectId}`);
+    await this.store.collection("projects").put({ ...project, plannedSpecHash: specHash, updatedAt: this.now() });
+  }
+
   getProject(projectId: string): Promise<Project | undefined> {
     return this.store.collection("projects").get(projectId);
   }
