@@ -89,6 +89,16 @@ export class Board {
     this.updateCounts();
   }
 
+  /** Shows a card in another column at once, moving its element as it is (the host's answer redraws it). */
+  place(id: string, column: Column): void {
+    const known = this.cards.get(id);
+    if (!known) return;
+    known.card = { ...known.card, column };
+    known.element.dataset.column = column;
+    this.lanes[column].list.append(known.element);
+    this.updateCounts();
+  }
+
   remove(id: string): void {
     this.cards.get(id)?.element.remove();
     this.cards.delete(id);
@@ -189,15 +199,26 @@ export function allowedMoves(card: Card): Column[] {
   return COLUMNS.filter((to) => canMove(card.column, to));
 }
 
+/** The fixed part of every card, cloned: cheaper than building a thousand cards element by element. */
+let cardTemplate: HTMLElement | undefined;
+
 function renderCard(card: Card): HTMLElement {
-  const meta = h("div", { className: "card-meta" });
+  cardTemplate ??= h("li", { className: "card", tabIndex: 0, draggable: true },
+    h("div", { className: "card-top" }, h("span", { className: "card-id" }), h("span", { className: "severity" })),
+    h("div", { className: "card-title" }),
+    h("div", { className: "card-meta" }));
+  const element = cardTemplate.cloneNode(true) as HTMLElement;
+  const [top, title, meta] = element.children as unknown as [HTMLElement, HTMLElement, HTMLElement];
+  const [id, severity] = top.children as unknown as [HTMLElement, HTMLElement];
+  id.textContent = card.id;
+  severity.textContent = card.severity;
+  severity.className = `severity sev-${card.severity}`;
+  title.textContent = card.title;
   if (card.estimate !== null) meta.append(h("span", { title: "Estimate" }, `${card.estimate} h`));
   if (card.pair) meta.append(h("span", { title: "Pair" }, card.pair));
   if (card.passRate !== null) meta.append(h("span", { title: "Test pass rate" }, `${Math.round(card.passRate * 100)}%`));
   if (card.branch) meta.append(h("span", { className: "branch", title: card.branch }, h("span", { className: "codicon codicon-git-branch" }), card.branch));
   if (card.waitingFor.length) meta.append(h("span", { className: "waiting", title: `Waiting for ${card.waitingFor.join(", ")}` }, h("span", { className: "codicon codicon-lock" }), card.waitingFor.join(", ")));
-  const top = h("div", { className: "card-top" }, h("span", { className: "card-id" }, card.id), h("span", { className: `severity sev-${card.severity}` }, card.severity));
-  const element = h("li", { className: "card", tabIndex: 0, draggable: true }, top, h("div", { className: "card-title" }, card.title), meta);
   element.dataset.id = card.id;
   element.dataset.column = card.column;
   element.setAttribute("aria-label", `${card.id}: ${card.title}. ${COLUMN_NAMES[card.column]}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}. Enter for details, Alt+Arrow keys to move.`);

@@ -6,7 +6,7 @@ import { kanbanProtocol, type TicketDetail } from "../../src/protocol/kanban";
 import type { WebviewEndpoint } from "../shared/client";
 import { h } from "../shared/dom";
 import { button, mountProjectView, projectHeader } from "../shared/projectView";
-import { Board } from "./board";
+import { allowedMoves, Board } from "./board";
 import { renderDetail } from "./detail";
 
 type Endpoint = WebviewEndpoint<typeof kanbanProtocol>;
@@ -106,14 +106,26 @@ function showNotice(text: string): void {
 
 function move(id: string, to: Column): void {
   showNotice("");
+  // A move the state machine allows is shown at once and undone if the host refuses it after all
+  // (the host decides; the page only saves the human a round trip).
+  const before = page.board?.card(id);
+  const likely = before && allowedMoves(before).includes(to) && !(to === "inprogress" && before.waitingFor.length > 0);
+  if (likely) {
+    page.board?.place(id, to);
+    page.board?.focus(id);
+  }
+  const undo = (why: string) => {
+    showNotice(why);
+    if (likely) page.board?.upsert(before);
+  };
   endpoint.request("move", { ticketId: id, to }).then(({ card, refused }) => {
-    if (refused) showNotice(refused);
+    if (refused) undo(refused);
     if (card) {
       page.board?.upsert(card);
-      page.board?.focus(id);
+      if (!likely) page.board?.focus(id);
       if (page.detailId === id) void openDetail(id);
     }
-  }, (error: unknown) => showNotice(`Could not move ${id}: ${String(error)}`));
+  }, (error: unknown) => undo(`Could not move ${id}: ${String(error)}`));
 }
 
 async function openDetail(id: string): Promise<void> {
