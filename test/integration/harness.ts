@@ -71,10 +71,10 @@ export async function openView(name: keyof RedgreenTestApi["views"]): Promise<Re
   await vscode.commands.executeCommand(`${host.viewId}.focus`);
   for (let attempt = 1; ; attempt++) {
     try {
-      await within(host.whenReady(), 10_000, `the ${name} webview's ready handshake`);
+      await within(host.whenReady(), 15_000, `the ${name} webview's ready handshake`);
       break;
     } catch (error) {
-      if (attempt === 3) throw error;
+      if (attempt === 5) throw error;
       say(`      (the ${name} webview stayed blank, a code-server service-worker race; showing it again)`);
       await vscode.commands.executeCommand(`${host.viewId}.toggleVisibility`);
       await vscode.commands.executeCommand(`${host.viewId}.toggleVisibility`);
