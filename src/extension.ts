@@ -1,4 +1,5 @@
 // activate() builds the services and registers each feature; nothing else lives here.
+import { processTestRunner } from "./adapters/exec/processTestRunner";
 import * as vscode from "vscode";
 import { describeError } from "./core/logger";
 import { registerLogCommands } from "./features/logs";
@@ -14,9 +15,12 @@ import { registerPmChat } from "./features/chat/pmChat";
 import { registerPlanning } from "./features/planning/planningFeature";
 import { registerKanbanBoard } from "./features/kanban/kanbanBoard";
 import { registerWorktreeCleanup } from "./features/tickets/closedWorktrees";
+import { registerPairs } from "./features/pairs/pairsFeature";
+import { registerTicketReview, type TicketReview } from "./features/review/ticketReview";
 import { simpleGitPort } from "./adapters/git/simpleGit";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
+import type { Project } from "./core/store/records";
 
 /** What activate() returns while the extension runs under tests: handles on its live parts. */
 export interface RedgreenTestApi {
@@ -29,6 +33,7 @@ export interface RedgreenTestApi {
   current: CurrentProject;
   models: ModelService;
   secrets: vscode.SecretStorage;
+  review: TicketReview;
 }
 
 export function activate(context: vscode.ExtensionContext): RedgreenTestApi | undefined {
@@ -44,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const planning = registerPlanning({ store, current, models, log });
     const kanban = registerKanbanView(services, current);
     const chat = registerChatView(services, current);
+    const review = registerTicketReview({ store, log, suiteGreen: suiteChecker(services.settings) });
     context.subscriptions.push(
       models,
       store,
@@ -59,10 +65,12 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
       registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
       registerWorktreeCleanup({ store, log }),
+      registerPairs({ store, current, models, settings: services.settings, log }),
+      review,
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);
-    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, models, secrets: context.secrets } : undefined;
+    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, models, secrets: context.secrets, review } : undefined;
   } catch (error) {
     log.error(error instanceof Error ? error : String(error));
     void reportActivationFailure(log, error);
@@ -77,6 +85,21 @@ async function reportActivationFailure(log: RedgreenLog, error: unknown): Promis
     showLogs,
   );
   if (choice === showLogs) log.show();
+}
+
+/**
+ * The project's test command in a checkout, green when it exits 0. A stand-in until the exec
+ * adapter's test runner (output limits, process-tree kill) is wired in here instead.
+ */
+/** The suite on a feature branch before it merges into DEV: the test runner's clean, limited run. */
+function suiteChecker(settings: Settings): (project: Project, worktree: string) => Promise<boolean> {
+  const runner = processTestRunner({ isTrusted: () => vscode.workspace.isTrusted });
+  return async (project, worktree) => {
+    const run = await runner.run({ cwd: worktree, command: project.testCommand, timeoutMs: settings.get("tdd.testTimeoutSeconds") * 1000, outputCapBytes: 200_000 });
+    // A suite that could not run (timeout, missing command, syntax error) is not a red suite: it is reported.
+    if (run.summary.outcome === "error") throw new Error(`\`${project.testCommand}\` could not run properly${run.timedOut ? " (time limit)" : ""}: ${run.output.slice(-300)}`);
+    return run.summary.outcome === "pass";
+  };
 }
 
 let storeToClose: StoreService | undefined;

@@ -2,6 +2,9 @@
 // contributes.configuration must list exactly these keys with these defaults (a unit test checks).
 import * as z from "zod";
 
+/** Test files unless the project says otherwise: common layouts of JS/TS, Python, Go, Java. */
+export const DEFAULT_TEST_PATHS: string[] = ["test/**", "tests/**", "**/__tests__/**", "**/*.test.*", "**/*.spec.*", "**/test_*.py", "**/*_test.py", "**/*_test.go", "src/test/**"];
+
 export const settingSchemas = {
   "webviews.requestTimeoutMs": z.number().int().min(100).max(600_000).default(10_000),
   /** 0 means one thread per core of the machine. */
@@ -29,6 +32,11 @@ export const settingSchemas = {
     .default("SPEC.md"),
   /** Recent messages and agent events kept in working memory per project. */
   "memory.workingSize": z.number().int().min(100).max(100_000).default(10_000),
+  /** Globs (relative to the project) of test files: only the Tester writes them, never the Developer. */
+  "tdd.testPaths": z.array(z.string().min(1).max(200)).min(1).max(50).default(DEFAULT_TEST_PATHS),
+  "tdd.attemptsPerStep": z.number().int().min(1).max(10).default(3),
+  "tdd.cyclesPerTicket": z.number().int().min(1).max(50).default(8),
+  "tdd.testTimeoutSeconds": z.number().int().min(5).max(3600).default(300),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;

@@ -11,4 +11,12 @@ export const Commands = {
   compareSpecWithApproved: "redgreen.compareSpecWithApproved",
   planProject: "redgreen.planProject",
   resumeProject: "redgreen.resumeProject",
+  refreshReviews: "redgreen.refreshReviews",
+  openReviewChange: "redgreen.openReviewChange",
+  showTicketCommits: "redgreen.showTicketCommits",
+  approveAndMerge: "redgreen.approveAndMerge",
+  requestChanges: "redgreen.requestChanges",
+  startPair: "redgreen.startPair",
+  pausePair: "redgreen.pausePair",
+  pauseProject: "redgreen.pauseProject",
 } as const;

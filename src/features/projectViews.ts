@@ -51,7 +51,7 @@ function registerProjectView<P extends ProjectViewProtocol>(
 }
 
 // Approving is not offered to pages: a page approves only through the chat's confirm step.
-const PROJECT_COMMANDS = [Commands.openProject, Commands.newProject, Commands.compareSpecWithApproved, Commands.selectModelFiles, Commands.planProject, Commands.resumeProject];
+const PROJECT_COMMANDS = [Commands.openProject, Commands.newProject, Commands.compareSpecWithApproved, Commands.selectModelFiles, Commands.planProject, Commands.resumeProject, Commands.pauseProject, Commands.startPair, Commands.pausePair];
 
 async function currentState(projects: ProjectSource): Promise<ViewState> {
   const commands = new Set(await vscode.commands.getCommands(true));

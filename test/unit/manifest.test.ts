@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { Commands } from "../../src/features/commands";
 import { manifest, repoRoot } from "./manifest";
 
 describe("package.json", () => {
@@ -35,5 +36,25 @@ describe("package.json", () => {
     const used = [...text.matchAll(/"%([^%"]+)%"/g)].map((m) => m[1]!);
     assert.ok(used.length > 0);
     for (const key of used) assert.ok(nls[key], `package.nls.json lacks ${key}`);
+  });
+
+  it("contributes every command the code names, and menus name only contributed commands", () => {
+    const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const id of Object.values(Commands)) assert.ok(contributed.has(id), `${id} is not in contributes.commands`);
+    for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
+      for (const item of items) assert.ok(contributed.has(item.command), `${menu} names ${item.command}, which is not contributed`);
+    }
+  });
+
+  it("puts the review actions on the review provider's groups, and runs git only in trusted workspaces", () => {
+    const inline = manifest.contributes.menus["scm/resourceGroup/context"]!.filter((m) => m.group?.startsWith("inline"));
+    assert.deepEqual(inline.map((m) => [m.command, m.when]), [Commands.showTicketCommits, Commands.requestChanges, Commands.approveAndMerge].map((c) => [c, "scmProvider == redgreen.review"]));
+    assert.ok(manifest.contributes.menus["scm/title"]!.some((m) => m.command === Commands.refreshReviews && m.when === "scmProvider == redgreen.review"));
+    assert.ok(manifest.contributes.menus.commandPalette!.some((m) => m.command === Commands.openReviewChange && m.when === "false"), "Open Change needs a file: not in the palette");
+    for (const id of [Commands.refreshReviews, Commands.openReviewChange, Commands.showTicketCommits, Commands.approveAndMerge, Commands.requestChanges]) {
+      const command = manifest.contributes.commands.find((c) => c.command === id)!;
+      assert.equal(command.enablement, "isWorkspaceTrusted", id);
+      assert.ok(command.icon, `${id} has an icon`);
+    }
   });
 });

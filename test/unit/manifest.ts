@@ -12,7 +12,8 @@ interface Manifest {
   contributes: {
     viewsContainers: { activitybar: { id: string; icon: string }[] };
     views: Record<string, { id: string; type: string; name: string }[]>;
-    commands: { command: string; title: string; category: string }[];
+    commands: { command: string; title: string; category: string; icon?: string; enablement?: string }[];
+    menus: Record<string, { command: string; when?: string; group?: string }[]>;
     configuration: { properties: Record<string, { default?: unknown }> };
   };
 }

@@ -72,6 +72,11 @@ function projectActions(projectState: string, commands: string[], run: (command:
   };
   if (projectState === "onHold") offer("redgreen.resumeProject", "Resume", "debug-continue");
   if (projectState === "approved") offer("redgreen.planProject", "Plan", "symbol-structure");
+  if (projectState === "executing") {
+    offer("redgreen.startPair", "Start Pair", "play");
+    offer("redgreen.pausePair", "Pause Pair", "debug-pause");
+    offer("redgreen.pauseProject", "Pause Project", "debug-pause");
+  }
   return actions;
 }
 

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
-import type { GitPort } from "../../core/gitops/git";
+import type { CommitInfo, FileChange, GitPort } from "../../core/gitops/git";
 
 // Git through simple-git (the git binary on PATH). Commits made for the user carry the user's
 // own identity; only where git has none configured (a fresh machine) does Redgreen name itself,
@@ -19,6 +19,40 @@ async function identity(repo: SimpleGit): Promise<string[]> {
 
 async function head(repo: SimpleGit): Promise<string> {
   return (await repo.revparse(["HEAD"])).trim();
+}
+
+// Unit and record separators: they cannot occur in the fields git prints for a commit.
+const FIELD = "\x1f";
+const RECORD = "\x1e";
+const LOG_FORMAT = ["%H", "%P", "%an", "%aI", "%s", "%(trailers:only,unfold)"].join("%x1f") + "%x1e";
+
+const STATUS: Record<string, FileChange["status"]> = { A: "added", M: "modified", T: "modified", D: "deleted" };
+
+/** `git diff --name-status -z` output: status and path, NUL-separated, in pairs. */
+function parseNameStatus(text: string): FileChange[] {
+  const fields = text.split("\0");
+  const changes: FileChange[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const status = STATUS[fields[i]!.charAt(0)];
+    if (status && fields[i + 1]) changes.push({ status, path: fields[i + 1]! });
+  }
+  return changes;
+}
+
+function parseLog(text: string): CommitInfo[] {
+  return text
+    .split(RECORD)
+    .map((record) => record.replace(/^\n/, ""))
+    .filter((record) => record.trim())
+    .map((record) => {
+      const [hash = "", parents = "", author = "", date = "", subject = "", trailerText = ""] = record.split(FIELD);
+      const trailers: Record<string, string> = {};
+      for (const line of trailerText.split("\n")) {
+        const colon = line.indexOf(":");
+        if (colon > 0) trailers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+      }
+      return { hash, parents: parents.split(" ").filter(Boolean), author, date: new Date(date), subject, trailers };
+    });
 }
 
 export const simpleGitPort: GitPort = {
@@ -125,5 +159,43 @@ export const simpleGitPort: GitPort = {
     if (current.split("\n").includes(pattern)) return;
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.appendFile(file, `${current && !current.endsWith("\n") ? "\n" : ""}${pattern}\n`);
+  },
+
+  // Where git exits non-zero without a word on stderr (a name that resolves to nothing, histories
+  // with no common ancestor), simple-git resolves with empty output: empty means "none" below.
+  async resolve(dir, ref) {
+    const hash = (await git(dir).raw(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`])).trim();
+    return hash || undefined;
+  },
+
+  async mergeBase(dir, a, b) {
+    const base = (await git(dir).raw(["merge-base", "--end-of-options", a, b])).trim();
+    return base || undefined;
+  },
+
+  async diffNameStatus(dir, from, to) {
+    if (from === undefined) {
+      const files = (await git(dir).raw(["ls-tree", "-r", "-z", "--name-only", "--full-tree", "--end-of-options", to])).split("\0").filter(Boolean);
+      return files.map((file) => ({ status: "added" as const, path: file }));
+    }
+    return parseNameStatus(await git(dir).raw(["diff", "--name-status", "--no-renames", "-z", "--end-of-options", from, to, "--"]));
+  },
+
+  async showFile(dir, ref, file) {
+    const repo = git(dir);
+    // ls-tree says whether the path is a file (blob) there; cat-file would fail with a message
+    // that differs between a missing path and a broken repository.
+    const entry = await repo.raw(["ls-tree", "-z", "--full-tree", "--end-of-options", ref, "--", file]);
+    if (!/^\d+ blob /.test(entry)) return undefined;
+    return repo.raw(["cat-file", "blob", `${ref}:${file}`]);
+  },
+
+  async log(dir, from, to) {
+    return parseLog(await git(dir).raw(["log", `--format=${LOG_FORMAT}`, "--end-of-options", `${from}..${to}`, "--"]));
+  },
+
+  async addDetachedWorktree(dir, worktree, ref) {
+    await fs.mkdir(path.dirname(worktree), { recursive: true });
+    await git(dir).raw(["worktree", "add", "--detach", worktree, ref]);
   },
 };

@@ -1,3 +1,20 @@
+/** A file a diff names. Renames are reported as a deletion and an addition. */
+export interface FileChange {
+  status: "added" | "modified" | "deleted";
+  /** Relative to the repository's top, with forward slashes. */
+  path: string;
+}
+
+export interface CommitInfo {
+  hash: string;
+  parents: string[];
+  subject: string;
+  author: string;
+  date: Date;
+  /** The message's trailers (e.g. "Redgreen-Agent" → "developer"); the last value of a key wins. */
+  trailers: Record<string, string>;
+}
+
 /** What the core asks of git; the simple-git adapter implements it. Paths are absolute. */
 export interface GitPort {
   /** True when `dir` is the top of a git work tree (not merely inside one). */
@@ -27,4 +44,19 @@ export interface GitPort {
   push(dir: string, remote: string, branch: string): Promise<void>;
   /** Adds `pattern` to the repository's own exclude file (not the user's .gitignore). */
   exclude(dir: string, pattern: string): Promise<void>;
+  /** The commit `ref` names, or undefined when it names none. */
+  resolve(dir: string, ref: string): Promise<string | undefined>;
+  /** The best common ancestor of two commits, or undefined when they share no history. */
+  mergeBase(dir: string, a: string, b: string): Promise<string | undefined>;
+  /**
+   * The files whose content differs between the trees of commits `from` and `to`; with `from`
+   * undefined, every file of `to` (as if it were a root commit).
+   */
+  diffNameStatus(dir: string, from: string | undefined, to: string): Promise<FileChange[]>;
+  /** The content of `file` (relative to the repository's top) at `ref`, or undefined where no such file is. */
+  showFile(dir: string, ref: string, file: string): Promise<string | undefined>;
+  /** The commits reachable from `to` and not from `from`, newest first. */
+  log(dir: string, from: string, to: string): Promise<CommitInfo[]>;
+  /** Checks `ref` out, detached, in a new worktree at `path`: a branch checked out elsewhere can be read this way. */
+  addDetachedWorktree(dir: string, path: string, ref: string): Promise<void>;
 }

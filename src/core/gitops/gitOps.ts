@@ -1,7 +1,7 @@
 import path from "node:path";
-import type { Logger } from "../logger";
+import { describeError, type Logger } from "../logger";
 import type { Role } from "../models/registry";
-import type { GitPort } from "./git";
+import type { CommitInfo, FileChange, GitPort } from "./git";
 
 // Redgreen's git policy, the only way agents touch git (SPEC-001):
 // - DEV comes from the primary branch; a feature/<func> branch per functional area comes from DEV;
@@ -29,6 +29,31 @@ export class MergeConflictError extends Error {
 
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60) || "x";
+}
+
+/** What a branch changes since it forked from the branch it merges into: the diff a review shows. */
+export interface BranchChanges {
+  /** Where the branch forked (the merge base): the left side of each file's diff. */
+  base: string;
+  /** The branch's head: the right side. */
+  head: string;
+  files: FileChange[];
+}
+
+// Refs and paths reach git as arguments: only the names Redgreen makes (branches, hashes) and
+// plain relative paths pass, so nothing can read as an option or a revision range.
+const REF = /^(?!.*\.\.)(?!.*\/\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+
+function checkRef(ref: string): string {
+  if (typeof ref !== "string" || !REF.test(ref)) throw new Error(`"${String(ref)}" is not a branch or commit name Redgreen works with`);
+  return ref;
+}
+
+function checkPath(file: string): string {
+  if (typeof file !== "string" || !file || file.includes("\0") || file.startsWith("/") || /^[A-Za-z]:/.test(file) || file.split(/[\\/]/).some((part) => part === ".." || part === "")) {
+    throw new Error(`"${String(file)}" is not a path inside the repository`);
+  }
+  return file;
 }
 
 export const featureBranch = (functionalityId: string) => `feature/${slug(functionalityId)}`;
@@ -132,6 +157,18 @@ export class GitOps {
     }
   }
 
+  /**
+   * Merges `from` into the branch checked out in an agent's worktree (a ticket bringing its
+   * feature branch in). A conflict is aborted and reported, never forced.
+   */
+  async mergeInto(worktree: string, from: string, actor: Actor): Promise<{ merged: true; commit: string } | { merged: false; conflicts: string[] }> {
+    const into = await this.git.currentBranch(worktree);
+    await this.refuseProtected(into, `merge ${from} into ${into}`, actor);
+    const result = await this.git.merge(worktree, from, `Merge ${from} into ${into}${trailers(actor)}`);
+    if (!result.merged) this.log.warn(new MergeConflictError(into ?? worktree, from, result.conflicts).message);
+    return result;
+  }
+
   /** Pushes a branch, as the Architect only, and only where a remote is configured. */
   async push(branch: string, actor: Actor): Promise<boolean> {
     await this.refuseProtected(branch, `push ${branch}`, actor);
@@ -143,6 +180,59 @@ export class GitOps {
     }
     await this.git.push(this.root, remote, branch);
     return true;
+  }
+
+  async hasBranch(name: string): Promise<boolean> {
+    return (await this.git.branches(this.root)).includes(checkRef(name));
+  }
+
+  /** The files `branch` changes since it forked from `target` (as `git diff target...branch`). */
+  async branchChanges(target: string, branch: string): Promise<BranchChanges> {
+    const head = await this.resolve(branch);
+    const targetHead = await this.resolve(target);
+    const base = await this.git.mergeBase(this.root, targetHead, head);
+    if (!base) throw new Error(`${branch} and ${target} share no history, so there is nothing to compare`);
+    return { base, head, files: await this.git.diffNameStatus(this.root, base, head) };
+  }
+
+  /** Commits on `to` that `from` does not have, newest first (as `git log from..to`). */
+  async commits(from: string, to: string): Promise<CommitInfo[]> {
+    return this.git.log(this.root, checkRef(from), checkRef(to));
+  }
+
+  /** What one commit changed, against its first parent (a root commit adds all its files). */
+  async commitChanges(commit: string): Promise<{ parent: string | undefined; head: string; files: FileChange[] }> {
+    const head = await this.resolve(commit);
+    const parent = await this.git.resolve(this.root, `${head}^1`);
+    return { parent, head, files: await this.git.diffNameStatus(this.root, parent, head) };
+  }
+
+  /** A file's content at a branch or commit, or undefined where it does not exist. */
+  async fileAt(ref: string, file: string): Promise<string | undefined> {
+    return this.git.showFile(this.root, checkRef(ref), checkPath(file));
+  }
+
+  /**
+   * Runs `use` in a temporary, detached checkout of `ref` (which may be checked out elsewhere),
+   * removed afterwards whatever happens. Nothing is committed there.
+   */
+  async withCheckout<T>(ref: string, use: (worktree: string) => Promise<T>): Promise<T> {
+    const worktree = path.resolve(this.root, WORKTREES_DIR, `_check-${slug(checkRef(ref))}`);
+    await this.git.exclude(this.root, "/.redgreen/");
+    // A checkout left behind by a run that died would make `worktree add` fail.
+    if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) await this.git.removeWorktree(this.root, worktree);
+    await this.git.addDetachedWorktree(this.root, worktree, ref);
+    try {
+      return await use(worktree);
+    } finally {
+      await this.git.removeWorktree(this.root, worktree).catch((error: unknown) => this.log.warn(`The checkout ${worktree} was not removed: ${describeError(error)}`));
+    }
+  }
+
+  private async resolve(ref: string): Promise<string> {
+    const hash = await this.git.resolve(this.root, checkRef(ref));
+    if (!hash) throw new Error(`${ref} does not exist in ${this.root}`);
+    return hash;
   }
 
   private async refuseProtected(branch: string | undefined, what: string, actor: Actor): Promise<void> {

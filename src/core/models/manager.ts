@@ -57,6 +57,8 @@ export interface AskOptions<T> extends ChatCallOptions {
   isSatisfactory?: (value: T) => boolean;
   ticketId?: string;
   functionalityId?: string;
+  /** Start at the role's fallback model (the caller saw the primary fail at this step already). */
+  escalate?: boolean;
 }
 
 export interface AskResult<T> {
@@ -125,7 +127,7 @@ export class ModelManager implements Disposable {
     // A fallback without a file yet is skipped: escalation needs a model to escalate to.
     const fallbackId = this.registry.roles[role]?.fallback;
     const fallback = this.registry.models.find((m) => m.id === fallbackId);
-    const chain = fallback ? [primary, fallback] : [primary];
+    const chain = fallback ? (options.escalate ? [fallback] : [primary, fallback]) : [primary];
     // The grammar that constrains generation comes from the same schema that validates the reply.
     const jsonSchema = options.schema ? grammarSafe(z.toJSONSchema(options.schema)) : undefined;
     const perModel = this.options.attemptsPerModel ?? 2;
@@ -133,7 +135,7 @@ export class ModelManager implements Disposable {
     for (const [step, entry] of chain.entries()) {
       for (let i = 0; i < perModel; i++) {
         const call = { ...request, ...(jsonSchema ? { jsonSchema } : {}) };
-        const { record, value, text } = await this.attempt(role, entry, call, options, attempts.length + 1, step > 0);
+        const { record, value, text } = await this.attempt(role, entry, call, options, attempts.length + 1, step > 0 || (options.escalate === true && entry !== primary));
         attempts.push(record);
         if (record.outcome === "ok") return { value: value as T, text, model: entry.id, attempts };
         if (record.outcome === "cancelled") throw new CancelledError(`The ${ROLE_NAMES[role]}'s request was cancelled`);

@@ -101,5 +101,19 @@ export function registerPlanning(deps: { store: StoreService; current: CurrentPr
     deps.current.touch();
     return (await memory.getProject(project._id))?.state;
   });
-  return { plan, dispose: () => { command.dispose(); resume.dispose(); } };
+  // The human's pause of a whole project: its pair stops at its next step boundary.
+  const pause = vscode.commands.registerCommand(Commands.pauseProject, async (projectId?: unknown): Promise<string | undefined> => {
+    const state = await deps.store.ready();
+    if (state.kind !== "open") return undefined;
+    const project = typeof projectId === "string" ? await state.memory.getProject(projectId) : await deps.current.get();
+    if (!project || project.state !== "executing") {
+      void vscode.window.showInformationMessage(vscode.l10n.t("No project is executing."));
+      return undefined;
+    }
+    await state.memory.transitionProject(project._id, "onHold", "human", "paused by the human");
+    await state.memory.record({ kind: "message", projectId: project._id, channel: "human", from: "pm", text: `"${project.name}" is paused: the agents stop at their next step. **Resume** goes on where they were.` });
+    deps.current.touch();
+    return "onHold";
+  });
+  return { plan, dispose: () => { command.dispose(); resume.dispose(); pause.dispose(); } };
 }

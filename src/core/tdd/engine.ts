@@ -1,0 +1,283 @@
+import { askDeveloper, askRefactor, askTester, type PairContext } from "../agents/pair";
+import type { PmModels } from "../agents/pm";
+import { featureBranch, type Actor, type GitOps } from "../gitops/gitOps";
+import { describeError } from "../logger";
+import type { MemoryManager } from "../memory/memoryManager";
+import type { Project, Ticket } from "../store/records";
+import { applyEdits, refuseEdits, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
+import { failureKind, type TestRun, type TestRunner } from "./testRun";
+
+// The red-green-refactor engine: one pair, one ticket, in the ticket's worktree. The engine, not
+// the prompt, enforces the discipline: a Tester's test must fail, and for the right reason (an
+// assertion or missing code, not a broken test); the Developer may not touch tests and must make
+// the whole suite pass; a refactor that breaks it is undone. Every red and green is a commit with
+// the ticket's trailers. Everything is bounded: attempts per step, cycles per ticket, and a
+// failure seen twice moves to the fallback model, three times blocks the ticket for the human.
+
+export interface TddLimits {
+  attemptsPerStep: number;
+  cyclesPerTicket: number;
+  testTimeoutMs: number;
+  outputCapBytes: number;
+  /** Tokens for the packed ticket context (goal, criteria, recent turns). */
+  contextBudget: number;
+  maxTokens?: number;
+}
+
+export const DEFAULT_TDD_LIMITS: TddLimits = { attemptsPerStep: 3, cyclesPerTicket: 8, testTimeoutMs: 5 * 60_000, outputCapBytes: 200_000, contextBudget: 1500 };
+
+export interface TddDeps {
+  memory: MemoryManager;
+  models: PmModels;
+  git: GitOps;
+  runner: TestRunner;
+  files(worktree: string): WorktreeFiles;
+  testPaths: readonly string[];
+  limits: TddLimits;
+  /** The pair's name, recorded on the ticket. */
+  pair: string;
+  /** Checked at every step boundary: true stops the pair there, with nothing lost. */
+  paused?(): boolean | Promise<boolean>;
+  signal?: AbortSignal;
+}
+
+export type TicketOutcome =
+  | { kind: "review"; passRate: number; filesChanged: string[] }
+  | { kind: "blocked"; reason: string }
+  | { kind: "needsClarification"; question: string }
+  | { kind: "paused" };
+
+/** How a step ended when it did not succeed: a stop for the human, or a failure to fingerprint. */
+type StepEnd = { stop: TicketOutcome } | { failed: string; output?: string };
+
+const LAST_RUN_CHARS = 4000;
+
+export class TicketRun {
+  private worktree = "";
+  private files!: WorktreeFiles;
+  private lastRun: TestRun | undefined;
+  private readonly touched = new Set<string>();
+  /** How often each failure (by fingerprint) was seen on this ticket. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly project: Project, private ticket: Ticket, private readonly deps: TddDeps) {}
+
+  async run(): Promise<TicketOutcome> {
+    const { memory, git } = this.deps;
+    this.worktree = await git.openTicket(this.ticket._id, this.ticket.functionalityId);
+    this.files = this.deps.files(this.worktree);
+    if (this.ticket.column === "todo") {
+      this.ticket = await memory.moveTicket(this.ticket._id, "inprogress", this.deps.pair, `${this.deps.pair} started`);
+    }
+    if (this.ticket.assignedPair !== this.deps.pair) this.ticket = await memory.updateTicket(this.ticket._id, { assignedPair: this.deps.pair }, "developer", `assigned to ${this.deps.pair}`);
+    this.lastRun = await this.runSuite();
+    await this.say("tester", `Starting ${this.ticket._id} in ${this.worktree}. The suite now: ${describeRun(this.lastRun)}.`);
+
+    for (let cycle = 1; cycle <= this.deps.limits.cyclesPerTicket; cycle++) {
+      if (await this.deps.paused?.()) return { kind: "paused" };
+      const red = await this.bounded("tester", (escalate) => this.testerAttempt(escalate));
+      if (red === "covered") return this.finish();
+      if (red !== "done") return red;
+      if (await this.deps.paused?.()) return { kind: "paused" };
+      const green = await this.bounded("developer", (escalate) => this.developerAttempt(escalate));
+      if (green === "covered") return this.finish();
+      if (green !== "done") return green;
+      if (await this.deps.paused?.()) return { kind: "paused" };
+      await this.refactor();
+    }
+    return this.block(`${this.deps.limits.cyclesPerTicket} red-green cycles passed without the Tester declaring the acceptance criteria covered`);
+  }
+
+  /** Runs one step's attempts: the same failure twice moves to the fallback model, a third time blocks. */
+  private async bounded(role: EditRole, attempt: (escalate: boolean) => Promise<"done" | "covered" | StepEnd>): Promise<"done" | "covered" | TicketOutcome> {
+    let escalate = false;
+    let last: { failed: string; output?: string } | undefined;
+    for (let i = 1; i <= this.deps.limits.attemptsPerStep; i++) {
+      if (this.deps.signal?.aborted) return { kind: "paused" };
+      const result = await attempt(escalate);
+      if (result === "done" || result === "covered") return result;
+      if ("stop" in result) return this.stop(result.stop);
+      last = result;
+      const count = (this.seen.get(result.failed) ?? 0) + 1;
+      this.seen.set(result.failed, count);
+      await this.say(role, `Attempt ${i} of the ${role === "tester" ? "red" : "green"} step failed: ${result.failed}${count > 1 ? ` (seen ${count} times)` : ""}.`);
+      if (count >= 3) break;
+      escalate = count === 2;
+    }
+    return this.block(`the ${role === "tester" ? "Tester" : "Developer"}'s step failed ${this.deps.limits.attemptsPerStep} times; last: ${last?.failed ?? "unknown"}`, last?.output);
+  }
+
+  private async testerAttempt(escalate: boolean): Promise<"done" | "covered" | StepEnd> {
+    const reply = await this.ask(async () => askTester(this.deps.models, await this.context(), this.askOptions(escalate)));
+    if ("failed" in reply || "stop" in reply) return reply;
+    const step = reply.value;
+    if (step.status === "covered") {
+      await this.say("tester", `Every acceptance criterion is covered${step.note ? `: ${step.note}` : "."}`);
+      return "covered";
+    }
+    if (step.status !== "test") return { stop: this.humanStop(step.status, step.note) };
+    const applied = await this.apply("tester", step.edits);
+    if ("failed" in applied) return applied;
+    const run = await this.runSuite();
+    // Red, and for the right reason: the new test runs and fails on what it checks.
+    const kind = failureKind(run.summary, run.output);
+    if (run.summary.outcome === "pass") {
+      await applied.undo();
+      return { failed: "the new test passes at once: that is not red (test something not built yet)", output: run.output };
+    }
+    if (run.summary.outcome === "error" || kind === "syntax" || kind === "other") {
+      await applied.undo();
+      return { failed: `the new test does not fail for the right reason (${kind === "syntax" ? "a syntax error" : "the suite did not run properly"}): ${firstLine(run)}`, output: run.output };
+    }
+    this.lastRun = run;
+    applied.changed.forEach((file) => this.touched.add(file));
+    await this.commit(`test: ${step.criterion || this.ticket.title} (red)`, "tester");
+    await this.say("tester", `Red: ${step.criterion}. ${describeRun(run)}.`);
+    return "done";
+  }
+
+  private async developerAttempt(escalate: boolean): Promise<"done" | StepEnd> {
+    const reply = await this.ask(async () => askDeveloper(this.deps.models, await this.context(), this.askOptions(escalate)));
+    if ("failed" in reply || "stop" in reply) return reply;
+    const step = reply.value;
+    if (step.status !== "code") return { stop: this.humanStop(step.status, step.note) };
+    const applied = await this.apply("developer", step.edits);
+    if ("failed" in applied) return applied;
+    const run = await this.runSuite();
+    if (run.summary.outcome !== "pass") {
+      await applied.undo();
+      return { failed: fingerprint(run), output: run.output };
+    }
+    this.lastRun = run;
+    applied.changed.forEach((file) => this.touched.add(file));
+    await this.commit(`feat: ${this.ticket.title} (green)${step.note ? `\n\n${step.note}` : ""}`, "developer");
+    await this.say("developer", `Green: ${describeRun(run)}.`);
+    return "done";
+  }
+
+  /** Optional; a refactor that breaks the suite (or touches tests) is undone, and work goes on. */
+  private async refactor(): Promise<void> {
+    const reply = await this.ask(async () => askRefactor(this.deps.models, await this.context(), this.askOptions(false)));
+    if ("failed" in reply || "stop" in reply || reply.value.status === "skip" || reply.value.edits.length === 0) return;
+    const applied = await this.apply("developer", reply.value.edits);
+    if ("failed" in applied) return;
+    const run = await this.runSuite();
+    if (run.summary.outcome !== "pass") {
+      await applied.undo();
+      await this.say("developer", `Refactor undone: it broke the suite (${firstLine(run)}).`);
+      return;
+    }
+    this.lastRun = run;
+    applied.changed.forEach((file) => this.touched.add(file));
+    await this.commit(`refactor: ${reply.value.note || this.ticket.title}`, "developer");
+  }
+
+  private async finish(): Promise<TicketOutcome> {
+    const { memory, git } = this.deps;
+    // The feature branch may have moved on (other tickets merged): this ticket must pass on top of it.
+    const merged = await git.mergeInto(this.worktree, featureBranch(this.ticket.functionalityId), this.actor("developer"));
+    if (!merged.merged) return this.block(`merging ${featureBranch(this.ticket.functionalityId)} into the ticket conflicts in ${merged.conflicts.join(", ")}`);
+    const run = await this.runSuite();
+    if (run.summary.outcome !== "pass") return this.block(`the suite fails after merging ${featureBranch(this.ticket.functionalityId)}: ${firstLine(run)}`, run.output);
+    const { passed, failed } = run.summary;
+    const passRate = passed !== null && failed !== null && passed + failed > 0 ? passed / (passed + failed) : 1;
+    const filesChanged = [...this.touched].sort();
+    await memory.updateTicket(this.ticket._id, { testPassRate: passRate, filesChanged }, "developer", `finished: ${describeRun(run)}`);
+    await memory.moveTicket(this.ticket._id, "review", "developer", "acceptance criteria covered, suite green");
+    await this.say("developer", `${this.ticket._id} is ready for review: ${filesChanged.length} files changed, ${describeRun(run)}. PM, it is in the review list.`);
+    return { kind: "review", passRate, filesChanged };
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private async ask<T>(call: () => Promise<{ value: T }>): Promise<{ value: T } | StepEnd> {
+    try {
+      return await call();
+    } catch (error) {
+      if (this.deps.signal?.aborted) return { stop: { kind: "paused" } };
+      return { failed: `no usable reply: ${describeError(error)}` };
+    }
+  }
+
+  private askOptions(escalate: boolean) {
+    return { ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, escalate, signal: this.deps.signal, maxTokens: this.deps.limits.maxTokens };
+  }
+
+  private async apply(role: EditRole, edits: FileEdit[]): Promise<{ changed: string[]; undo(): Promise<void> } | { failed: string }> {
+    if (edits.length === 0) return { failed: `the ${role === "tester" ? "Tester" : "Developer"} sent no edits` };
+    const refused = refuseEdits(edits, role, this.deps.testPaths);
+    if (refused.length > 0) {
+      await this.deps.memory.record({ kind: "event", level: "warn", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from: role, text: `edit refused: ${refused.join("; ")}` });
+      return { failed: `edit refused: ${refused.join("; ")}` };
+    }
+    return applyEdits(this.files, edits);
+  }
+
+  private runSuite(): Promise<TestRun> {
+    const { limits } = this.deps;
+    return this.deps.runner.run({ cwd: this.worktree, command: this.project.testCommand, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes, signal: this.deps.signal });
+  }
+
+  private async context(): Promise<PairContext> {
+    const packed = await this.deps.memory.packContext("developer", this.ticket._id, { budget: this.deps.limits.contextBudget, k: 0 });
+    const tree = await this.files.list();
+    const relevant = [...new Set([...this.touched, ...tree.filter((f) => /(^|\/)(package\.json|pyproject\.toml)$/.test(f))])];
+    const files = (await Promise.all(relevant.map(async (file) => ({ path: file, content: (await this.files.read(file)) ?? "" }))));
+    const run = this.lastRun;
+    const lastRun = run ? `${describeRun(run)}\n${run.output.slice(-LAST_RUN_CHARS)}` : "(not run yet)";
+    return { packed: packed.messages, tree, files, lastRun, testPaths: this.deps.testPaths };
+  }
+
+  private actor(role: EditRole): Actor {
+    return { role, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId };
+  }
+
+  private async commit(message: string, role: EditRole): Promise<void> {
+    await this.deps.git.commit(this.worktree, message, this.actor(role));
+  }
+
+  private say(from: string, text: string) {
+    return this.deps.memory.record({ kind: "message", channel: "agents", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from, text });
+  }
+
+  private humanStop(status: "needs_clarification" | "blocked", note: string): TicketOutcome {
+    return status === "blocked" ? { kind: "blocked", reason: note || "the pair is blocked" } : { kind: "needsClarification", question: note || "the pair needs a clarification" };
+  }
+
+  /** The pair stops; the PM asks the human, with the failing output where there is one. */
+  private async stop(outcome: TicketOutcome, output?: string): Promise<TicketOutcome> {
+    if (outcome.kind === "paused" || outcome.kind === "review") return outcome;
+    const what = outcome.kind === "blocked" ? `is blocked: ${outcome.reason}` : `needs your answer: ${outcome.question}`;
+    await this.deps.memory.updateTicket(this.ticket._id, {}, this.deps.pair, outcome.kind === "blocked" ? `blocked: ${outcome.reason}` : `needs clarification: ${outcome.question}`);
+    const tail = output ? `\n\nThe last test run ended with:\n\n\`\`\`\n${output.slice(-1500)}\n\`\`\`` : "";
+    await this.deps.memory.record({ kind: "message", channel: "human", projectId: this.project._id, ticketId: this.ticket._id, from: "pm", text: `${this.ticket._id} (${this.ticket.title}) ${what}.${tail}` });
+    return outcome;
+  }
+
+  private block(reason: string, output?: string): Promise<TicketOutcome> {
+    return this.stop({ kind: "blocked", reason }, output);
+  }
+}
+
+export function runTicket(project: Project, ticket: Ticket, deps: TddDeps): Promise<TicketOutcome> {
+  return new TicketRun(project, ticket, deps).run();
+}
+
+/** What identifies a failure across attempts: the failing tests and the first line of the error. */
+export function fingerprint(run: TestRun): string {
+  if (run.timedOut) return "the suite timed out";
+  const names = run.summary.failures.map((f) => f.name).sort().join(", ");
+  return `${names || "the suite fails"}: ${firstLine(run)}`;
+}
+
+function firstLine(run: TestRun): string {
+  const message = run.summary.failures[0]?.message ?? run.output.split("\n").find((line) => /error|fail|not ok/i.test(line)) ?? `exit code ${run.exitCode}`;
+  return message.split("\n")[0]!.trim().slice(0, 200);
+}
+
+function describeRun(run: TestRun): string {
+  const { passed, failed, outcome } = run.summary;
+  if (run.timedOut) return "the suite timed out";
+  if (passed === null || failed === null) return `${outcome} (exit code ${run.exitCode})`;
+  return `${passed} passing, ${failed} failing`;
+}

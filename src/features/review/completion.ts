@@ -1,0 +1,70 @@
+// After an approval, the Architect tries to complete the ticket's functionality (feature → DEV)
+// in the background: a test suite may take minutes and the human goes on reviewing. One run per
+// functionality at a time; the PM reports in the chat, a notification points there.
+import * as vscode from "vscode";
+import { completeFunction, type FunctionCompletion } from "../../core/agents/functionCompletion";
+import { featureBranch, type GitOps } from "../../core/gitops/gitOps";
+import { describeError, type Logger } from "../../core/logger";
+import type { MemoryManager } from "../../core/memory/memoryManager";
+import type { Project } from "../../core/store/records";
+
+/** Whether `project`'s test suite passes in `worktree` (a checkout of a feature branch). */
+export type SuiteCheck = (project: Project, worktree: string) => Promise<boolean>;
+
+export class FunctionCompletions implements vscode.Disposable {
+  private readonly running = new Map<string, Promise<FunctionCompletion | undefined>>();
+
+  constructor(private readonly deps: { suiteGreen: SuiteCheck; log: Logger; onChanged(): void }) {}
+
+  /** Starts (or joins) the completion of a functionality; never rejects. */
+  start(project: Project, functionalityId: string, memory: MemoryManager, git: GitOps): Promise<FunctionCompletion | undefined> {
+    const key = `${project._id}\n${functionalityId}`;
+    const previous = this.running.get(key) ?? Promise.resolve(undefined);
+    // Chained, not shared: an approval during a run may be the one that completes the functionality.
+    const run = previous.then(() => this.run(project, functionalityId, memory, git));
+    this.running.set(key, run);
+    void run.finally(() => {
+      if (this.running.get(key) === run) this.running.delete(key);
+    });
+    return run;
+  }
+
+  /** Resolves when no completion is running (for tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()]);
+  }
+
+  private async run(project: Project, functionalityId: string, memory: MemoryManager, git: GitOps): Promise<FunctionCompletion | undefined> {
+    const feature = featureBranch(functionalityId);
+    try {
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: vscode.l10n.t("Redgreen: checking {0}", feature) },
+        () => completeFunction(project, functionalityId, { memory, git, suiteGreen: (worktree) => this.deps.suiteGreen(project, worktree) }),
+      );
+      this.deps.log.info(`Completing ${feature} of "${project.name}": ${outcome.kind}`);
+      this.notify(project, feature, outcome);
+      if (outcome.kind !== "notReady" && outcome.kind !== "alreadyMerged") this.deps.onChanged();
+      return outcome;
+    } catch (error) {
+      this.deps.log.error(`Completing ${feature} of "${project.name}" failed: ${describeError(error)}`);
+      return undefined;
+    }
+  }
+
+  private notify(project: Project, feature: string, outcome: FunctionCompletion): void {
+    switch (outcome.kind) {
+      case "notReady":
+      case "alreadyMerged":
+        return;
+      case "merged":
+        void vscode.window.showInformationMessage(vscode.l10n.t("{0}: every ticket of {1} is done and its suite is green; the Architect merged it into DEV.", project.name, feature));
+        return;
+      default:
+        void vscode.window.showWarningMessage(vscode.l10n.t("{0}: every ticket of {1} is done, but it was not merged into DEV. The PM explains why in the chat.", project.name, feature));
+    }
+  }
+
+  dispose(): void {
+    this.running.clear();
+  }
+}

@@ -1,0 +1,134 @@
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { worktreeFiles } from "../../src/adapters/exec/worktreeFiles";
+import { processTestRunner } from "../../src/adapters/exec/processTestRunner";
+import { simpleGitPort } from "../../src/adapters/git/simpleGit";
+import { openEmbeddedStore, type EmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
+import { GitOps } from "../../src/core/gitops/gitOps";
+import { MemoryManager } from "../../src/core/memory/memoryManager";
+import { ModelManager } from "../../src/core/models/manager";
+import { parseRegistry } from "../../src/core/models/registry";
+import type { Project, Ticket } from "../../src/core/store/records";
+import { DEFAULT_TEST_PATHS } from "../../src/core/tdd/edits";
+import { DEFAULT_TDD_LIMITS, runTicket, type TddDeps } from "../../src/core/tdd/engine";
+import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
+
+// The TDD engine on a real repository with a real test command (`node --test`), the pair played
+// by scripted replies: what the engine accepts as red and green, what it refuses, and where it stops.
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined };
+const root = path.join(os.tmpdir(), `redgreen-tdd-${process.pid}`);
+let n = 0;
+
+const RED_TEST = { path: "test/sum.test.js", content: "const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest('adds two numbers', () => assert.strictEqual(sum(2, 3), 5));\n" };
+const tester = (edits: { path: string; content?: string }[], status = "test") => JSON.stringify({ status, criterion: "adds two numbers", note: "", edits });
+const developer = (edits: { path: string; content?: string }[], status = "code") => JSON.stringify({ status, note: "", edits });
+const COVERED = tester([], "covered");
+const SKIP = JSON.stringify({ status: "skip", note: "", edits: [] });
+const GREEN = developer([{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\n" }]);
+
+describe("The TDD engine (real git, real node --test, scripted pair)", function () {
+  this.timeout(60_000);
+  let store: EmbeddedStore;
+  let memory: MemoryManager;
+  let dir: string;
+  let project: Project;
+  let ticket: Ticket;
+  let git: GitOps;
+  const sh = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+
+  /** The pair: `code` serves both roles, `big` is their fallback; replies are taken in order. */
+  function deps(replies: { code: string[]; big?: string[] }): { deps: TddDeps; backend: ScriptedBackend } {
+    const backend = new ScriptedBackend({ code: replies.code, big: replies.big ?? [] });
+    const registry = parseRegistry({
+      models: [{ id: "code", backend: "local", path: "/m/code.gguf", profile: "small" }, { id: "big", backend: "local", path: "/m/big.gguf", profile: "heavy" }],
+      roles: { tester: { model: "code", fallback: "big" }, developer: { model: "code", fallback: "big" } },
+    }, "test");
+    const models = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2, clock: new FakeClock(), attemptsPerModel: 1 });
+    return {
+      backend,
+      deps: { memory, models, git, runner: processTestRunner(), files: worktreeFiles, testPaths: DEFAULT_TEST_PATHS, limits: { ...DEFAULT_TDD_LIMITS, testTimeoutMs: 30_000 }, pair: "pair-1" },
+    };
+  }
+
+  beforeEach(async () => {
+    dir = path.join(root, `p${++n}`);
+    await fs.mkdir(path.join(dir, "test"), { recursive: true });
+    sh("init", "-q", "-b", "main");
+    await fs.writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "calc", scripts: { test: "node --test" } }));
+    await fs.writeFile(path.join(dir, "test", "smoke.test.js"), "require('node:test')('runs', () => {});\n");
+    sh("add", ".");
+    sh("commit", "-q", "-m", "start");
+    store = await openEmbeddedStore(path.join(root, `store${n}`), { sweepIntervalMs: 0 });
+    memory = await MemoryManager.open({ store, models: { embed: () => Promise.reject(new Error("no embedding model")), embeddingModelId: () => "none", countTokens: (_r, text) => Promise.resolve(Math.ceil(text.length / 4)), contextSize: () => 8192, ask: () => Promise.reject(new Error("unused")) } });
+    git = new GitOps(simpleGitPort, dir, silent);
+    project = await memory.createProject({ _id: `p${n}`, name: "Calc", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
+    await git.createDev();
+    await git.ensureFeature("math");
+    const branch = await git.createTicketBranch("CALC-1", "math");
+    ticket = await memory.createTicket({
+      _id: "CALC-1", projectId: project._id, functionalityId: "math", title: "Sum", description: "", goal: "Add two numbers.", acceptanceCriteria: ["adds two numbers"],
+      requirementIds: ["R-1"], column: "todo", severity: "medium", timeEstimate: 1, assignedPair: null, filesChanged: [], testPassRate: null, branch, blockedBy: [],
+    }, "architect");
+  });
+  afterEach(() => store.close());
+  after(() => fs.rm(root, { recursive: true, force: true }));
+
+  const worktree = () => path.join(dir, ".redgreen", "worktrees", "calc-1");
+  const log = () => execFileSync("git", ["log", "--format=%s%n%b%n--", "feature/math..ticket/calc-1"], { cwd: dir, encoding: "utf8" });
+  const saidToHuman = async () => (await memory.transcript(project._id, { channel: "human" })).map((c) => c.text).join("\n");
+
+  it("takes a ticket red → green → review, with commits, trailers and ticket fields", async () => {
+    const { deps: d } = deps({ code: [tester([RED_TEST]), GREEN, SKIP, COVERED] });
+    const outcome = await runTicket(project, ticket, d);
+    assert.deepEqual(outcome, { kind: "review", passRate: 1, filesChanged: ["src/sum.js", "test/sum.test.js"] });
+    const after = (await memory.getTicket("CALC-1"))!;
+    assert.equal(after.column, "review");
+    assert.equal(after.assignedPair, "pair-1");
+    assert.equal(after.testPassRate, 1);
+    const history = log();
+    assert.match(history, /test: adds two numbers \(red\)[\s\S]*Redgreen-Ticket: CALC-1[\s\S]*Redgreen-Functionality: math[\s\S]*Redgreen-Agent: tester/);
+    assert.match(history, /feat: Sum \(green\)[\s\S]*Redgreen-Agent: developer/);
+    assert.ok(history.indexOf("(green)") < history.indexOf("(red)"), "red was committed before green (log is newest first)");
+    assert.equal(execFileSync("git", ["status", "--porcelain"], { cwd: dir, encoding: "utf8" }), "", "the user's working tree is untouched");
+    assert.ok(!existsSync(path.join(dir, "src", "sum.js")), "nothing was written in the user's working tree");
+  });
+
+  it("refuses a Developer who edits a test file, logs it, and keeps the test as it was", async () => {
+    const cheat = developer([{ path: "test/sum.test.js", content: "require('node:test')('adds two numbers', () => {});\n" }]);
+    const { deps: d } = deps({ code: [tester([RED_TEST]), cheat, GREEN, SKIP, COVERED] });
+    assert.equal((await runTicket(project, ticket, d)).kind, "review");
+    const events = await memory.agentLogs(project._id, {});
+    assert.ok(events.some((e) => e.level === "warn" && /edit refused: the Developer may not change the test file test\/sum.test.js/.test(e.message)));
+    assert.match(await fs.readFile(path.join(worktree(), "test", "sum.test.js"), "utf8"), /sum\(2, 3\), 5/, "the worktree keeps the Tester's test");
+    assert.match(execFileSync("git", ["show", "ticket/calc-1:test/sum.test.js"], { cwd: dir, encoding: "utf8" }), /sum\(2, 3\), 5/);
+  });
+
+  it("refuses a test that passes at once (no red), and a test with a syntax error (wrong reason)", async () => {
+    const passing = tester([{ path: "test/sum.test.js", content: "require('node:test')('adds two numbers', () => {});\n" }]);
+    const broken = tester([{ path: "test/sum.test.js", content: "require('node:test')('adds two numbers', () => {\n" }]);
+    const { deps: d } = deps({ code: [passing, broken, tester([RED_TEST]), GREEN, SKIP, COVERED] });
+    assert.equal((await runTicket(project, ticket, d)).kind, "review");
+    const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+    assert.match(agents, /Attempt 1 of the red step failed: the new test passes at once: that is not red/);
+    assert.match(agents, /Attempt 2 of the red step failed: the new test does not fail for the right reason \(a syntax error\)/);
+    assert.equal((log().match(/\(red\)/g) ?? []).length, 1, "only the real red was committed");
+  });
+
+  it("moves a failure seen twice to the fallback model, blocks on the third, and asks the human with the output", async () => {
+    const wrong = developer([{ path: "src/sum.js", content: "exports.sum = (a, b) => a - b;\n" }]);
+    const { deps: d, backend } = deps({ code: [tester([RED_TEST]), wrong, wrong], big: [wrong] });
+    const outcome = await runTicket(project, ticket, d);
+    assert.equal(outcome.kind, "blocked");
+    assert.deepEqual(backend.calls.map((c) => c.model), ["code", "code", "code", "big"], "tester, developer twice, then the fallback");
+    const said = await saidToHuman();
+    assert.match(said, /CALC-1 \(Sum\) is blocked: the Developer's step failed 3 times/);
+    assert.match(said, /```[\s\S]*(AssertionError|Expected)[\s\S]*```/, "the failing output reaches the chat");
+    assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress");
+    assert.match((await memory.getTicket("CALC-1"))!.history.at(-1)!.note!, /^blocked: /);
+    assert.doesNotMatch(log(), /\(green\)/);
+  });
+});
