@@ -1,0 +1,93 @@
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as vscode from "vscode";
+import type { NewProjectResult } from "../../src/features/projects/projectsFeature";
+import type { ReviewActionResult } from "../../src/features/review/ticketReview";
+import { activateRedgreen, eventually } from "./harness";
+import { startScriptedOpenAi, type ScriptedRequest } from "./scriptedOpenAi";
+
+// The whole pipeline in the real editor: the spec is approved, the Architect plans one ticket,
+// Start Pair runs the Tester and the Developer (a scripted OpenAI-compatible server on loopback,
+// reached over HTTP) through red and green with the project's real `node --test`, the ticket
+// reaches review in the Source Control view, and Approve and Merge takes it to done and, being
+// the functionality's last ticket, the Architect merges the feature branch into DEV.
+
+const PLAN = { areas: [{ name: "Math", tickets: [{ key: "T1", title: "Sum", description: "", goal: "Add two numbers.", acceptanceCriteria: ["sum(2, 3) is 5"], requirementIds: ["R-1"], severity: "high", estimateHours: 1, dependsOn: [] }] }] };
+const TEST = "const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest('adds two numbers', () => assert.strictEqual(sum(2, 3), 5));\n";
+
+describe("A pair in the real editor, from plan to merge", function () {
+  this.timeout(120_000);
+  const config = () => vscode.workspace.getConfiguration("redgreen");
+  const folder = path.join(os.tmpdir(), `redgreen-it-pair-${process.pid}`);
+  let server: Awaited<ReturnType<typeof startScriptedOpenAi>>;
+  let testerCalls = 0;
+
+  /** Which agent asks is told by the reply schema: plan (areas), Tester (criterion), refactor, Developer. */
+  const answer = (request: ScriptedRequest): string => {
+    const properties = request.schema?.properties ?? {};
+    if ("areas" in properties) return JSON.stringify(PLAN);
+    if ("criterion" in properties) {
+      testerCalls++;
+      return testerCalls === 1
+        ? JSON.stringify({ status: "test", criterion: "sum(2, 3) is 5", note: "", edits: [{ path: "test/sum.test.js", content: TEST }] })
+        : JSON.stringify({ status: "covered", criterion: "", note: "sum is covered", edits: [] });
+    }
+    const statuses = JSON.stringify(properties.status ?? "");
+    if (statuses.includes("refactor")) return JSON.stringify({ status: "skip", note: "", edits: [] });
+    return JSON.stringify({ status: "code", note: "the least code that passes", edits: [{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\n" }] });
+  };
+
+  before(async () => {
+    const { models } = await activateRedgreen();
+    server = await startScriptedOpenAi(answer);
+    const model = (id: string) => ({ id, backend: "openai", url: server.url, model: "scripted" });
+    await config().update("models.registry", { models: [model("heavy"), model("code")] }, vscode.ConfigurationTarget.Global);
+    await models.reload();
+  });
+
+  after(async () => {
+    await config().update("models.registry", undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    await server.close();
+    await fs.rm(folder, { recursive: true, force: true });
+  });
+
+  it("plans, runs red → green with node --test, reviews in the SCM view and merges up to DEV", async () => {
+    const { store, review } = await activateRedgreen();
+    const created = await vscode.commands.executeCommand<NewProjectResult>("redgreen.newProject", { folder, name: "Pair Demo", priority: "high", testCommand: "node --test" });
+    assert.equal(created.error, undefined);
+    const projectId = created.project!._id;
+    await fs.mkdir(path.join(folder, "test"));
+    await fs.writeFile(path.join(folder, "test", "smoke.test.js"), "require('node:test')('runs', () => {});\n");
+    execFileSync("git", ["add", "test"], { cwd: folder });
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-q", "-m", "a first test"], { cwd: folder });
+    await vscode.commands.executeCommand("redgreen.approveSpec", vscode.Uri.file(path.join(folder, "SPEC.md")));
+    const state = await store.ready();
+    assert.ok(state.kind === "open");
+    const m = state.memory;
+    await eventually(async () => ((await m.getProject(projectId))?.state === "executing" ? true : undefined), 30_000, () => "not planned");
+
+    assert.equal(await vscode.commands.executeCommand("redgreen.startPair", projectId), "started");
+    const ticket = await eventually(async () => {
+      const t = (await m.tickets(projectId))[0];
+      return t?.column === "review" ? t : undefined;
+    }, 60_000, () => "the ticket did not reach review (see the agents' channel)");
+    assert.deepEqual([ticket.testPassRate, ticket.filesChanged, ticket.assignedPair], [1, ["src/sum.js", "test/sum.test.js"], "pair-1"]);
+    const subjects = execFileSync("git", ["log", "--format=%s", "feature/math..ticket/pairdemo-1"], { cwd: folder, encoding: "utf8" });
+    assert.match(subjects, /feat: Sum \(green\)\ntest: sum\(2, 3\) is 5 \(red\)/);
+
+    const group = await eventually(() => review.snapshot().find((g) => g.id === ticket._id && g.files.length === 2), 10_000, () => JSON.stringify(review.snapshot()));
+    assert.deepEqual(group.files.map((f) => [f.path, f.status]).sort(), [["src/sum.js", "added"], ["test/sum.test.js", "added"]]);
+
+    const merged = await vscode.commands.executeCommand<ReviewActionResult>("redgreen.approveAndMerge", ticket._id);
+    assert.equal(merged.ticket?.column, "done");
+    await review.settled();
+    const dev = execFileSync("git", ["log", "--format=%s", "DEV"], { cwd: folder, encoding: "utf8" });
+    assert.match(dev, /Merge feature\/math into DEV/);
+    assert.equal(execFileSync("git", ["show", "DEV:src/sum.js"], { cwd: folder, encoding: "utf8" }), "exports.sum = (a, b) => a + b;\n");
+    assert.equal(execFileSync("git", ["status", "--porcelain"], { cwd: folder, encoding: "utf8" }), "", "the user's working tree is untouched");
+  });
+});
