@@ -37,6 +37,8 @@ export const settingSchemas = {
   "tdd.attemptsPerStep": z.number().int().min(1).max(10).default(3),
   "tdd.cyclesPerTicket": z.number().int().min(1).max(50).default(8),
   "tdd.testTimeoutSeconds": z.number().int().min(5).max(3600).default(300),
+  /** Minutes between checkpoint commits of a pair's work in progress; 0 turns them off. */
+  "tdd.checkpointMinutes": z.number().int().min(0).max(240).default(10),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;

@@ -131,4 +131,16 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.match((await memory.getTicket("CALC-1"))!.history.at(-1)!.note!, /^blocked: /);
     assert.doesNotMatch(log(), /\(green\)/);
   });
+
+  it("commits a checkpoint of work in progress when a step runs long, and still marks red and green", async () => {
+    project = await memory.createProject({ ...project, _id: `${project._id}-slow`, name: "Slow Calc", testCommand: "node --test && node -e \"setTimeout(() => {}, 700)\"" }, "human");
+    ticket = await memory.createTicket({ ...ticket, _id: "SLOW-1", projectId: project._id, branch: await git.createTicketBranch("SLOW-1", "math") }, "architect");
+    const { deps: d } = deps({ code: [tester([RED_TEST]), GREEN, SKIP, COVERED] });
+    const outcome = await runTicket(project, ticket, { ...d, limits: { ...d.limits, checkpointMs: 200 } });
+    assert.equal(outcome.kind, "review");
+    const subjects = execFileSync("git", ["log", "--format=%s", "feature/math..ticket/slow-1"], { cwd: dir, encoding: "utf8" }).split("\n").filter(Boolean).reverse();
+    assert.ok(subjects.some((s) => s === "checkpoint: SLOW-1 work in progress"), subjects.join(" | "));
+    assert.ok(subjects.indexOf("test: adds two numbers (red)") < subjects.indexOf("feat: Sum (green)"), subjects.join(" | "));
+    assert.match(execFileSync("git", ["show", "ticket/slow-1:src/sum.js"], { cwd: dir, encoding: "utf8" }), /a \+ b/);
+  });
 });

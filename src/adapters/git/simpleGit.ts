@@ -117,11 +117,12 @@ export const simpleGitPort: GitPort = {
       });
   },
 
-  async commitAll(worktree, message) {
+  async commitAll(worktree, message, options = {}) {
     const repo = git(worktree);
     await repo.add(["-A"]);
-    if ((await repo.raw(["diff", "--cached", "--name-only"])).trim() === "") return undefined;
-    await repo.raw([...(await identity(repo)), "commit", "-m", message]);
+    const empty = (await repo.raw(["diff", "--cached", "--name-only"])).trim() === "";
+    if (empty && !options.allowEmpty) return undefined;
+    await repo.raw([...(await identity(repo)), "commit", ...(empty ? ["--allow-empty"] : []), "-m", message]);
     return head(repo);
   },
 

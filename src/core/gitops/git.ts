@@ -33,8 +33,11 @@ export interface GitPort {
   addWorktree(dir: string, path: string, branch: string): Promise<void>;
   removeWorktree(dir: string, path: string): Promise<void>;
   worktrees(dir: string): Promise<{ path: string; branch?: string }[]>;
-  /** Stages everything in `worktree` and commits it; returns the hash, or undefined if nothing changed. */
-  commitAll(worktree: string, message: string): Promise<string | undefined>;
+  /**
+   * Stages everything in `worktree` and commits it; returns the hash, or undefined if nothing
+   * changed (with `allowEmpty`, an empty commit is made instead).
+   */
+  commitAll(worktree: string, message: string, options?: { allowEmpty?: boolean }): Promise<string | undefined>;
   /**
    * Merges `from` into the branch checked out in `worktree` (never fast-forward, never forced).
    * On a conflict the merge is aborted, leaving both branches as they were.

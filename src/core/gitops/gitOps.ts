@@ -129,13 +129,13 @@ export class GitOps {
   }
 
   /** Commits everything in an agent's worktree, with trailers; never on the protected branch. */
-  async commit(worktree: string, message: string, actor: Actor): Promise<string | undefined> {
+  async commit(worktree: string, message: string, actor: Actor, options: { allowEmpty?: boolean } = {}): Promise<string | undefined> {
     const branch = await this.git.currentBranch(worktree);
     await this.refuseProtected(branch, `commit to ${branch}`, actor);
     if (path.resolve(worktree) === path.resolve(this.root) && actor.role !== "human") {
       throw this.refused(`an agent (${actor.role}) tried to commit in the user's working tree; agents work only in their worktrees`);
     }
-    return this.git.commitAll(worktree, `${message}${trailers(actor)}`);
+    return this.git.commitAll(worktree, `${message}${trailers(actor)}`, options);
   }
 
   /** Merges `from` into `into` (never the protected branch), in a temporary worktree of `into`. */

@@ -21,10 +21,12 @@ export interface TddLimits {
   outputCapBytes: number;
   /** Tokens for the packed ticket context (goal, criteria, recent turns). */
   contextBudget: number;
+  /** A checkpoint commit of work in progress when nothing was committed for this long; 0: none. */
+  checkpointMs: number;
   maxTokens?: number;
 }
 
-export const DEFAULT_TDD_LIMITS: TddLimits = { attemptsPerStep: 3, cyclesPerTicket: 8, testTimeoutMs: 5 * 60_000, outputCapBytes: 200_000, contextBudget: 1500 };
+export const DEFAULT_TDD_LIMITS: TddLimits = { attemptsPerStep: 3, cyclesPerTicket: 8, testTimeoutMs: 5 * 60_000, outputCapBytes: 200_000, contextBudget: 1500, checkpointMs: 10 * 60_000 };
 
 export interface TddDeps {
   memory: MemoryManager;
@@ -59,10 +61,25 @@ export class TicketRun {
   private readonly touched = new Set<string>();
   /** How often each failure (by fingerprint) was seen on this ticket. */
   private readonly seen = new Map<string, number>();
+  /** Commits one at a time: a checkpoint may fire while a step commits. */
+  private commits: Promise<unknown> = Promise.resolve();
+  private lastCommitAt = Date.now();
+  private role: EditRole = "tester";
 
   constructor(private readonly project: Project, private ticket: Ticket, private readonly deps: TddDeps) {}
 
   async run(): Promise<TicketOutcome> {
+    const { checkpointMs } = this.deps.limits;
+    const timer = checkpointMs > 0 ? setInterval(() => void this.checkpoint(checkpointMs), Math.min(checkpointMs, 60_000)) : undefined;
+    try {
+      return await this.cycles();
+    } finally {
+      clearInterval(timer);
+      await this.commits.catch(() => undefined);
+    }
+  }
+
+  private async cycles(): Promise<TicketOutcome> {
     const { memory, git } = this.deps;
     this.worktree = await git.openTicket(this.ticket._id, this.ticket.functionalityId);
     this.files = this.deps.files(this.worktree);
@@ -204,6 +221,7 @@ export class TicketRun {
   }
 
   private async apply(role: EditRole, edits: FileEdit[]): Promise<{ changed: string[]; undo(): Promise<void> } | { failed: string }> {
+    this.role = role;
     if (edits.length === 0) return { failed: `the ${role === "tester" ? "Tester" : "Developer"} sent no edits` };
     const refused = refuseEdits(edits, role, this.deps.testPaths);
     if (refused.length > 0) {
@@ -232,8 +250,21 @@ export class TicketRun {
     return { role, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId };
   }
 
-  private async commit(message: string, role: EditRole): Promise<void> {
-    await this.deps.git.commit(this.worktree, message, this.actor(role));
+  /** The red and green commits are made even when a checkpoint already holds their content: they mark what was verified. */
+  private commit(message: string, role: EditRole, options: { allowEmpty?: boolean } = { allowEmpty: true }): Promise<unknown> {
+    const next = this.commits.then(async () => {
+      await this.deps.git.commit(this.worktree, message, this.actor(role), options);
+      this.lastCommitAt = Date.now();
+    });
+    this.commits = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Work in progress (edits applied, not yet verified) is committed when nothing was for a while. */
+  private async checkpoint(checkpointMs: number): Promise<void> {
+    if (!this.worktree || Date.now() - this.lastCommitAt < checkpointMs) return;
+    this.lastCommitAt = Date.now();
+    await this.commit(`checkpoint: ${this.ticket._id} work in progress`, this.role, { allowEmpty: false }).catch(() => undefined);
   }
 
   private say(from: string, text: string) {
