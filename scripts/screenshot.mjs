@@ -21,6 +21,30 @@ const PM_REPLY = "Good idea. I propose gift cards as a **Should have** requireme
 const PM_EDIT = { summary: "Add gift cards (R-2) as a Should have.", section: "Should have", text: "- **R-2**: Gift cards can pay for orders.\n  - Acceptance: a valid code reduces the total; an expired one is refused." };
 const outDir = path.join(repoRoot, "screenshots");
 
+/**
+ * The Developer/Tester pair for the review pictures, told apart by their reply schemas: the Tester
+ * writes one failing test, then says the ticket is covered, then asks a question (which stops
+ * the pair on the next ticket); the Developer writes the code; refactoring is skipped.
+ */
+let testerTurns = 0;
+function pairReply(request) {
+  const properties = request.schema?.properties ?? {};
+  if ("criterion" in properties) {
+    testerTurns++;
+    if (testerTurns === 1) {
+      const test = "const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { bookDetail } = require('../src/bookDetail.js');\n\n" +
+        "test('shows the title and the author', () => {\n  assert.strictEqual(bookDetail({ title: 'Dune', author: 'Frank Herbert' }), 'Dune, by Frank Herbert');\n});\n";
+      return JSON.stringify({ status: "test", criterion: "shows the title and the author", note: "", edits: [{ path: "test/bookDetail.test.js", content: test }] });
+    }
+    if (testerTurns === 2) return JSON.stringify({ status: "covered", criterion: "", note: "both criteria have a passing test", edits: [] });
+    return JSON.stringify({ status: "needs_clarification", criterion: "", note: "Should cover images be resized on upload, or shown as they come?", edits: [] });
+  }
+  if (!("status" in properties)) return undefined;
+  if (JSON.stringify(properties.status).includes("refactor")) return JSON.stringify({ status: "skip", note: "", edits: [] });
+  const code = "// The line a book's page shows under its cover.\nexports.bookDetail = (book) => `${book.title}, by ${book.author}`;\n";
+  return JSON.stringify({ status: "code", note: "the least code that passes", edits: [{ path: "src/bookDetail.js", content: code }] });
+}
+
 /** The Architect's plan for the board pictures: 30 tickets in 5 areas, with dependencies. */
 function boardPlan() {
   const areas = {
@@ -54,9 +78,12 @@ async function capture(theme, colorTheme) {
     if (request.schema?.properties?.intent) return '{"intent":"change"}';
     if (request.schema?.properties?.section) return JSON.stringify(PM_EDIT);
     if (request.schema?.properties?.areas) return JSON.stringify(boardPlan());
+    const pair = pairReply(request);
+    if (pair) return pair;
     return PM_REPLY;
   }, { paceMs: 15 });
-  const registry = { models: ["reasoning", "heavy"].map((id) => ({ id, backend: "openai", url: pm.url, model: "scripted" })) };
+  testerTurns = 0;
+  const registry = { models: ["reasoning", "heavy", "code"].map((id) => ({ id, backend: "openai", url: pm.url, model: "scripted" })) };
   const server = await startCodeServer({ folder, settings: { "redgreen.models.registry": registry } });
   const browser = await launchBrowser();
   const problems = [];
@@ -81,7 +108,7 @@ async function capture(theme, colorTheme) {
     // A project made through New Project's prompts: its spec opens with CodeLens and highlighting.
     const project = path.join(folder, "bookshop");
     mkdirSync(project);
-    await createProjectThroughUi(page, { folder: project, name: "Bookshop" });
+    await createProjectThroughUi(page, { folder: project, name: "Bookshop", testCommand: "node --test" });
     const editor = page.locator(".editor-group-container.active");
     await page.locator(".codelens-decoration", { hasText: "Approve spec" }).waitFor({ timeout: 20_000 });
     await page.waitForTimeout(500);
@@ -131,6 +158,31 @@ async function capture(theme, colorTheme) {
     await page.waitForTimeout(300);
     files.push(path.join(outDir, `${theme}-board-detail.png`));
     await views.kanban.screenshot({ path: files.at(-1) });
+
+    // Resume the project and start the pair: the first ready ticket goes red, green, to review.
+    await board.locator(".detail .icon-button").click();
+    await board.locator("vscode-button", { hasText: "Resume" }).click();
+    await board.locator("vscode-button", { hasText: "Start Pair" }).click({ timeout: 20_000 });
+    await board.locator('.lane[data-column="review"] .card').first().waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(1000);
+    files.push(path.join(outDir, `${theme}-board-review.png`));
+    await views.kanban.screenshot({ path: files.at(-1) });
+    // The ticket under review in the Source Control view, and its diff.
+    await page.locator('.activitybar [aria-label^="Source Control"]').first().click();
+    // Back to a usual side bar width, so that the diff has room.
+    const wide = await page.locator(".part.sidebar").boundingBox();
+    await page.mouse.move(wide.x + wide.width, wide.y + wide.height / 2, { steps: 2 });
+    await page.mouse.down();
+    await page.mouse.move(wide.x + 420, wide.y + wide.height / 2, { steps: 10 });
+    await page.mouse.up();
+    const row = page.locator(".scm-view .monaco-list-row", { hasText: "bookDetail.js" }).first();
+    await row.waitFor({ timeout: 20_000 });
+    await row.click();
+    await page.locator(".monaco-diff-editor").first().waitFor({ timeout: 20_000 });
+    await page.mouse.move(5, 5);
+    await page.waitForTimeout(800);
+    files.push(path.join(outDir, `${theme}-review-window.png`));
+    await page.screenshot({ path: files.at(-1) });
     for (const file of files) log(`saved ${path.relative(repoRoot, file)}`);
   } finally {
     await browser.close();

@@ -67,15 +67,15 @@ const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
 /** Resume for a project on hold, Plan for an approved one (when the host offers them). */
 function projectActions(projectState: string, commands: string[], run: (command: string) => void): HTMLElement {
   const actions = h("span", { className: "project-actions" });
-  const offer = (command: string, label: string, icon: string) => {
-    if (commands.includes(command)) actions.append(button(label, () => run(command), { icon }));
+  const offer = (command: string, label: string, icon: string, secondary = false) => {
+    if (commands.includes(command)) actions.append(button(label, () => run(command), { icon, secondary }));
   };
   if (projectState === "onHold") offer("redgreen.resumeProject", "Resume", "debug-continue");
   if (projectState === "approved") offer("redgreen.planProject", "Plan", "symbol-structure");
   if (projectState === "executing") {
     offer("redgreen.startPair", "Start Pair", "play");
-    offer("redgreen.pausePair", "Pause Pair", "debug-pause");
-    offer("redgreen.pauseProject", "Pause Project", "debug-pause");
+    offer("redgreen.pausePair", "Pause Pair", "debug-pause", true);
+    offer("redgreen.pauseProject", "Pause Project", "debug-pause", true);
   }
   return actions;
 }
