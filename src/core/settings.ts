@@ -39,6 +39,9 @@ export const settingSchemas = {
   "tdd.testTimeoutSeconds": z.number().int().min(5).max(3600).default(300),
   /** Minutes between checkpoint commits of a pair's work in progress; 0 turns them off. */
   "tdd.checkpointMinutes": z.number().int().min(0).max(240).default(10),
+  /** Run in the worktree when the Tester says a ticket is covered; empty: no coverage target. */
+  "tdd.coverageCommand": z.string().max(500).default(""),
+  "tdd.coverageTarget": z.number().min(0).max(100).default(80),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;

@@ -13,6 +13,7 @@ import { ModelManager } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
 import type { Project, Ticket } from "../../src/core/store/records";
 import { DEFAULT_TEST_PATHS } from "../../src/core/tdd/edits";
+import { totalCoverage } from "../../src/core/tdd/coverage";
 import { DEFAULT_TDD_LIMITS, runTicket, type TddDeps } from "../../src/core/tdd/engine";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
 
@@ -142,5 +143,30 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.ok(subjects.some((s) => s === "checkpoint: SLOW-1 work in progress"), subjects.join(" | "));
     assert.ok(subjects.indexOf("test: adds two numbers (red)") < subjects.indexOf("feat: Sum (green)"), subjects.join(" | "));
     assert.match(execFileSync("git", ["show", "ticket/slow-1:src/sum.js"], { cwd: dir, encoding: "utf8" }), /a \+ b/);
+  });
+
+  it("finishes only when the coverage command's total reaches the target, and blocks (asking the human) when it does not", async () => {
+    const covered = { command: "node --test --experimental-test-coverage", target: 90 };
+    const greenWithExtra = developer([{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\nexports.negate = (a) => {\n  const minus = -a;\n  return minus;\n};\n" }]);
+    const { deps: low } = deps({ code: [tester([RED_TEST]), greenWithExtra, SKIP, COVERED, COVERED], big: [COVERED] });
+    const outcome = await runTicket(project, ticket, { ...low, limits: { ...low.limits, checkpointMs: 0, coverage: covered } });
+    assert.equal(outcome.kind, "blocked");
+    assert.match(await saidToHuman(), /coverage [\d.]+% is below the 90% target/);
+    assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress");
+  });
+
+  it("goes to review when the coverage target is met", async () => {
+    const { deps: d } = deps({ code: [tester([RED_TEST]), GREEN, SKIP, COVERED] });
+    const outcome = await runTicket(project, ticket, { ...d, limits: { ...d.limits, checkpointMs: 0, coverage: { command: "node --test --experimental-test-coverage", target: 100 } } });
+    assert.equal(outcome.kind, "review");
+    assert.match((await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /Coverage: 100% \(target 100%\)/);
+  });
+
+  it("reads the total coverage of node, istanbul, coverage.py and go", () => {
+    assert.equal(totalCoverage("# all files      | 100.00 |   100.00 |   66.67 |"), 100);
+    assert.equal(totalCoverage("All files |   85.71 |       50 |     100 |   85.71 |"), 85.71);
+    assert.equal(totalCoverage("Name    Stmts   Miss  Cover\nTOTAL      20      4    80%\n"), 80);
+    assert.equal(totalCoverage("ok  \texample.com/calc\t0.002s\tcoverage: 72.5% of statements"), 72.5);
+    assert.equal(totalCoverage("no coverage here"), undefined);
   });
 });

@@ -4,6 +4,7 @@ import { featureBranch, type Actor, type GitOps } from "../gitops/gitOps";
 import { describeError } from "../logger";
 import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
+import { totalCoverage } from "./coverage";
 import { applyEdits, refuseEdits, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
 import { failureKind, type TestRun, type TestRunner } from "./testRun";
 
@@ -23,6 +24,8 @@ export interface TddLimits {
   contextBudget: number;
   /** A checkpoint commit of work in progress when nothing was committed for this long; 0: none. */
   checkpointMs: number;
+  /** Where the project has a coverage command: the total it must reach before review. */
+  coverage?: { command: string; target: number };
   maxTokens?: number;
 }
 
@@ -129,6 +132,8 @@ export class TicketRun {
     if ("failed" in reply || "stop" in reply) return reply;
     const step = reply.value;
     if (step.status === "covered") {
+      const short = await this.coverageShortfall();
+      if (short) return short;
       await this.say("tester", `Every acceptance criterion is covered${step.note ? `: ${step.note}` : "."}`);
       return "covered";
     }
@@ -203,6 +208,19 @@ export class TicketRun {
     await memory.moveTicket(this.ticket._id, "review", "developer", "acceptance criteria covered, suite green");
     await this.say("developer", `${this.ticket._id} is ready for review: ${filesChanged.length} files changed, ${describeRun(run)}. PM, it is in the review list.`);
     return { kind: "review", passRate, filesChanged };
+  }
+
+  /** Why "covered" does not stand yet: the coverage command's total is under the target (or unreadable). */
+  private async coverageShortfall(): Promise<StepEnd | undefined> {
+    const coverage = this.deps.limits.coverage;
+    if (!coverage) return undefined;
+    const { limits } = this.deps;
+    const run = await this.deps.runner.run({ cwd: this.worktree, command: coverage.command, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes, signal: this.deps.signal });
+    const total = totalCoverage(run.output);
+    if (total === undefined) return { failed: `no total coverage in the output of \`${coverage.command}\``, output: run.output };
+    await this.say("tester", `Coverage: ${total}% (target ${coverage.target}%).`);
+    if (total < coverage.target) return { failed: `coverage ${total}% is below the ${coverage.target}% target: test the behaviour that is not covered yet`, output: run.output.slice(-2000) };
+    return undefined;
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -46,7 +46,8 @@ export function registerPairs(deps: { store: StoreService; current: CurrentProje
 
   const work = async (m: MemoryManager, project: Project, pair: RunningPair): Promise<void> => {
     const { settings } = deps;
-    const limits = { ...DEFAULT_TDD_LIMITS, attemptsPerStep: settings.get("tdd.attemptsPerStep"), cyclesPerTicket: settings.get("tdd.cyclesPerTicket"), testTimeoutMs: settings.get("tdd.testTimeoutSeconds") * 1000, checkpointMs: settings.get("tdd.checkpointMinutes") * 60_000 };
+    const limits = { ...DEFAULT_TDD_LIMITS, attemptsPerStep: settings.get("tdd.attemptsPerStep"), cyclesPerTicket: settings.get("tdd.cyclesPerTicket"), testTimeoutMs: settings.get("tdd.testTimeoutSeconds") * 1000, checkpointMs: settings.get("tdd.checkpointMinutes") * 60_000,
+      ...(settings.get("tdd.coverageCommand") ? { coverage: { command: settings.get("tdd.coverageCommand"), target: settings.get("tdd.coverageTarget") } } : {}) };
     const git = new GitOps(simpleGitPort, project.root, deps.log);
     const paused = async () => pair.pausing || (await m.getProject(project._id))?.state !== "executing";
     for (;;) {
