@@ -169,4 +169,28 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.equal(totalCoverage("ok  \texample.com/calc\t0.002s\tcoverage: 72.5% of statements"), 72.5);
     assert.equal(totalCoverage("no coverage here"), undefined);
   });
+
+  it("does not take a suite that lost tests for green (a Developer who narrows the test script)", async () => {
+    await fs.writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "calc", scripts: { test: "node --test" } }));
+    project = await memory.createProject({ ...project, _id: `${project._id}-npm`, name: "Npm Calc", testCommand: "npm test --silent" }, "human");
+    ticket = await memory.createTicket({ ...ticket, _id: "NPM-1", projectId: project._id, branch: await git.createTicketBranch("NPM-1", "math") }, "architect");
+    const narrow = developer([{ path: "package.json", content: JSON.stringify({ name: "calc", scripts: { test: "node --test test/smoke.test.js" } }) }]);
+    const { deps: d } = deps({ code: [tester([RED_TEST]), narrow, GREEN, SKIP, COVERED] });
+    assert.equal((await runTicket(project, ticket, d)).kind, "review");
+    const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+    assert.match(agents, /Attempt 1 of the green step failed: the suite reports 1 passing tests where 2 ran before: tests may not disappear/);
+  });
+
+  it("when the suite is red already, takes only a new failing test as red", async () => {
+    const wt = await git.openTicket("CALC-1", "math");
+    await fs.writeFile(path.join(wt, "test", "old.test.js"), "require('node:test')('an old failure', () => require('node:assert').strictEqual(1, 2));\n");
+    execFileSync("git", ["add", "."], { cwd: wt });
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "an old red test"], { cwd: wt });
+    const passing = tester([{ path: "test/sum.test.js", content: "require('node:test')('adds two numbers', () => {});\n" }]);
+    const { deps: d } = deps({ code: [passing, tester([RED_TEST])], big: [] });
+    await runTicket(project, ticket, { ...d, limits: { ...d.limits, cyclesPerTicket: 1, attemptsPerStep: 2 } });
+    const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+    assert.match(agents, /Attempt 1 of the red step failed: no new test fails: the suite was red already/);
+    assert.match(agents, /Red: adds two numbers/);
+  });
 });

@@ -100,8 +100,8 @@ export const simpleGitPort: GitPort = {
     await git(dir).raw(["worktree", "add", worktree, branch]);
   },
 
-  async removeWorktree(dir, worktree) {
-    await git(dir).raw(["worktree", "remove", "--force", worktree]);
+  async removeWorktree(dir, worktree, options = {}) {
+    await git(dir).raw(["worktree", "remove", ...(options.force ? ["--force"] : []), worktree]);
   },
 
   async worktrees(dir) {

@@ -31,7 +31,8 @@ export interface GitPort {
   deleteBranch(dir: string, name: string): Promise<void>;
   /** Checks `branch` out in a new worktree at `path`; the repository's own work tree is not touched. */
   addWorktree(dir: string, path: string, branch: string): Promise<void>;
-  removeWorktree(dir: string, path: string): Promise<void>;
+  /** Without `force`, git refuses to remove a worktree with uncommitted or untracked changes. */
+  removeWorktree(dir: string, path: string, options?: { force?: boolean }): Promise<void>;
   worktrees(dir: string): Promise<{ path: string; branch?: string }[]>;
   /**
    * Stages everything in `worktree` and commits it; returns the hash, or undefined if nothing

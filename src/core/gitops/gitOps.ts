@@ -121,6 +121,7 @@ export class GitOps {
   /** Removes a closed ticket's worktree (its branch stays, merged or not). */
   async closeTicket(ticketId: string): Promise<void> {
     const worktree = this.worktreePath(ticketId);
+    // Not forced: a worktree with uncommitted work stays (git refuses), and the caller says so.
     if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) await this.git.removeWorktree(this.root, worktree);
   }
 
@@ -132,8 +133,10 @@ export class GitOps {
   async commit(worktree: string, message: string, actor: Actor, options: { allowEmpty?: boolean } = {}): Promise<string | undefined> {
     const branch = await this.git.currentBranch(worktree);
     await this.refuseProtected(branch, `commit to ${branch}`, actor);
-    if (path.resolve(worktree) === path.resolve(this.root) && actor.role !== "human") {
-      throw this.refused(`an agent (${actor.role}) tried to commit in the user's working tree; agents work only in their worktrees`);
+    if (actor.role !== "human" && (path.resolve(worktree) === path.resolve(this.root) || !(await this.git.isRepositoryRoot(worktree)))) {
+      // Also a folder that is no longer a worktree of its own (removed under the agent): git would
+      // find the user's repository above it.
+      throw this.refused(`an agent (${actor.role}) tried to commit outside its own worktree (${worktree}); agents work only in their worktrees`);
     }
     return this.git.commitAll(worktree, `${message}${trailers(actor)}`, options);
   }
@@ -143,6 +146,8 @@ export class GitOps {
     await this.refuseProtected(into, `merge ${from} into ${into}`, actor);
     const worktree = path.resolve(this.root, WORKTREES_DIR, `_merge-${slug(into)}`);
     await this.git.exclude(this.root, "/.redgreen/");
+    // A temporary merge worktree left by a crash would block every later merge into `into`.
+    if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) await this.git.removeWorktree(this.root, worktree, { force: true });
     await this.git.addWorktree(this.root, worktree, into);
     try {
       const result = await this.git.merge(worktree, from, `Merge ${from} into ${into}${trailers(actor)}`);
@@ -153,7 +158,7 @@ export class GitOps {
       }
       return result.commit;
     } finally {
-      await this.git.removeWorktree(this.root, worktree);
+      await this.git.removeWorktree(this.root, worktree, { force: true });
     }
   }
 
@@ -220,12 +225,12 @@ export class GitOps {
     const worktree = path.resolve(this.root, WORKTREES_DIR, `_check-${slug(checkRef(ref))}`);
     await this.git.exclude(this.root, "/.redgreen/");
     // A checkout left behind by a run that died would make `worktree add` fail.
-    if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) await this.git.removeWorktree(this.root, worktree);
+    if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) await this.git.removeWorktree(this.root, worktree, { force: true });
     await this.git.addDetachedWorktree(this.root, worktree, ref);
     try {
       return await use(worktree);
     } finally {
-      await this.git.removeWorktree(this.root, worktree).catch((error: unknown) => this.log.warn(`The checkout ${worktree} was not removed: ${describeError(error)}`));
+      await this.git.removeWorktree(this.root, worktree, { force: true }).catch((error: unknown) => this.log.warn(`The checkout ${worktree} was not removed: ${describeError(error)}`));
     }
   }
 

@@ -9,7 +9,8 @@ export function totalCoverage(output: string): number | undefined {
   const plain = output.replace(/\u001b\[[0-9;]*m/g, "").replace(/\r/g, "");
   for (const row of ROWS) {
     const match = row.exec(plain);
-    if (match) return Number(match[1]);
+    const total = match ? Number(match[1]) : NaN;
+    if (Number.isFinite(total)) return total;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { askDeveloper, askRefactor, askTester, type PairContext } from "../agents/pair";
 import type { PmModels } from "../agents/pm";
-import { featureBranch, type Actor, type GitOps } from "../gitops/gitOps";
+import { featureBranch, ticketBranch, type Actor, type GitOps } from "../gitops/gitOps";
 import { describeError } from "../logger";
 import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
@@ -68,6 +68,8 @@ export class TicketRun {
   private commits: Promise<unknown> = Promise.resolve();
   private lastCommitAt = Date.now();
   private role: EditRole = "tester";
+  /** Set while undoing or merging: a checkpoint then would commit a half-restored or conflicted tree. */
+  private quiet = false;
 
   constructor(private readonly project: Project, private ticket: Ticket, private readonly deps: TddDeps) {}
 
@@ -90,19 +92,28 @@ export class TicketRun {
       this.ticket = await memory.moveTicket(this.ticket._id, "inprogress", this.deps.pair, `${this.deps.pair} started`);
     }
     if (this.ticket.assignedPair !== this.deps.pair) this.ticket = await memory.updateTicket(this.ticket._id, { assignedPair: this.deps.pair }, "developer", `assigned to ${this.deps.pair}`);
+    // Resumed work: the files this ticket changed so far, and whether it stopped between red and green.
+    const feature = featureBranch(this.ticket.functionalityId);
+    const branch = ticketBranch(this.ticket._id);
+    (await git.branchChanges(feature, branch)).files.forEach((file) => this.touched.add(file.path));
+    const [lastCommit] = await git.commits(feature, branch);
     this.lastRun = await this.runSuite();
-    await this.say("tester", `Starting ${this.ticket._id} in ${this.worktree}. The suite now: ${describeRun(this.lastRun)}.`);
+    let awaitingGreen = this.lastRun.summary.outcome === "fail" && (lastCommit?.subject.endsWith("(red)") ?? false);
+    await this.say("tester", `Starting ${this.ticket._id} in ${this.worktree}. The suite now: ${describeRun(this.lastRun)}${awaitingGreen ? "; going on from the last red test" : ""}.`);
 
     for (let cycle = 1; cycle <= this.deps.limits.cyclesPerTicket; cycle++) {
-      if (await this.deps.paused?.()) return { kind: "paused" };
-      const red = await this.bounded("tester", (escalate) => this.testerAttempt(escalate));
-      if (red === "covered") return this.finish();
-      if (red !== "done") return red;
-      if (await this.deps.paused?.()) return { kind: "paused" };
+      if (await this.interrupted()) return { kind: "paused" };
+      if (!awaitingGreen) {
+        const red = await this.bounded("tester", (escalate) => this.testerAttempt(escalate));
+        if (red === "covered") return this.finish();
+        if (red !== "done") return red;
+      }
+      awaitingGreen = false;
+      if (await this.interrupted()) return { kind: "paused" };
       const green = await this.bounded("developer", (escalate) => this.developerAttempt(escalate));
       if (green === "covered") return this.finish();
       if (green !== "done") return green;
-      if (await this.deps.paused?.()) return { kind: "paused" };
+      if (await this.interrupted()) return { kind: "paused" };
       await this.refactor();
     }
     return this.block(`${this.deps.limits.cyclesPerTicket} red-green cycles passed without the Tester declaring the acceptance criteria covered`);
@@ -113,7 +124,7 @@ export class TicketRun {
     let escalate = false;
     let last: { failed: string; output?: string } | undefined;
     for (let i = 1; i <= this.deps.limits.attemptsPerStep; i++) {
-      if (this.deps.signal?.aborted) return { kind: "paused" };
+      if (i > 1 && (await this.interrupted())) return { kind: "paused" };
       const result = await attempt(escalate);
       if (result === "done" || result === "covered") return result;
       if ("stop" in result) return this.stop(result.stop);
@@ -144,12 +155,18 @@ export class TicketRun {
     // Red, and for the right reason: the new test runs and fails on what it checks.
     const kind = failureKind(run.summary, run.output);
     if (run.summary.outcome === "pass") {
-      await applied.undo();
+      await this.undo(applied);
       return { failed: "the new test passes at once: that is not red (test something not built yet)", output: run.output };
     }
     if (run.summary.outcome === "error" || kind === "syntax" || kind === "other") {
-      await applied.undo();
+      await this.undo(applied);
       return { failed: `the new test does not fail for the right reason (${kind === "syntax" ? "a syntax error" : "the suite did not run properly"}): ${firstLine(run)}`, output: run.output };
+    }
+    // When the suite was red already, the red must come from a new failing test, not the old one.
+    const before = new Set(this.lastRun?.summary.outcome === "fail" ? this.lastRun.summary.failures.map((f) => f.name) : []);
+    if (before.size > 0 && !run.summary.failures.some((f) => !before.has(f.name))) {
+      await this.undo(applied);
+      return { failed: "no new test fails: the suite was red already and still fails the same way", output: run.output };
     }
     this.lastRun = run;
     applied.changed.forEach((file) => this.touched.add(file));
@@ -167,8 +184,15 @@ export class TicketRun {
     if ("failed" in applied) return applied;
     const run = await this.runSuite();
     if (run.summary.outcome !== "pass") {
-      await applied.undo();
+      await this.undo(applied);
       return { failed: fingerprint(run), output: run.output };
+    }
+    // Green means the tests that ran before still run and pass: a suite that lost tests (or
+    // stopped reporting them) is not green, whatever its exit code.
+    const expected = counted(this.lastRun);
+    if (expected !== undefined && (run.summary.passed ?? -1) < expected) {
+      await this.undo(applied);
+      return { failed: `the suite reports ${run.summary.passed ?? "no"} passing tests where ${expected} ran before: tests may not disappear`, output: run.output };
     }
     this.lastRun = run;
     applied.changed.forEach((file) => this.touched.add(file));
@@ -184,9 +208,10 @@ export class TicketRun {
     const applied = await this.apply("developer", reply.value.edits);
     if ("failed" in applied) return;
     const run = await this.runSuite();
-    if (run.summary.outcome !== "pass") {
-      await applied.undo();
-      await this.say("developer", `Refactor undone: it broke the suite (${firstLine(run)}).`);
+    const expected = counted(this.lastRun);
+    if (run.summary.outcome !== "pass" || (expected !== undefined && (run.summary.passed ?? -1) < expected)) {
+      await this.undo(applied);
+      await this.say("developer", `Refactor undone: it broke the suite (${run.summary.outcome === "pass" ? "tests disappeared" : firstLine(run)}).`);
       return;
     }
     this.lastRun = run;
@@ -197,9 +222,12 @@ export class TicketRun {
   private async finish(): Promise<TicketOutcome> {
     const { memory, git } = this.deps;
     // The feature branch may have moved on (other tickets merged): this ticket must pass on top of it.
+    this.quiet = true;
+    await this.commits;
     const merged = await git.mergeInto(this.worktree, featureBranch(this.ticket.functionalityId), this.actor("developer"));
     if (!merged.merged) return this.block(`merging ${featureBranch(this.ticket.functionalityId)} into the ticket conflicts in ${merged.conflicts.join(", ")}`);
     const run = await this.runSuite();
+    if (run.cancelled || this.deps.signal?.aborted) return { kind: "paused" };
     if (run.summary.outcome !== "pass") return this.block(`the suite fails after merging ${featureBranch(this.ticket.functionalityId)}: ${firstLine(run)}`, run.output);
     const { passed, failed } = run.summary;
     const passRate = passed !== null && failed !== null && passed + failed > 0 ? passed / (passed + failed) : 1;
@@ -246,7 +274,28 @@ export class TicketRun {
       await this.deps.memory.record({ kind: "event", level: "warn", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from: role, text: `edit refused: ${refused.join("; ")}` });
       return { failed: `edit refused: ${refused.join("; ")}` };
     }
-    return applyEdits(this.files, edits);
+    try {
+      return await applyEdits(this.files, edits);
+    } catch (error) {
+      // A path the file system refuses (a folder, a link outside): applyEdits has undone the rest.
+      return { failed: `edit could not be applied: ${describeError(error)}` };
+    }
+  }
+
+  private async undo(applied: { undo(): Promise<void> }): Promise<void> {
+    this.quiet = true;
+    try {
+      await applied.undo();
+    } finally {
+      this.quiet = false;
+    }
+  }
+
+  /** The pair stops at a step boundary: paused, or the ticket was withdrawn or moved away meanwhile. */
+  private async interrupted(): Promise<boolean> {
+    if (this.deps.signal?.aborted || (await this.deps.paused?.())) return true;
+    const now = await this.deps.memory.getTicket(this.ticket._id);
+    return !now || now.withdrawn === true || now.column !== "inprogress";
   }
 
   private runSuite(): Promise<TestRun> {
@@ -280,7 +329,7 @@ export class TicketRun {
 
   /** Work in progress (edits applied, not yet verified) is committed when nothing was for a while. */
   private async checkpoint(checkpointMs: number): Promise<void> {
-    if (!this.worktree || Date.now() - this.lastCommitAt < checkpointMs) return;
+    if (!this.worktree || this.quiet || Date.now() - this.lastCommitAt < checkpointMs) return;
     this.lastCommitAt = Date.now();
     await this.commit(`checkpoint: ${this.ticket._id} work in progress`, this.role, { allowEmpty: false }).catch(() => undefined);
   }
@@ -317,6 +366,12 @@ export function fingerprint(run: TestRun): string {
   if (run.timedOut) return "the suite timed out";
   const names = run.summary.failures.map((f) => f.name).sort().join(", ");
   return `${names || "the suite fails"}: ${firstLine(run)}`;
+}
+
+/** How many tests a run reported, when it reported them. */
+function counted(run: TestRun | undefined): number | undefined {
+  const { passed, failed } = run?.summary ?? {};
+  return passed === null || passed === undefined || failed === null || failed === undefined ? undefined : passed + failed;
 }
 
 function firstLine(run: TestRun): string {

@@ -40,8 +40,10 @@ const MISSING = [
   /does not provide an export named|has no exported member|Cannot find name '|Property '.+' does not exist on type/,
   /Failed to load url \.{0,2}\/|Failed to resolve import "\.{1,2}\//,
   /ModuleNotFoundError: No module named|ImportError: cannot import name|NameError: name '.+' is not defined|AttributeError: .* has no attribute/,
+  /\.go:\d+:\d+: undefined: \w+/, // Go: the function under test does not exist yet
 ];
-const ASSERTION = [/AssertionError|ERR_ASSERTION|expect\(.*\)\.\w+\(|^E\s+assert /m];
+// Go's testing package reports a failed check as "--- FAIL: TestName".
+const ASSERTION = [/AssertionError|ERR_ASSERTION|expect\(.*\)\.\w+\(|^E\s+assert |^\s*--- FAIL: /m];
 // A dependency that is not installed: the project is not set up, nothing to do with the ticket.
 const SETUP = /Cannot find (?:module|package) '(?![A-Za-z]:)[^./\\']/;
 // 126/127: the shell could not run the command; 9009: cmd.exe did not find it.

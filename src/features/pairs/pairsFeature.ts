@@ -80,10 +80,9 @@ export function registerPairs(deps: { store: StoreService; current: CurrentProje
       return undefined;
     }
     const existing = running.get(project._id);
-    if (existing) {
-      existing.pausing = false;
-      return "running";
-    }
+    if (existing && !existing.pausing) return "running";
+    // A pair that is pausing ends its step first; a new one starts after it.
+    if (existing) await existing.done;
     const pair: RunningPair = { pausing: false, controller: new AbortController(), done: Promise.resolve() };
     pair.done = work(m, project, pair)
       .catch((error: unknown) => {
