@@ -47,11 +47,7 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
   /** Approvals offered to the human, by id, with their project: each can be used once. */
   const approvals = new Map<string, string>();
 
-  const memory = async (): Promise<MemoryManager> => {
-    const state = await deps.store.ready();
-    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
-    return state.memory;
-  };
+  const memory = () => deps.store.memory();
   const project = async (id: string): Promise<{ memory: MemoryManager; project: Project }> => {
     const m = await memory();
     const found = await m.getProject(id);

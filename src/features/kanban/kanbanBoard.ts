@@ -24,11 +24,7 @@ export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
 
 export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; log: Logger; onProjectChanged(): void }): vscode.Disposable {
   const { endpoint } = deps.view;
-  const memory = async (): Promise<MemoryManager> => {
-    const state = await deps.store.ready();
-    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
-    return state.memory;
-  };
+  const memory = () => deps.store.memory();
   const ticketsById = async (m: MemoryManager, projectId: string) => new Map((await m.tickets(projectId)).map((t) => [t._id, t]));
   const ticketOrThrow = async (m: MemoryManager, ticketId: string): Promise<Ticket> => {
     const ticket = await m.getTicket(ticketId);

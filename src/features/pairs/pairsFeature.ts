@@ -38,11 +38,7 @@ export function registerPairs(deps: { store: StoreService; current: CurrentProje
   // Agents run nothing in an untrusted workspace: checked again at every run.
   const runner = processTestRunner({ isTrusted: () => vscode.workspace.isTrusted });
 
-  const memory = async (): Promise<MemoryManager> => {
-    const state = await deps.store.ready();
-    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
-    return state.memory;
-  };
+  const memory = () => deps.store.memory();
 
   const work = async (m: MemoryManager, project: Project, pair: RunningPair): Promise<void> => {
     const { settings } = deps;

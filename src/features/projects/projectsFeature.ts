@@ -3,7 +3,6 @@
 import * as vscode from "vscode";
 import type { GitPort } from "../../core/gitops/git";
 import { describeError, type Logger } from "../../core/logger";
-import type { MemoryManager } from "../../core/memory/memoryManager";
 import { STATE_NAMES } from "../../core/projects/project";
 import type { Project, SpecVersion } from "../../core/store/records";
 import type { Settings } from "../../platform/settings";
@@ -22,11 +21,7 @@ export interface NewProjectResult {
 
 export function registerProjects(deps: { store: StoreService; current: CurrentProject; git: GitPort; settings: Settings; log: Logger; onApproved(projectId: string): void }): vscode.Disposable {
   const { log } = deps;
-  const memory = async (): Promise<MemoryManager> => {
-    const state = await deps.store.ready();
-    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
-    return state.memory;
-  };
+  const memory = () => deps.store.memory();
   const specs = new SpecDocuments({ memory, git: deps.git, log, onProjectChanged: () => deps.current.touch(), onApproved: (id) => deps.onApproved(id) });
   const fail = (what: string, error: unknown) => {
     const message = `${what}: ${describeError(error)}`;

@@ -5,7 +5,6 @@ import * as vscode from "vscode";
 import { simpleGitPort } from "../../adapters/git/simpleGit";
 import { GitOps, MergeConflictError } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
-import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
 import { approveTicket, branchOf, MAX_COMMENT, mergeTarget, requestChanges } from "../../core/tickets/review";
 import { Commands } from "../commands";
@@ -39,11 +38,7 @@ export interface ReviewActionResult {
 
 export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
   const { log } = deps;
-  const memory = async (): Promise<MemoryManager> => {
-    const state = await deps.store.ready();
-    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
-    return state.memory;
-  };
+  const memory = () => deps.store.memory();
   const gitFor = (project: Project) => new GitOps(simpleGitPort, project.root, log);
   const projectOf = async (projectId: string): Promise<Project> => {
     const project = await (await memory()).getProject(projectId);

@@ -53,6 +53,13 @@ export class StoreService implements vscode.Disposable {
 
   readonly onDidChange = this.changed.event;
 
+  /** The open Memory Manager, or an error that says why there is none. */
+  async memory(): Promise<MemoryManager> {
+    const state = await this.ready();
+    if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
+    return state.memory;
+  }
+
   /** Subscribes to the open Memory Manager's events, and again to each one a reopen brings. */
   followMemory(subscribe: (memory: MemoryManager) => { dispose(): void }): vscode.Disposable {
     let current: { dispose(): void } | undefined;
