@@ -12,7 +12,7 @@ import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
 import type { Project, Ticket } from "../../src/core/store/records";
-import { DEFAULT_TEST_PATHS } from "../../src/core/tdd/edits";
+import { DEFAULT_TEST_PATHS, globToRegExp, refuseEdits } from "../../src/core/tdd/edits";
 import { totalCoverage } from "../../src/core/tdd/coverage";
 import { DEFAULT_TDD_LIMITS, runTicket, type TddDeps } from "../../src/core/tdd/engine";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
@@ -194,3 +194,17 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.match(agents, /Red: adds two numbers/);
   });
 });
+
+describe("Edit rules", () => {
+  it("keeps each role on its side of the test paths, inside the worktree, whatever the case", () => {
+    assert.deepEqual(refuseEdits([{ path: "src/a.js", content: "" }, { path: "test/a.test.js", content: "" }], "developer", DEFAULT_TEST_PATHS), ["the Developer may not change the test file test/a.test.js"]);
+    assert.match(refuseEdits([{ path: "src/a.js", content: "" }], "tester", DEFAULT_TEST_PATHS)[0]!, /the Tester writes only test files; src\/a.js is not one/);
+    for (const path of ["../x.js", "/etc/passwd", "C:/x.js", "a/../../x.js", ".git/config", ".GIT/config", "src/.Git/x"]) {
+      assert.equal(refuseEdits([{ path, content: "" }], "developer", DEFAULT_TEST_PATHS).length, 1, path);
+    }
+    assert.ok(globToRegExp("test/**", true).test("Test/helper.js"), "case-insensitive file systems");
+    assert.ok(!globToRegExp("test/**", false).test("Test/helper.js"));
+    assert.ok(globToRegExp("**/*_test.go", false).test("pkg/sum_test.go") && globToRegExp("**/*_test.go", false).test("sum_test.go"));
+  });
+});
+

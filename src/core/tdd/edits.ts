@@ -24,7 +24,10 @@ export interface WorktreeFiles {
 
 export { DEFAULT_TEST_PATHS } from "../settings";
 
-export function globToRegExp(glob: string): RegExp {
+/** macOS and Windows file systems ignore case: there `Test/x.js` is `test/x.js`, and `.GIT` is `.git`. */
+const CASE_INSENSITIVE = process.platform === "darwin" || process.platform === "win32";
+
+export function globToRegExp(glob: string, ignoreCase = CASE_INSENSITIVE): RegExp {
   let source = "";
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
@@ -36,7 +39,7 @@ export function globToRegExp(glob: string): RegExp {
     else if (c === "?") source += "[^/]";
     else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
   }
-  return new RegExp(`^${source}$`);
+  return new RegExp(`^${source}$`, ignoreCase ? "i" : "");
 }
 
 export function isTestPath(relativePath: string, patterns: readonly string[]): boolean {
@@ -49,7 +52,7 @@ export function normalizeEditPath(raw: string): { path: string } | { refused: st
   if (path.posix.isAbsolute(posix) || /^[A-Za-z]:/.test(posix)) return { refused: `${raw} is an absolute path; edits are relative to the worktree` };
   const normalized = path.posix.normalize(posix);
   if (normalized === "." || normalized.startsWith("../") || normalized === "..") return { refused: `${raw} is outside the worktree` };
-  if (normalized.split("/").some((part) => part === ".git")) return { refused: `${raw} is inside .git` };
+  if (normalized.split("/").some((part) => part.toLowerCase() === ".git")) return { refused: `${raw} is inside .git` };
   return { path: normalized };
 }
 
