@@ -23,6 +23,8 @@ export const cardSchema = z.object({
   requirementIds: z.array(z.string()),
   /** Tickets this one waits for that are not done yet. */
   waitingFor: z.array(id),
+  /** Why the pair stopped on it and waits for the human ("blocked: …", "needs clarification: …"). */
+  attention: z.string().max(2000).optional(),
 });
 export type Card = z.infer<typeof cardSchema>;
 

@@ -148,6 +148,12 @@ describe("The Kanban board", function () {
     const third = await ticket("Pay by card");
     await m.moveTicket(third._id, "inprogress", "developer", "started");
     await eventually(async () => ((await details())["column.inprogress"] === (ui.available ? 2 : 1) ? true : undefined), 10_000, () => "the board did not follow the agent's move");
+    // A pair that stops on a ticket: the card says so, with the reason.
+    await m.updateTicket(third._id, {}, "pair-1", "blocked: the suite times out");
+    if (ui.available) {
+      await eventually(async () => (/Blocked/.test(String(await ui.text(FRAME, card(third._id)))) ? true : undefined), 10_000, () => "the card does not show that the ticket is blocked");
+      assert.match(String(await ui.attribute(FRAME, card(third._id), "aria-label")), /blocked: the suite times out/);
+    }
   });
 
   it("removes the worktree of a ticket that is done (its branch stays)", async () => {

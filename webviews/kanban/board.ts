@@ -218,9 +218,10 @@ function renderCard(card: Card): HTMLElement {
   if (card.pair) meta.append(h("span", { title: "Pair" }, card.pair));
   if (card.passRate !== null) meta.append(h("span", { title: "Test pass rate" }, `${Math.round(card.passRate * 100)}%`));
   if (card.branch) meta.append(h("span", { className: "branch", title: card.branch }, h("span", { className: "codicon codicon-git-branch" }), card.branch));
+  if (card.attention) meta.append(h("span", { className: "attention", title: card.attention }, h("span", { className: "codicon codicon-warning" }), card.attention.startsWith("blocked") ? "Blocked" : "Needs your answer"));
   if (card.waitingFor.length) meta.append(h("span", { className: "waiting", title: `Waiting for ${card.waitingFor.join(", ")}` }, h("span", { className: "codicon codicon-lock" }), card.waitingFor.join(", ")));
   element.dataset.id = card.id;
   element.dataset.column = card.column;
-  element.setAttribute("aria-label", `${card.id}: ${card.title}. ${COLUMN_NAMES[card.column]}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}. Enter for details, Alt+Arrow keys to move.`);
+  element.setAttribute("aria-label", `${card.id}: ${card.title}. ${COLUMN_NAMES[card.column]}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}${card.attention ? `, ${card.attention}` : ""}. Enter for details, Alt+Arrow keys to move.`);
   return element;
 }

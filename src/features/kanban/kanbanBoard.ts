@@ -19,7 +19,14 @@ export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
     id: ticket._id, title: ticket.title, column: ticket.column, severity: ticket.severity, estimate: ticket.timeEstimate,
     pair: ticket.assignedPair, passRate: ticket.testPassRate, branch: ticket.branch, functionalityId: ticket.functionalityId,
     requirementIds: ticket.requirementIds, waitingFor: ticket.blockedBy.filter((id) => all.get(id)?.column !== "done"),
+    ...attentionOf(ticket),
   };
+}
+
+/** A pair that stopped on a ticket leaves its reason as the ticket's last history note. */
+function attentionOf(ticket: Ticket): { attention?: string } {
+  const note = ticket.history.at(-1)?.note ?? "";
+  return ticket.column === "inprogress" && /^(blocked|needs clarification): /.test(note) ? { attention: note.slice(0, 2000) } : {};
 }
 
 export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; log: Logger; onProjectChanged(): void }): vscode.Disposable {
