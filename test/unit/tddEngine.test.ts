@@ -12,7 +12,7 @@ import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
 import type { Project, Ticket } from "../../src/core/store/records";
-import { DEFAULT_TEST_PATHS, globToRegExp, refuseEdits } from "../../src/core/tdd/edits";
+import { changesTestSettings, DEFAULT_TEST_PATHS, globToRegExp, refuseEdits } from "../../src/core/tdd/edits";
 import { totalCoverage } from "../../src/core/tdd/coverage";
 import { DEFAULT_TDD_LIMITS, runTicket, type TddDeps } from "../../src/core/tdd/engine";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
@@ -170,7 +170,7 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.equal(totalCoverage("no coverage here"), undefined);
   });
 
-  it("does not take a suite that lost tests for green (a Developer who narrows the test script)", async () => {
+  it("refuses a Developer who narrows the test script in package.json", async () => {
     await fs.writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "calc", scripts: { test: "node --test" } }));
     project = await memory.createProject({ ...project, _id: `${project._id}-npm`, name: "Npm Calc", testCommand: "npm test --silent" }, "human");
     ticket = await memory.createTicket({ ...ticket, _id: "NPM-1", projectId: project._id, branch: await git.createTicketBranch("NPM-1", "math") }, "architect");
@@ -178,6 +178,21 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const { deps: d } = deps({ code: [tester([RED_TEST]), narrow, GREEN, SKIP, COVERED] });
     assert.equal((await runTicket(project, ticket, d)).kind, "review");
     const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+    assert.match(agents, /Attempt 1 of the green step failed: edit refused: the Developer may not change how tests run \(the test scripts or runner settings in package.json\)/);
+  });
+
+  it("does not take a suite that lost tests for green (a test script the edit rules do not know)", async () => {
+    project = await memory.createProject({ ...project, _id: `${project._id}-sh`, name: "Sh Calc", testCommand: "sh run-tests.sh" }, "human");
+    ticket = await memory.createTicket({ ...ticket, _id: "SH-1", projectId: project._id, branch: await git.createTicketBranch("SH-1", "math") }, "architect");
+    const wt = await git.openTicket("SH-1", "math");
+    await fs.writeFile(path.join(wt, "run-tests.sh"), "node --test\n");
+    execFileSync("git", ["add", "run-tests.sh"], { cwd: wt });
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "a test script"], { cwd: wt });
+    const narrow = developer([{ path: "run-tests.sh", content: "node --test test/smoke.test.js\n" }]);
+    const { deps: d } = deps({ code: [tester([RED_TEST]), narrow, GREEN, SKIP, COVERED] });
+    const outcome = await runTicket(project, ticket, d);
+    const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+    assert.equal(outcome.kind, "review", `${JSON.stringify(outcome)}\n${agents}`);
     assert.match(agents, /Attempt 1 of the green step failed: the suite reports 1 passing tests where 2 ran before: tests may not disappear/);
   });
 
@@ -202,6 +217,9 @@ describe("Edit rules", () => {
     for (const path of ["../x.js", "/etc/passwd", "C:/x.js", "a/../../x.js", ".git/config", ".GIT/config", "src/.Git/x"]) {
       assert.equal(refuseEdits([{ path, content: "" }], "developer", DEFAULT_TEST_PATHS).length, 1, path);
     }
+    assert.deepEqual(refuseEdits([{ path: "jest.config.js", content: "" }, { path: "tests/conftest.py", content: "" }], "developer", ["test/**"]), ["the Developer may not change how tests run (jest.config.js)", "the Developer may not change how tests run (tests/conftest.py)"]);
+    assert.ok(changesTestSettings('{"scripts":{"test":"node --test"}}', '{"scripts":{"test":"node --test x"}}'));
+    assert.ok(!changesTestSettings('{"scripts":{"test":"node --test"}}', '{"scripts":{"test":"node --test","build":"tsc"},"dependencies":{"a":"1"}}'));
     assert.ok(globToRegExp("test/**", true).test("Test/helper.js"), "case-insensitive file systems");
     assert.ok(!globToRegExp("test/**", false).test("Test/helper.js"));
     assert.ok(globToRegExp("**/*_test.go", false).test("pkg/sum_test.go") && globToRegExp("**/*_test.go", false).test("sum_test.go"));

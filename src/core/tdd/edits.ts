@@ -58,6 +58,25 @@ export function normalizeEditPath(raw: string): { path: string } | { refused: st
 
 export type EditRole = "tester" | "developer";
 
+/** How the tests run: the Developer may not change these either (a narrower run is a fake green). */
+export const RUNNER_CONFIG_PATHS = ["**/jest.config.*", "**/vitest.config.*", "**/vitest.workspace.*", "**/.mocharc*", "**/pytest.ini", "**/conftest.py", "**/tox.ini", "**/.nycrc*", "**/.c8rc*", "**/karma.conf.*"];
+
+/** The parts of package.json that decide how tests run. */
+function testSettings(packageJson: string | undefined): string {
+  try {
+    const parsed = JSON.parse(packageJson ?? "{}") as { scripts?: Record<string, unknown>; jest?: unknown; mocha?: unknown; c8?: unknown; nyc?: unknown };
+    const scripts = Object.entries(parsed.scripts ?? {}).filter(([name]) => /^(pre|post)?test|coverage/.test(name));
+    return JSON.stringify([scripts, parsed.jest, parsed.mocha, parsed.c8, parsed.nyc]);
+  } catch {
+    return "unreadable";
+  }
+}
+
+/** Whether a Developer's new package.json changes how tests run (its other parts are the Developer's). */
+export function changesTestSettings(before: string | undefined, after: string | undefined): boolean {
+  return testSettings(before) !== testSettings(after);
+}
+
 /** Why this batch of edits may not be applied by `role`, or an empty list. */
 export function refuseEdits(edits: readonly FileEdit[], role: EditRole, testPaths: readonly string[]): string[] {
   const problems: string[] = [];
@@ -65,6 +84,7 @@ export function refuseEdits(edits: readonly FileEdit[], role: EditRole, testPath
     const normalized = normalizeEditPath(edit.path);
     if ("refused" in normalized) problems.push(normalized.refused);
     else if (role === "developer" && isTestPath(normalized.path, testPaths)) problems.push(`the Developer may not change the test file ${normalized.path}`);
+    else if (role === "developer" && isTestPath(normalized.path, RUNNER_CONFIG_PATHS)) problems.push(`the Developer may not change how tests run (${normalized.path})`);
     else if (role === "tester" && !isTestPath(normalized.path, testPaths)) problems.push(`the Tester writes only test files; ${normalized.path} is not one (test paths: ${testPaths.join(", ")})`);
   }
   return problems;

@@ -5,7 +5,7 @@ import { describeError } from "../logger";
 import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
 import { totalCoverage } from "./coverage";
-import { applyEdits, refuseEdits, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
+import { applyEdits, changesTestSettings, refuseEdits, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
 import { failureKind, type TestRun, type TestRunner } from "./testRun";
 
 // The red-green-refactor engine: one pair, one ticket, in the ticket's worktree. The engine, not
@@ -270,6 +270,11 @@ export class TicketRun {
     this.role = role;
     if (edits.length === 0) return { failed: `the ${role === "tester" ? "Tester" : "Developer"} sent no edits` };
     const refused = refuseEdits(edits, role, this.deps.testPaths);
+    if (role === "developer") {
+      for (const edit of edits.filter((e) => /(^|\/)package\.json$/.test(e.path))) {
+        if (changesTestSettings(await this.files.read(edit.path), edit.content)) refused.push(`the Developer may not change how tests run (the test scripts or runner settings in ${edit.path})`);
+      }
+    }
     if (refused.length > 0) {
       await this.deps.memory.record({ kind: "event", level: "warn", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from: role, text: `edit refused: ${refused.join("; ")}` });
       return { failed: `edit refused: ${refused.join("; ")}` };
