@@ -6,7 +6,8 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { openEmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
-import { MemoryManager, type MemoryModels } from "../../src/core/memory/memoryManager";
+import { MemoryManager } from "../../src/core/memory/memoryManager";
+import { noModels } from "../fixtures/kit";
 
 const SEQUENTIAL = 400;
 const CONCURRENT = 4000;
@@ -15,13 +16,6 @@ const WORKING = 10_000;
 const root = path.join(os.tmpdir(), `redgreen-store-bench-${process.pid}`);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const text = "the tester ran the suite: 14 passed, 1 failed (parseDate rejects 2024-02-29)";
-const noModels: MemoryModels = {
-  embed: () => Promise.reject(new Error("not used")),
-  embeddingModelId: () => "none",
-  countTokens: () => Promise.reject(new Error("not used")),
-  contextSize: () => 0,
-  ask: () => Promise.reject(new Error("not used")),
-};
 
 let n = 0;
 const doc = () => ({ _id: `c${++n}`, projectId: "p1", channel: "agents" as const, from: "tester", text, at: new Date() });

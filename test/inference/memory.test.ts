@@ -14,9 +14,9 @@ import { parseRegistry } from "../../src/core/models/registry";
 import { cosine } from "../fixtures/cosine";
 import { chatModel, embeddingModel } from "../fixtures/models/makeModels";
 import { ticket } from "../store/conformance";
+import { silent } from "../fixtures/kit";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const WINDOW = 512;
 
 describe("Memory Manager with real models", function () {

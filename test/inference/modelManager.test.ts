@@ -7,9 +7,9 @@ import { ModelHostProcess } from "../../src/adapters/llm/modelHostProcess";
 import { ModelManager, ModelReplyError } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
 import { chatModel } from "../fixtures/models/makeModels";
+import { silent } from "../fixtures/kit";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 describe("ModelManager with the real model host", function () {
   this.timeout(120_000);

@@ -11,6 +11,7 @@ import { ModelManager } from "../../src/core/models/manager";
 import type { ModelLoadSpec } from "../../src/core/models/ports";
 import { parseRegistry } from "../../src/core/models/registry";
 import { chatModel, embeddingModel } from "../fixtures/models/makeModels";
+import { silent } from "../fixtures/kit";
 
 /** A loopback port nothing listens on (just released). */
 function freedPort(): Promise<number> {
@@ -23,7 +24,6 @@ function freedPort(): Promise<number> {
 }
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 describe("OpenAI-compatible backend against the model host's endpoint", function () {
   this.timeout(120_000);

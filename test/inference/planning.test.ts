@@ -19,9 +19,9 @@ import { ModelManager, type CallRecord } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
 import { ticketSchema, type Project } from "../../src/core/store/records";
 import { chatModel } from "../fixtures/models/makeModels";
+import { gitIn, silent } from "../fixtures/kit";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const THREADS = 2;
 const ATTEMPTS_PER_MODEL = 2;
 /** Per attempt: short enough that four attempts finish in seconds on two cores. */
@@ -49,7 +49,7 @@ describe("Architect planning with a random-weight model on the real model host",
   let store: EmbeddedStore;
   let memory: MemoryManager;
   let project: Project;
-  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+  const git = (...args: string[]) => gitIn(dir, ...args);
   /** Not trimmed: porcelain status lines start with a space for unstaged changes. */
   const status = () => execFileSync("git", ["status", "--porcelain"], { cwd: dir, encoding: "utf8" });
 

@@ -20,9 +20,9 @@ import { parseRegistry } from "../../src/core/models/registry";
 import { DEFAULT_TEST_PATHS } from "../../src/core/tdd/edits";
 import { DEFAULT_TDD_LIMITS, runTicket } from "../../src/core/tdd/engine";
 import { chatModel } from "../fixtures/models/makeModels";
+import { silent } from "../fixtures/kit";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const THREADS = 2;
 const ATTEMPTS_PER_MODEL = 2;
 const LIMITS = { ...DEFAULT_TDD_LIMITS, attemptsPerStep: 3, cyclesPerTicket: 2, maxTokens: 96, contextBudget: 600, testTimeoutMs: 30_000 };

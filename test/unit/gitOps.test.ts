@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { simpleGitPort } from "../../src/adapters/git/simpleGit";
 import { DEV, GitOps, MergeConflictError, ProtectedBranchError } from "../../src/core/gitops/gitOps";
+import { gitIn } from "../fixtures/kit";
 
 // Real repositories in temp folders, through simple-git and the git binary.
 const root = path.join(os.tmpdir(), `redgreen-gitops-${process.pid}`);
@@ -13,7 +13,7 @@ let n = 0;
 async function repo(): Promise<{ dir: string; git: (...args: string[]) => string; ops: GitOps; warnings: string[] }> {
   const dir = path.join(root, `r${++n}`);
   await fs.mkdir(dir, { recursive: true });
-  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+  const git = (...args: string[]) => gitIn(dir, ...args);
   git("init", "-q", "-b", "main");
   await fs.writeFile(path.join(dir, "app.txt"), "line 1\n");
   git("add", ".");

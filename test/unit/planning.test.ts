@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,8 +13,8 @@ import { parseRegistry } from "../../src/core/models/registry";
 import type { Project } from "../../src/core/store/records";
 import { specTemplate } from "../../src/core/spec/spec";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
+import { gitIn, noModels, silent } from "../fixtures/kit";
 
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const root = path.join(os.tmpdir(), `redgreen-planning-${process.pid}`);
 const spec = specTemplate("Shop");
 
@@ -38,7 +37,7 @@ describe("Architect planning", function () {
   let memory: MemoryManager;
   let dir: string;
   let project: Project;
-  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+  const git = (...args: string[]) => gitIn(dir, ...args);
 
   function models(replies: string[]) {
     const backend = new ScriptedBackend({ heavy: replies });
@@ -55,7 +54,7 @@ describe("Architect planning", function () {
     git("add", "SPEC.md");
     git("commit", "-q", "-m", "Approve spec v1");
     store = await openEmbeddedStore(path.join(root, `store${n}`), { sweepIntervalMs: 0 });
-    memory = await MemoryManager.open({ store, models: { embed: () => Promise.reject(new Error("no embedding model")), embeddingModelId: () => "none", countTokens: () => Promise.resolve(1), contextSize: () => 1, ask: () => Promise.reject(new Error("unused")) } });
+    memory = await MemoryManager.open({ store, models: noModels });
     project = await memory.createProject({ _id: `p${n}`, name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
     await memory.transitionProject(project._id, "approved", "human", "spec v1");
     project = (await memory.getProject(project._id))!;

@@ -5,19 +5,12 @@ import os from "node:os";
 import path from "node:path";
 import { simpleGitPort } from "../../src/adapters/git/simpleGit";
 import { openEmbeddedStore, type EmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
-import { MemoryManager, type MemoryModels } from "../../src/core/memory/memoryManager";
+import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { assertTransition, canTransition, PROJECT_STATES, ProjectStateError } from "../../src/core/projects/project";
 import { specHash, specTemplate } from "../../src/core/spec/spec";
 import { createProject, NewProjectError } from "../../src/features/projects/createProject";
+import { noModels, silent } from "../fixtures/kit";
 
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-const noModels: MemoryModels = {
-  embed: () => Promise.reject(new Error("unused")),
-  embeddingModelId: () => "none",
-  countTokens: () => Promise.reject(new Error("unused")),
-  contextSize: () => 0,
-  ask: () => Promise.reject(new Error("unused")),
-};
 const root = path.join(os.tmpdir(), `redgreen-projects-${process.pid}`);
 const gitIn = (dir: string, ...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
 

@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,8 +14,8 @@ import { diffRequirements, specRequirements } from "../../src/core/spec/requirem
 import { specHash, specTemplate } from "../../src/core/spec/spec";
 import type { Project } from "../../src/core/store/records";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
+import { gitIn, noModels, silent } from "../fixtures/kit";
 
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const root = path.join(os.tmpdir(), `redgreen-replanning-${process.pid}`);
 
 // v1 has R-1..R-3; v2 changes R-2, drops R-3 and adds R-4 (and rewraps R-1, which is no change).
@@ -77,7 +76,7 @@ describe("Re-planning after an approved spec change", function () {
   let dir: string;
   let project: Project;
   let gitOps: GitOps;
-  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+  const git = (...args: string[]) => gitIn(dir, ...args);
 
   function models(replies: string[]) {
     const backend = new ScriptedBackend({ heavy: replies });
@@ -108,7 +107,7 @@ describe("Re-planning after an approved spec change", function () {
     await fs.mkdir(dir, { recursive: true });
     git("init", "-q", "-b", "main");
     store = await openEmbeddedStore(path.join(root, `store${n}`), { sweepIntervalMs: 0 });
-    memory = await MemoryManager.open({ store, models: { embed: () => Promise.reject(new Error("no embedding model")), embeddingModelId: () => "none", countTokens: () => Promise.resolve(1), contextSize: () => 1, ask: () => Promise.reject(new Error("unused")) } });
+    memory = await MemoryManager.open({ store, models: noModels });
     gitOps = new GitOps(simpleGitPort, dir, silent);
     project = await memory.createProject({ _id: `p${n}`, name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
     await fs.writeFile(path.join(dir, "SPEC.md"), specV1);

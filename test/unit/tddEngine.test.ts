@@ -16,11 +16,11 @@ import { changesTestSettings, DEFAULT_TEST_PATHS, globToRegExp, refuseEdits } fr
 import { totalCoverage } from "../../src/core/tdd/coverage";
 import { DEFAULT_TDD_LIMITS, runTicket, type TddDeps } from "../../src/core/tdd/engine";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
+import { noModels, silent } from "../fixtures/kit";
 
 // The TDD engine on a real repository with a real test command (`node --test`), the pair played
 // by scripted replies: what the engine accepts as red and green, what it refuses, and where it stops.
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined };
 const root = path.join(os.tmpdir(), `redgreen-tdd-${process.pid}`);
 let n = 0;
 
@@ -64,7 +64,7 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     sh("add", ".");
     sh("commit", "-q", "-m", "start");
     store = await openEmbeddedStore(path.join(root, `store${n}`), { sweepIntervalMs: 0 });
-    memory = await MemoryManager.open({ store, models: { embed: () => Promise.reject(new Error("no embedding model")), embeddingModelId: () => "none", countTokens: (_r, text) => Promise.resolve(Math.ceil(text.length / 4)), contextSize: () => 8192, ask: () => Promise.reject(new Error("unused")) } });
+    memory = await MemoryManager.open({ store, models: noModels });
     git = new GitOps(simpleGitPort, dir, silent);
     project = await memory.createProject({ _id: `p${n}`, name: "Calc", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
     await git.createDev();
