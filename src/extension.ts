@@ -17,10 +17,10 @@ import { registerKanbanBoard } from "./features/kanban/kanbanBoard";
 import { registerWorktreeCleanup } from "./features/tickets/closedWorktrees";
 import { registerPairs } from "./features/pairs/pairsFeature";
 import { registerTicketReview, type TicketReview } from "./features/review/ticketReview";
+import { suiteChecker } from "./features/review/completion";
 import { simpleGitPort } from "./adapters/git/simpleGit";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
-import type { Project } from "./core/store/records";
 
 /** What activate() returns while the extension runs under tests: handles on its live parts. */
 export interface RedgreenTestApi {
@@ -49,7 +49,9 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const planning = registerPlanning({ store, current, models, log });
     const kanban = registerKanbanView(services, current);
     const chat = registerChatView(services, current);
-    const review = registerTicketReview({ store, log, suiteGreen: suiteChecker(services.settings) });
+    // One test runner for the pairs and the Architect's check before DEV; never in an untrusted workspace.
+    const runner = processTestRunner({ isTrusted: () => vscode.workspace.isTrusted });
+    const review = registerTicketReview({ store, log, suiteGreen: suiteChecker(services.settings, runner) });
     context.subscriptions.push(
       models,
       store,
@@ -65,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
       registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
       registerWorktreeCleanup({ store, log }),
-      registerPairs({ store, current, models, settings: services.settings, log }),
+      registerPairs({ store, current, models, settings: services.settings, log, runner }),
       review,
     );
     const { version } = context.extension.packageJSON as { version: string };
@@ -85,21 +87,6 @@ async function reportActivationFailure(log: RedgreenLog, error: unknown): Promis
     showLogs,
   );
   if (choice === showLogs) log.show();
-}
-
-/**
- * The project's test command in a checkout, green when it exits 0. A stand-in until the exec
- * adapter's test runner (output limits, process-tree kill) is wired in here instead.
- */
-/** The suite on a feature branch before it merges into DEV: the test runner's clean, limited run. */
-function suiteChecker(settings: Settings): (project: Project, worktree: string) => Promise<boolean> {
-  const runner = processTestRunner({ isTrusted: () => vscode.workspace.isTrusted });
-  return async (project, worktree) => {
-    const run = await runner.run({ cwd: worktree, command: project.testCommand, timeoutMs: settings.get("tdd.testTimeoutSeconds") * 1000, outputCapBytes: 200_000 });
-    // A suite that could not run (timeout, missing command, syntax error) is not a red suite: it is reported.
-    if (run.summary.outcome === "error") throw new Error(`\`${project.testCommand}\` could not run properly${run.timedOut ? " (time limit)" : ""}: ${run.output.slice(-300)}`);
-    return run.summary.outcome === "pass";
-  };
 }
 
 let storeToClose: StoreService | undefined;

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { COLUMNS } from "../core/store/records";
+import { columnSchema, SEVERITIES, ticketHistoryEntrySchema } from "../core/store/records";
 import { defineProtocol } from "./rpc";
 import { commonToHost, commonToWebview } from "./viewState";
 
@@ -7,13 +7,12 @@ import { commonToHost, commonToWebview } from "./viewState";
 // host checks with the ticket state machine before anything changes.
 
 const id = z.string().min(1).max(200);
-export const columnSchema = z.enum(COLUMNS);
 
 export const cardSchema = z.object({
   id,
   title: z.string(),
   column: columnSchema,
-  severity: z.enum(["low", "medium", "high", "critical"]),
+  severity: z.enum(SEVERITIES),
   /** Hours. */
   estimate: z.number().nullable(),
   pair: z.string().nullable(),
@@ -34,7 +33,8 @@ export const ticketDetailSchema = cardSchema.extend({
   acceptanceCriteria: z.array(z.string()),
   filesChanged: z.array(z.string()),
   blockedBy: z.array(id),
-  history: z.array(z.object({ at: z.number(), by: z.string(), from: columnSchema.optional(), to: columnSchema.optional(), note: z.string().optional() })),
+  /** Times as epoch milliseconds: dates do not cross the webview boundary. */
+  history: z.array(ticketHistoryEntrySchema.extend({ at: z.number() })),
 });
 export type TicketDetail = z.infer<typeof ticketDetailSchema>;
 

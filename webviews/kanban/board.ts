@@ -3,7 +3,7 @@
 // Cards are plain elements (no web components): a thousand shadow roots would cost more than
 // the whole board.
 import { COLUMNS, type Column } from "../../src/core/store/records";
-import { canMove, COLUMN_NAMES } from "../../src/core/tickets/ticketRules";
+import { canMove, COLUMN_NAMES, refuseMove } from "../../src/core/tickets/ticketRules";
 import type { Card } from "../../src/protocol/kanban";
 import { h } from "../shared/dom";
 
@@ -192,6 +192,11 @@ function sibling(element: HTMLElement, next: boolean): HTMLElement | undefined {
 function matches(card: Card, filter: string): boolean {
   if (!filter) return true;
   return [card.id, card.title, card.functionalityId, card.severity, card.pair ?? "", ...card.requirementIds].some((field) => field.toLowerCase().includes(filter));
+}
+
+/** Why the host's state machine would refuse this move, or undefined: `waitingFor` holds only blockers not done. */
+export function refusal(card: Card, to: Column): string | undefined {
+  return refuseMove({ _id: card.id, column: card.column, blockedBy: card.waitingFor }, to);
 }
 
 /** Where a card may go from its column (the same state machine the host applies). */

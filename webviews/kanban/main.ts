@@ -2,17 +2,17 @@ import "@vscode-elements/elements/dist/vscode-textfield/index.js";
 import "../shared/base.css";
 import "./kanban.css";
 import type { Column } from "../../src/core/store/records";
+import { COLUMN_NAMES } from "../../src/core/tickets/ticketRules";
 import { kanbanProtocol, type TicketDetail } from "../../src/protocol/kanban";
 import type { WebviewEndpoint } from "../shared/client";
 import { h } from "../shared/dom";
 import { button, mountProjectView, projectHeader } from "../shared/projectView";
-import { allowedMoves, Board } from "./board";
+import { Board, refusal } from "./board";
 import { renderDetail } from "./detail";
 
 type Endpoint = WebviewEndpoint<typeof kanbanProtocol>;
 
-const LANES = ["Backlog", "To do", "In progress", "Review", "Done"];
-const lanes = () => h("ol", { className: "lanes", ariaLabel: "Board columns" }, ...LANES.map((lane) => h("li", {}, lane)));
+const lanes = () => h("ol", { className: "lanes", ariaLabel: "Board columns" }, ...Object.values(COLUMN_NAMES).map((lane) => h("li", {}, lane)));
 
 /** The page's board, kept across re-renders of the project header. */
 const page = {
@@ -114,7 +114,7 @@ function move(id: string, to: Column): void {
   // A move the state machine allows is shown at once and undone if the host refuses it after all
   // (the host decides; the page only saves the human a round trip).
   const before = page.board?.card(id);
-  const likely = before && allowedMoves(before).includes(to) && !(to === "inprogress" && before.waitingFor.length > 0);
+  const likely = before !== undefined && refusal(before, to) === undefined;
   if (likely) {
     page.board?.place(id, to);
     page.board?.focus(id);

@@ -2,7 +2,7 @@ import * as z from "zod";
 import type { GitOps } from "../gitops/gitOps";
 import type { MemoryManager } from "../memory/memoryManager";
 import { requirementIds } from "../spec/requirements";
-import type { Project, Ticket } from "../store/records";
+import { SEVERITIES, type Project, type Ticket } from "../store/records";
 import type { PmModels } from "./pm";
 import { principlesFor } from "./principles";
 
@@ -17,7 +17,7 @@ const ticketPlanSchema = z.object({
   goal: z.string().trim().min(1).max(400),
   acceptanceCriteria: z.array(z.string().trim().min(1).max(300)).min(1).max(8),
   requirementIds: z.array(z.string().regex(/^R-\d+$/)).min(1),
-  severity: z.enum(["low", "medium", "high", "critical"]),
+  severity: z.enum(SEVERITIES),
   estimateHours: z.number().min(0.25).max(80),
   /** Keys of tickets in this plan that must be done first. */
   dependsOn: z.array(z.string()).max(10),

@@ -76,8 +76,9 @@ export class GitOps {
   async primary(): Promise<string> {
     const branches = await this.git.branches(this.root);
     const found = PRIMARY_CANDIDATES.find((name) => branches.includes(name));
+    if (found) return found;
     const current = await this.git.currentBranch(this.root);
-    if (found ?? current) return (found ?? current)!;
+    if (current) return current;
     throw new Error(`${this.root} has no branch yet: commit something (approving the spec does) before planning`);
   }
 
@@ -111,7 +112,7 @@ export class GitOps {
   async openTicket(ticketId: string, functionalityId: string): Promise<string> {
     const branch = ticketBranch(ticketId);
     const worktree = this.worktreePath(ticketId);
-    if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) return worktree;
+    if ((await this.hasWorktree(worktree))) return worktree;
     await this.git.exclude(this.root, "/.redgreen/");
     await this.createTicketBranch(ticketId, functionalityId);
     await this.git.addWorktree(this.root, worktree, branch);
@@ -122,7 +123,7 @@ export class GitOps {
   async closeTicket(ticketId: string): Promise<void> {
     const worktree = this.worktreePath(ticketId);
     // Not forced: a worktree with uncommitted work stays (git refuses), and the caller says so.
-    if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) await this.git.removeWorktree(this.root, worktree);
+    if ((await this.hasWorktree(worktree))) await this.git.removeWorktree(this.root, worktree);
   }
 
   worktreePath(ticketId: string): string {
@@ -147,7 +148,7 @@ export class GitOps {
     const worktree = path.resolve(this.root, WORKTREES_DIR, `_merge-${slug(into)}`);
     await this.git.exclude(this.root, "/.redgreen/");
     // A temporary merge worktree left by a crash would block every later merge into `into`.
-    if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) await this.git.removeWorktree(this.root, worktree, { force: true });
+    if ((await this.hasWorktree(worktree))) await this.git.removeWorktree(this.root, worktree, { force: true });
     await this.git.addWorktree(this.root, worktree, into);
     try {
       const result = await this.git.merge(worktree, from, `Merge ${from} into ${into}${trailers(actor)}`);
@@ -225,7 +226,7 @@ export class GitOps {
     const worktree = path.resolve(this.root, WORKTREES_DIR, `_check-${slug(checkRef(ref))}`);
     await this.git.exclude(this.root, "/.redgreen/");
     // A checkout left behind by a run that died would make `worktree add` fail.
-    if ((await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree)) await this.git.removeWorktree(this.root, worktree, { force: true });
+    if ((await this.hasWorktree(worktree))) await this.git.removeWorktree(this.root, worktree, { force: true });
     await this.git.addDetachedWorktree(this.root, worktree, ref);
     try {
       return await use(worktree);
@@ -244,6 +245,10 @@ export class GitOps {
     if (branch !== undefined && (PRIMARY_CANDIDATES.includes(branch) || branch === (await this.primary()))) {
       throw this.refused(`${actor.role} tried to ${what}: ${branch} is protected, no agent writes to it`);
     }
+  }
+
+  private async hasWorktree(worktree: string): Promise<boolean> {
+    return (await this.git.worktrees(this.root)).some((w) => path.resolve(w.path) === worktree);
   }
 
   private refused(message: string): ProtectedBranchError {

@@ -254,8 +254,8 @@ export class MemoryManager {
     const [embedding] = await this.options.models.embed([text]);
     const memory: Memory = { _id: this.newId(), projectId, text, tags, embedding: embedding!, embeddingModel: this.options.models.embeddingModelId(), at: this.now() };
     await this.store.collection("memories").insert(memory);
-    const knowledge = await this.knowledgeIndex();
-    if (knowledge.model === memory.embeddingModel) knowledge.index.upsert(memory._id, memory.embedding, { projectId, tags });
+    // An index not built yet will read this memory from the store when recall first needs it.
+    if (this.knowledge?.model === memory.embeddingModel) this.knowledge.index.upsert(memory._id, memory.embedding, { projectId, tags });
     return memory;
   }
 

@@ -135,7 +135,7 @@ export class ModelManager implements Disposable {
     for (const [step, entry] of chain.entries()) {
       for (let i = 0; i < perModel; i++) {
         const call = { ...request, ...(jsonSchema ? { jsonSchema } : {}) };
-        const { record, value, text } = await this.attempt(role, entry, call, options, attempts.length + 1, step > 0 || (options.escalate === true && entry !== primary));
+        const { record, value, text } = await this.attempt(role, entry, call, options, attempts.length + 1, step > 0 || chain[0] !== primary);
         attempts.push(record);
         if (record.outcome === "ok") return { value: value as T, text, model: entry.id, attempts };
         if (record.outcome === "cancelled") throw new CancelledError(`The ${ROLE_NAMES[role]}'s request was cancelled`);

@@ -13,6 +13,7 @@ const expiresAt = z.date().optional();
 
 export const COLUMNS = ["backlog", "todo", "inprogress", "review", "done"] as const;
 export const columnSchema = z.enum(COLUMNS);
+export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
 
 export const projectSchema = z.object({
   _id: id,
@@ -54,7 +55,7 @@ export const ticketSchema = z.object({
   /** The spec requirements (R-n) this ticket serves. */
   requirementIds: z.array(z.string().regex(/^R-\d+$/)).default([]),
   column: columnSchema,
-  severity: z.enum(["low", "medium", "high", "critical"]),
+  severity: z.enum(SEVERITIES),
   timeEstimate: z.number().nonnegative().nullable(),
   assignedPair: z.string().nullable(),
   filesChanged: z.array(z.string()),

@@ -4,6 +4,7 @@ import { featureBranch, ticketBranch, type Actor, type GitOps } from "../gitops/
 import { describeError } from "../logger";
 import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
+import { stopNote } from "../tickets/ticketRules";
 import { totalCoverage } from "./coverage";
 import { applyEdits, changesTestSettings, refuseEdits, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
 import { failureKind, type TestRun, type TestRunner } from "./testRun";
@@ -168,9 +169,7 @@ export class TicketRun {
       await this.undo(applied);
       return { failed: "no new test fails: the suite was red already and still fails the same way", output: run.output };
     }
-    this.lastRun = run;
-    applied.changed.forEach((file) => this.touched.add(file));
-    await this.commit(`test: ${step.criterion || this.ticket.title} (red)`, "tester");
+    await this.accept(run, applied, `test: ${step.criterion || this.ticket.title} (red)`, "tester");
     await this.say("tester", `Red: ${step.criterion}. ${describeRun(run)}.`);
     return "done";
   }
@@ -183,20 +182,12 @@ export class TicketRun {
     const applied = await this.apply("developer", step.edits);
     if ("failed" in applied) return applied;
     const run = await this.runSuite();
-    if (run.summary.outcome !== "pass") {
+    const notGreen = this.notGreen(run);
+    if (notGreen) {
       await this.undo(applied);
-      return { failed: fingerprint(run), output: run.output };
+      return { failed: notGreen, output: run.output };
     }
-    // Green means the tests that ran before still run and pass: a suite that lost tests (or
-    // stopped reporting them) is not green, whatever its exit code.
-    const expected = counted(this.lastRun);
-    if (expected !== undefined && (run.summary.passed ?? -1) < expected) {
-      await this.undo(applied);
-      return { failed: `the suite reports ${run.summary.passed ?? "no"} passing tests where ${expected} ran before: tests may not disappear`, output: run.output };
-    }
-    this.lastRun = run;
-    applied.changed.forEach((file) => this.touched.add(file));
-    await this.commit(`feat: ${this.ticket.title} (green)${step.note ? `\n\n${step.note}` : ""}`, "developer");
+    await this.accept(run, applied, `feat: ${this.ticket.title} (green)${step.note ? `\n\n${step.note}` : ""}`, "developer");
     await this.say("developer", `Green: ${describeRun(run)}.`);
     return "done";
   }
@@ -208,15 +199,12 @@ export class TicketRun {
     const applied = await this.apply("developer", reply.value.edits);
     if ("failed" in applied) return;
     const run = await this.runSuite();
-    const expected = counted(this.lastRun);
-    if (run.summary.outcome !== "pass" || (expected !== undefined && (run.summary.passed ?? -1) < expected)) {
+    if (this.notGreen(run)) {
       await this.undo(applied);
       await this.say("developer", `Refactor undone: it broke the suite (${run.summary.outcome === "pass" ? "tests disappeared" : firstLine(run)}).`);
       return;
     }
-    this.lastRun = run;
-    applied.changed.forEach((file) => this.touched.add(file));
-    await this.commit(`refactor: ${reply.value.note || this.ticket.title}`, "developer");
+    await this.accept(run, applied, `refactor: ${reply.value.note || this.ticket.title}`, "developer");
   }
 
   private async finish(): Promise<TicketOutcome> {
@@ -242,8 +230,7 @@ export class TicketRun {
   private async coverageShortfall(): Promise<StepEnd | undefined> {
     const coverage = this.deps.limits.coverage;
     if (!coverage) return undefined;
-    const { limits } = this.deps;
-    const run = await this.deps.runner.run({ cwd: this.worktree, command: coverage.command, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes, signal: this.deps.signal });
+    const run = await this.runSuite(coverage.command);
     const total = totalCoverage(run.output);
     if (total === undefined) return { failed: `no total coverage in the output of \`${coverage.command}\``, output: run.output };
     await this.say("tester", `Coverage: ${total}% (target ${coverage.target}%).`);
@@ -303,9 +290,27 @@ export class TicketRun {
     return !now || now.withdrawn === true || now.column !== "inprogress";
   }
 
-  private runSuite(): Promise<TestRun> {
+  /**
+   * Green: the suite passes, and the tests that ran before still run (a suite that lost tests, or
+   * stopped reporting them, is not green whatever its exit code). Why not, or undefined.
+   */
+  private notGreen(run: TestRun): string | undefined {
+    if (run.summary.outcome !== "pass") return fingerprint(run);
+    const expected = counted(this.lastRun);
+    if (expected !== undefined && (run.summary.passed ?? -1) < expected) return `the suite reports ${run.summary.passed ?? "no"} passing tests where ${expected} ran before: tests may not disappear`;
+    return undefined;
+  }
+
+  /** A verified step: its run is the new baseline, its files the ticket's, and it is committed. */
+  private async accept(run: TestRun, applied: { changed: string[] }, message: string, role: EditRole): Promise<void> {
+    this.lastRun = run;
+    applied.changed.forEach((file) => this.touched.add(file));
+    await this.commit(message, role);
+  }
+
+  private runSuite(command = this.project.testCommand): Promise<TestRun> {
     const { limits } = this.deps;
-    return this.deps.runner.run({ cwd: this.worktree, command: this.project.testCommand, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes, signal: this.deps.signal });
+    return this.deps.runner.run({ cwd: this.worktree, command, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes, signal: this.deps.signal });
   }
 
   private async context(): Promise<PairContext> {
@@ -351,7 +356,7 @@ export class TicketRun {
   private async stop(outcome: TicketOutcome, output?: string): Promise<TicketOutcome> {
     if (outcome.kind === "paused" || outcome.kind === "review") return outcome;
     const what = outcome.kind === "blocked" ? `is blocked: ${outcome.reason}` : `needs your answer: ${outcome.question}`;
-    await this.deps.memory.updateTicket(this.ticket._id, {}, this.deps.pair, outcome.kind === "blocked" ? `blocked: ${outcome.reason}` : `needs clarification: ${outcome.question}`);
+    await this.deps.memory.updateTicket(this.ticket._id, {}, this.deps.pair, outcome.kind === "blocked" ? stopNote("blocked", outcome.reason) : stopNote("needsClarification", outcome.question));
     const tail = output ? `\n\nThe last test run ended with:\n\n\`\`\`\n${output.slice(-1500)}\n\`\`\`` : "";
     await this.deps.memory.record({ kind: "message", channel: "human", projectId: this.project._id, ticketId: this.ticket._id, from: "pm", text: `${this.ticket._id} (${this.ticket.title}) ${what}.${tail}` });
     return outcome;

@@ -1,7 +1,7 @@
 import type { GitOps } from "../gitops/gitOps";
 import { featureBranch, MergeConflictError, ticketBranch, type BranchChanges } from "../gitops/gitOps";
 import type { MemoryManager } from "../memory/memoryManager";
-import type { Ticket } from "../store/records";
+import type { Project, Ticket } from "../store/records";
 import { COLUMN_NAMES, refuseMove } from "./ticketRules";
 
 // The human's review of a ticket (SPEC-001 step 6): what its branch changes against the feature
@@ -23,6 +23,15 @@ export function branchOf(ticket: Pick<Ticket, "_id" | "branch">): string {
 }
 
 /** The ticket as stored now, if it is still waiting for review; otherwise says why not. */
+/** Every ticket waiting for review, in all projects, with its project. */
+export async function ticketsInReview(memory: MemoryManager): Promise<{ project: Project; ticket: Ticket }[]> {
+  const found: { project: Project; ticket: Ticket }[] = [];
+  for (const project of await memory.projects()) {
+    for (const ticket of await memory.tickets(project._id)) if (ticket.column === "review" && !ticket.withdrawn) found.push({ project, ticket });
+  }
+  return found;
+}
+
 export async function ticketInReview(memory: MemoryManager, ticketId: string): Promise<Ticket> {
   if (typeof ticketId !== "string" || !ticketId) throw new ReviewError("No ticket was given");
   const ticket = await memory.getTicket(ticketId);

@@ -34,6 +34,17 @@ export function refuseMove(ticket: Pick<Ticket, "_id" | "column" | "blockedBy">,
   return undefined;
 }
 
+/** The history note a pair leaves on a ticket it stopped on for the human. */
+export function stopNote(kind: "blocked" | "needsClarification", text: string): string {
+  return kind === "blocked" ? `blocked: ${text}` : `needs clarification: ${text}`;
+}
+
+/** Why the pair stopped on this ticket and waits for the human, if it did. */
+export function stoppedFor(ticket: Pick<Ticket, "column" | "history">): string | undefined {
+  const note = ticket.history.at(-1)?.note ?? "";
+  return ticket.column === "inprogress" && /^(blocked|needs clarification): /.test(note) ? note : undefined;
+}
+
 export function canMove(from: Column, to: Column): boolean {
   return MOVES[from].includes(to);
 }

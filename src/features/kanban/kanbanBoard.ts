@@ -6,7 +6,7 @@ import type * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import { TicketMoveError, type MemoryManager } from "../../core/memory/memoryManager";
 import type { Ticket } from "../../core/store/records";
-import { COLUMN_NAMES } from "../../core/tickets/ticketRules";
+import { COLUMN_NAMES, stoppedFor } from "../../core/tickets/ticketRules";
 import type { Card, kanbanProtocol, TicketDetail } from "../../protocol/kanban";
 import type { WebviewViewHost } from "../../platform/webview/viewHost";
 import type { StoreService } from "../store/storeService";
@@ -15,18 +15,13 @@ import type { StoreService } from "../store/storeService";
 const PLANNED = new Set(["approved", "planning", "executing"]);
 
 export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
+  const attention = stoppedFor(ticket);
   return {
     id: ticket._id, title: ticket.title, column: ticket.column, severity: ticket.severity, estimate: ticket.timeEstimate,
     pair: ticket.assignedPair, passRate: ticket.testPassRate, branch: ticket.branch, functionalityId: ticket.functionalityId,
     requirementIds: ticket.requirementIds, waitingFor: ticket.blockedBy.filter((id) => all.get(id)?.column !== "done"),
-    ...attentionOf(ticket),
+    ...(attention ? { attention: attention.slice(0, 2000) } : {}),
   };
-}
-
-/** A pair that stopped on a ticket leaves its reason as the ticket's last history note. */
-function attentionOf(ticket: Ticket): { attention?: string } {
-  const note = ticket.history.at(-1)?.note ?? "";
-  return ticket.column === "inprogress" && /^(blocked|needs clarification): /.test(note) ? { attention: note.slice(0, 2000) } : {};
 }
 
 export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; log: Logger; onProjectChanged(): void }): vscode.Disposable {

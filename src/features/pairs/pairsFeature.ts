@@ -4,7 +4,6 @@
 // (every red and green is a commit in the ticket's worktree) and Start Pair goes on from there.
 import * as vscode from "vscode";
 import { worktreeFiles } from "../../adapters/exec/worktreeFiles";
-import { processTestRunner } from "../../adapters/exec/processTestRunner";
 import { simpleGitPort } from "../../adapters/git/simpleGit";
 import type { PmModels } from "../../core/agents/pm";
 import { GitOps } from "../../core/gitops/gitOps";
@@ -12,7 +11,8 @@ import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
 import { DEFAULT_TDD_LIMITS, runTicket, type TicketOutcome } from "../../core/tdd/engine";
-import { refuseMove } from "../../core/tickets/ticketRules";
+import type { TestRunner } from "../../core/tdd/testRun";
+import { refuseMove, stoppedFor } from "../../core/tickets/ticketRules";
 import type { Settings } from "../../platform/settings";
 import { Commands } from "../commands";
 import type { CurrentProject } from "../projects/currentProject";
@@ -29,14 +29,12 @@ interface RunningPair {
 /** The next ticket for the pair: its own ticket in progress first, then the first ready one to do. */
 export function nextTicket(tickets: Ticket[]): Ticket | undefined {
   const live = tickets.filter((t) => !t.withdrawn);
-  return live.find((t) => t.column === "inprogress" && t.assignedPair === PAIR && !/^blocked|^needs clarification/.test(t.history.at(-1)?.note ?? ""))
+  return live.find((t) => t.column === "inprogress" && t.assignedPair === PAIR && !stoppedFor(t))
     ?? live.find((t) => t.column === "todo" && refuseMove(t, "inprogress", live) === undefined);
 }
 
-export function registerPairs(deps: { store: StoreService; current: CurrentProject; models: PmModels; settings: Settings; log: Logger }): vscode.Disposable {
+export function registerPairs(deps: { store: StoreService; current: CurrentProject; models: PmModels; settings: Settings; log: Logger; runner: TestRunner }): vscode.Disposable {
   const running = new Map<string, RunningPair>();
-  // Agents run nothing in an untrusted workspace: checked again at every run.
-  const runner = processTestRunner({ isTrusted: () => vscode.workspace.isTrusted });
 
   const memory = () => deps.store.memory();
 
@@ -55,7 +53,7 @@ export function registerPairs(deps: { store: StoreService; current: CurrentProje
       }
       deps.log.info(`${PAIR} works on ${ticket._id} of "${project.name}"`);
       const outcome: TicketOutcome = await runTicket(project, ticket, {
-        memory: m, models: deps.models, git, runner, files: worktreeFiles, testPaths: settings.get("tdd.testPaths"), limits, pair: PAIR, paused, signal: pair.controller.signal,
+        memory: m, models: deps.models, git, runner: deps.runner, files: worktreeFiles, testPaths: settings.get("tdd.testPaths"), limits, pair: PAIR, paused, signal: pair.controller.signal,
       });
       deps.log.info(`${PAIR} on ${ticket._id}: ${outcome.kind}${outcome.kind === "blocked" ? ` (${outcome.reason})` : ""}`);
       deps.current.touch();
@@ -65,7 +63,7 @@ export function registerPairs(deps: { store: StoreService; current: CurrentProje
 
   const start = vscode.commands.registerCommand(Commands.startPair, async (projectId?: unknown): Promise<string | undefined> => {
     const m = await memory();
-    const project = typeof projectId === "string" ? await m.getProject(projectId) : await deps.current.get();
+    const project = await deps.current.resolve(projectId);
     if (!project) return undefined;
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen's agents run nothing in an untrusted workspace."));

@@ -63,8 +63,7 @@ export function registerPlanning(deps: { store: StoreService; current: CurrentPr
   };
 
   const command = vscode.commands.registerCommand(Commands.planProject, async (projectId?: unknown): Promise<PlanningOutcome | undefined> => {
-    const state = await deps.store.ready();
-    const project = typeof projectId === "string" && state.kind === "open" ? await state.memory.getProject(projectId) : await deps.current.get();
+    const project = await deps.current.resolve(projectId);
     if (!project) {
       void vscode.window.showInformationMessage(vscode.l10n.t("No project to plan."));
       return undefined;
@@ -79,7 +78,7 @@ export function registerPlanning(deps: { store: StoreService; current: CurrentPr
     const state = await deps.store.ready();
     if (state.kind !== "open") return undefined;
     const { memory } = state;
-    const project = typeof projectId === "string" ? await memory.getProject(projectId) : await deps.current.get();
+    const project = await deps.current.resolve(projectId);
     if (!project || project.state !== "onHold") {
       void vscode.window.showInformationMessage(vscode.l10n.t("No project is on hold."));
       return undefined;
@@ -105,7 +104,7 @@ export function registerPlanning(deps: { store: StoreService; current: CurrentPr
   const pause = vscode.commands.registerCommand(Commands.pauseProject, async (projectId?: unknown): Promise<string | undefined> => {
     const state = await deps.store.ready();
     if (state.kind !== "open") return undefined;
-    const project = typeof projectId === "string" ? await state.memory.getProject(projectId) : await deps.current.get();
+    const project = await deps.current.resolve(projectId);
     if (!project || project.state !== "executing") {
       void vscode.window.showInformationMessage(vscode.l10n.t("No project is executing."));
       return undefined;

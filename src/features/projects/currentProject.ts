@@ -24,6 +24,13 @@ export class CurrentProject implements vscode.Disposable {
     return projects.find((p) => p._id === remembered) ?? projects[0];
   }
 
+  /** The project a command was given by id, else the current one. */
+  async resolve(projectId: unknown): Promise<Project | undefined> {
+    if (typeof projectId !== "string") return this.get();
+    const opened = await this.store.ready();
+    return opened.kind === "open" ? opened.memory.getProject(projectId) : undefined;
+  }
+
   async set(projectId: string): Promise<void> {
     await this.state.update(KEY, projectId);
     this.changed.fire();

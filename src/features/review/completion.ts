@@ -7,9 +7,22 @@ import { featureBranch, type GitOps } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project } from "../../core/store/records";
+import { DEFAULT_TDD_LIMITS } from "../../core/tdd/engine";
+import type { TestRunner } from "../../core/tdd/testRun";
+import type { Settings } from "../../platform/settings";
 
 /** Whether `project`'s test suite passes in `worktree` (a checkout of a feature branch). */
 export type SuiteCheck = (project: Project, worktree: string) => Promise<boolean>;
+
+/** The suite on a feature branch before it merges into DEV: the test runner's clean, limited run. */
+export function suiteChecker(settings: Settings, runner: TestRunner): SuiteCheck {
+  return async (project, worktree) => {
+    const run = await runner.run({ cwd: worktree, command: project.testCommand, timeoutMs: settings.get("tdd.testTimeoutSeconds") * 1000, outputCapBytes: DEFAULT_TDD_LIMITS.outputCapBytes });
+    // A suite that could not run (timeout, missing command, syntax error) is not a red suite: it is reported.
+    if (run.summary.outcome === "error") throw new Error(`\`${project.testCommand}\` could not run properly${run.timedOut ? " (time limit)" : ""}: ${run.output.slice(-300)}`);
+    return run.summary.outcome === "pass";
+  };
+}
 
 export class FunctionCompletions implements vscode.Disposable {
   private readonly running = new Map<string, Promise<FunctionCompletion | undefined>>();

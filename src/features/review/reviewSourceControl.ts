@@ -8,7 +8,7 @@ import type { GitOps } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
-import { branchOf, mergeTarget, reviewChanges } from "../../core/tickets/review";
+import { branchOf, mergeTarget, reviewChanges, ticketsInReview } from "../../core/tickets/review";
 import { Commands } from "../commands";
 import { reviewUri, statusName, type ReviewContent } from "./reviewContent";
 
@@ -112,12 +112,7 @@ export class ReviewSourceControl implements vscode.Disposable {
   }
 
   private async ticketsInReview(): Promise<{ project: Project; ticket: Ticket }[]> {
-    const memory = await this.deps.memory();
-    const found: { project: Project; ticket: Ticket }[] = [];
-    for (const project of await memory.projects()) {
-      for (const ticket of await memory.tickets(project._id)) if (ticket.column === "review" && !ticket.withdrawn) found.push({ project, ticket });
-    }
-    return found;
+    return ticketsInReview(await this.deps.memory());
   }
 
   private async describe(project: Project, ticket: Ticket): Promise<Omit<ReviewEntry, "group">> {

@@ -6,7 +6,7 @@ import { simpleGitPort } from "../../adapters/git/simpleGit";
 import { GitOps, MergeConflictError } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
 import type { Project, Ticket } from "../../core/store/records";
-import { approveTicket, branchOf, MAX_COMMENT, mergeTarget, requestChanges } from "../../core/tickets/review";
+import { approveTicket, branchOf, MAX_COMMENT, mergeTarget, requestChanges, ticketsInReview } from "../../core/tickets/review";
 import { Commands } from "../commands";
 import type { StoreService } from "../store/storeService";
 import { FunctionCompletions, type SuiteCheck } from "./completion";
@@ -70,7 +70,7 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
     let ticket = id === undefined ? undefined : await m.getTicket(id);
     if (id !== undefined && !ticket) throw new Error(`There is no ticket ${id}`);
     if (!ticket) {
-      const waiting = (await Promise.all((await m.projects()).map((p) => m.tickets(p._id)))).flat().filter((t) => t.column === "review" && !t.withdrawn);
+      const waiting = (await ticketsInReview(m)).map((entry) => entry.ticket);
       if (waiting.length === 0) {
         void vscode.window.showInformationMessage(vscode.l10n.t("No ticket is waiting for review."));
         return undefined;

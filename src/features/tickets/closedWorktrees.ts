@@ -1,5 +1,5 @@
-// A ticket that is done (or withdrawn by re-planning) needs no worktree any more: it is removed
-// (its branch stays). Git refuses to remove a worktree with uncommitted changes, and then it is
+// A ticket that is done needs no worktree any more: it is removed (its branch stays); re-planning
+// closes the worktrees of the tickets it withdraws. Git refuses to remove a worktree with uncommitted changes, and then it is
 // kept and the log says so: nothing an agent wrote is thrown away.
 import * as vscode from "vscode";
 import { simpleGitPort } from "../../adapters/git/simpleGit";
@@ -10,7 +10,8 @@ import type { StoreService } from "../store/storeService";
 export function registerWorktreeCleanup(deps: { store: StoreService; log: Logger }): vscode.Disposable {
   return deps.store.followMemory((memory) =>
     memory.onDidChangeTicket((ticket) => {
-      if (ticket.column !== "done" && !ticket.withdrawn) return;
+      // Withdrawn tickets: re-planning closes their worktrees itself.
+      if (ticket.column !== "done") return;
       if (!vscode.workspace.isTrusted) return;
       void (async () => {
         const project = await memory.getProject(ticket.projectId);
