@@ -4,6 +4,8 @@ import { Emitter, type Disposable } from "../../src/core/lifecycle";
 import type { ChatCallOptions, ModelBackend, ModelLoadSpec } from "../../src/core/models/ports";
 import type { ChatRequest, ChatResult } from "../../src/core/models/types";
 
+export type ScriptedReply = string | Error | ((request: ChatRequest) => string);
+
 export class ScriptedBackend implements ModelBackend {
   readonly loads: string[] = [];
   readonly unloads: string[] = [];
@@ -14,7 +16,13 @@ export class ScriptedBackend implements ModelBackend {
   gate: Promise<void> = Promise.resolve();
   private readonly resets = new Emitter<void>();
 
-  constructor(private readonly replies: Record<string, (string | Error)[]>) {}
+  /** A reply is a string, an error to throw, or a function of the request (a script that reads its prompt). */
+  constructor(private readonly replies: Record<string, ScriptedReply[]>) {}
+
+  /** Replaces what `id` answers from now on. */
+  script(id: string, replies: ScriptedReply[]): void {
+    this.replies[id] = replies;
+  }
 
   load(spec: ModelLoadSpec): Promise<{ loadMs: number }> {
     this.loads.push(spec.id);
@@ -32,8 +40,9 @@ export class ScriptedBackend implements ModelBackend {
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
       await this.gate;
-      const reply = this.replies[id]?.shift();
-      if (reply === undefined) throw new Error(`no scripted reply left for ${id}`);
+      const next = this.replies[id]?.shift();
+      if (next === undefined) throw new Error(`no scripted reply left for ${id}`);
+      const reply = typeof next === "function" ? next(request) : next;
       if (reply instanceof Error) throw reply;
       if (options.signal?.aborted) return { text: "", promptTokens: 5, completionTokens: 0, totalMs: 1, stopReason: "cancelled" };
       options.onToken?.(reply);

@@ -15,7 +15,9 @@ import type { Project, Ticket } from "../../src/core/store/records";
 import { changesTestSettings, DEFAULT_TEST_PATHS, globToRegExp, refuseEdits } from "../../src/core/tdd/edits";
 import { totalCoverage } from "../../src/core/tdd/coverage";
 import { DEFAULT_TDD_LIMITS, runTicket, type TddDeps } from "../../src/core/tdd/engine";
-import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
+import { FakeClock, ScriptedBackend, type ScriptedReply } from "../fakes/scriptedBackend";
+import type { ChatRequest } from "../../src/core/models/types";
+import { requestChanges } from "../../src/core/tickets/review";
 import { noModels, silent } from "../fixtures/kit";
 
 // The TDD engine on a real repository with a real test command (`node --test`), the pair played
@@ -42,7 +44,7 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
   const sh = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
 
   /** The pair: `code` serves both roles, `big` is their fallback; replies are taken in order. */
-  function deps(replies: { code: string[]; big?: string[] }): { deps: TddDeps; backend: ScriptedBackend } {
+  function deps(replies: { code: ScriptedReply[]; big?: ScriptedReply[] }): { deps: TddDeps; backend: ScriptedBackend } {
     const backend = new ScriptedBackend({ code: replies.code, big: replies.big ?? [] });
     const registry = parseRegistry({
       models: [{ id: "code", backend: "local", path: "/m/code.gguf", profile: "small" }, { id: "big", backend: "local", path: "/m/big.gguf", profile: "heavy" }],
@@ -207,6 +209,69 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
     assert.match(agents, /Attempt 1 of the red step failed: no new test fails: the suite was red already/);
     assert.match(agents, /Red: adds two numbers/);
+  });
+});
+
+
+describe("What the pair is shown (prompt contract, scripts that read their prompts)", function () {
+  this.timeout(60_000);
+  const text = (request: ChatRequest) => request.messages.map((m) => m.content).join("\n");
+  const system = (request: ChatRequest) => request.messages.filter((m) => m.role === "system").map((m) => m.content).join("\n");
+  /** The Tester writes the test for the first criterion it is shown, named as the criterion says; no criterion shown, no test. */
+  const readingTester = (request: ChatRequest) => {
+    const criterion = /Acceptance criteria:\n- (.+)/.exec(system(request))?.[1];
+    if (!criterion) return JSON.stringify({ status: "blocked", criterion: "", note: "I was not shown the ticket's acceptance criteria", edits: [] });
+    const [, a, b, want] = /(\d+) and (\d+) give (\d+)/.exec(criterion) ?? [];
+    const content = `const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest(${JSON.stringify(criterion)}, () => assert.strictEqual(sum(${a}, ${b}), ${want}));\n`;
+    return JSON.stringify({ status: "test", criterion, note: "", edits: [{ path: "test/sum.test.js", content }] });
+  };
+  /** The Developer writes code only when the last run it is shown names the failing test. */
+  const readingDeveloper = (request: ChatRequest) => {
+    const shown = text(request);
+    if (!/sum/.test(shown.slice(shown.indexOf("Last test run:")))) return JSON.stringify({ status: "blocked", note: "I was not shown the failing run", edits: [] });
+    return JSON.stringify({ status: "code", note: "", edits: [{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\n" }] });
+  };
+
+  it("gives the Tester and the Developer the ticket's goal and criteria, the last run, and a reviewer's comment", async () => {
+    const dir = path.join(root, `contract${++n}`);
+    await fs.mkdir(path.join(dir, "test"), { recursive: true });
+    const sh = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" });
+    sh("init", "-q", "-b", "main");
+    await fs.writeFile(path.join(dir, "test", "smoke.test.js"), "require('node:test')('runs', () => {});\n");
+    sh("add", ".");
+    sh("commit", "-q", "-m", "start");
+    const store = await openEmbeddedStore(path.join(root, `store-contract${n}`), { sweepIntervalMs: 0 });
+    try {
+      const memory = await MemoryManager.open({ store, models: noModels });
+      const git = new GitOps(simpleGitPort, dir, silent);
+      const project = await memory.createProject({ _id: `c${n}`, name: "Contract", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
+      await git.createDev();
+      await git.ensureFeature("math");
+      const ticket = await memory.createTicket({
+        _id: "CON-1", projectId: project._id, functionalityId: "math", title: "Sum", description: "", goal: "Sum two integers for the till.", acceptanceCriteria: ["2 and 40 give 42"],
+        requirementIds: ["R-1"], column: "todo", severity: "medium", timeEstimate: 1, assignedPair: null, filesChanged: [], testPassRate: null, branch: await git.createTicketBranch("CON-1", "math"), blockedBy: [],
+      }, "architect");
+      const backend = new ScriptedBackend({ code: [readingTester, readingDeveloper, SKIP, COVERED, COVERED], big: [] });
+      const registry = parseRegistry({ models: [{ id: "code", backend: "local", path: "/m/code.gguf", profile: "small" }], roles: { tester: { model: "code" }, developer: { model: "code" } } }, "test");
+      const models = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2, clock: new FakeClock(), attemptsPerModel: 1 });
+      const d: TddDeps = { memory, models, git, runner: processTestRunner(), files: worktreeFiles, testPaths: DEFAULT_TEST_PATHS, limits: { ...DEFAULT_TDD_LIMITS, testTimeoutMs: 30_000 }, pair: "pair-1" };
+      assert.equal((await runTicket(project, ticket, d)).kind, "review", "the scripts found what they need in their prompts");
+      assert.match(execFileSync("git", ["show", "ticket/con-1:test/sum.test.js"], { cwd: dir, encoding: "utf8" }), /sum\(2, 40\), 42/, "the test was derived from the criterion shown");
+      for (const call of backend.calls) {
+        assert.match(system(call.request), /Goal: Sum two integers for the till\./);
+        assert.match(system(call.request), /- 2 and 40 give 42/);
+        assert.equal(call.request.messages.filter((m) => m.role === "system").length, 1, "one system message");
+      }
+      assert.match(text(backend.calls[1]!.request), /Last test run:[\s\S]*Cannot find module '\.\.\/src\/sum\.js'/, "the Developer sees the red run");
+      await requestChanges("CON-1", "Also log each sum to the audit trail.", { memory });
+      backend.calls.length = 0;
+      const comment = (request: ChatRequest) => (/audit trail/.test(text(request)) ? COVERED : JSON.stringify({ status: "blocked", criterion: "", note: "no comment shown", edits: [] }));
+      backend.script("code", [comment, COVERED]);
+      await runTicket(project, (await memory.getTicket("CON-1"))!, d);
+      assert.match(text(backend.calls[0]!.request), /changes requested on CON-1 \(Sum\): Also log each sum to the audit trail\./, "the reviewer's comment reaches the pair");
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -59,8 +59,11 @@ function workspaceText(context: PairContext): string {
 }
 
 function messages(role: Role, instructions: string, context: PairContext, ask: string): ChatMessage[] {
+  // The packed system message holds the ticket's goal and acceptance criteria: it joins the role's
+  // own system message (one system message is all some chat templates take), never dropped.
+  const ticket = context.packed.filter((m) => m.role === "system").map((m) => m.content);
   return [
-    { role: "system", content: `${principlesFor(role)}\n\n${instructions}` },
+    { role: "system", content: [principlesFor(role), instructions, ...ticket].join("\n\n") },
     ...context.packed.filter((m) => m.role !== "system"),
     { role: "user", content: `${workspaceText(context)}\n\n${ask}\nAnswer with JSON only. Each edit gives a file's whole new content.` },
   ];
