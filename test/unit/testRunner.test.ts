@@ -1,11 +1,12 @@
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cleanEnv, ProcessTestRunner } from "../../src/adapters/exec/processTestRunner";
 import { failureKind, parseTestOutput } from "../../src/core/tdd/testOutput";
 import { UntrustedWorkspaceError, type TestRun, type TestRunRequest } from "../../src/core/tdd/testRun";
+import { eventually, processesWith } from "../fixtures/processes";
 
 // Real processes on small projects written to temp folders: node --test (always there), this
 // repository's own mocha, and pytest where it is installed. Jest and vitest are not installed here,
@@ -32,26 +33,6 @@ const run = (cwd: string, command = "node --test", more: Partial<TestRunRequest>
 
 const CALC = { "calc.js": "exports.add = (a, b) => a + b;\n" };
 const HEADER = "const test = require('node:test');\nconst assert = require('node:assert/strict');\n";
-
-/** Alive, not a zombie: a killed orphan lingers as one until PID 1 reaps it, which some containers never do. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  if (process.platform !== "linux") return true;
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;
-  return check();
-}
 
 const onPath = (tool: string) => {
   try {
@@ -127,11 +108,11 @@ describe("Running a project's tests as a real process", function () {
 
   it("stops a run at its time limit, the whole process tree included", async () => {
     // The test starts a grandchild that ignores SIGTERM, so only the SIGKILL after the grace period stops it.
+    const token = `redgreen-grandchild-${process.pid}-${++n}`;
     const dir = await project({
-      "test/slow.test.js": `${HEADER}const { spawn } = require('node:child_process');\nconst fs = require('node:fs');\n` +
+      "test/slow.test.js": `${HEADER}const { spawn } = require('node:child_process');\n` +
         "test('sleeps', async () => {\n" +
-        "  const child = spawn(process.execPath, ['-e', \"process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)\"], { stdio: 'ignore' });\n" +
-        "  fs.writeFileSync('grandchild.pid', String(child.pid));\n" +
+        `  spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)", '${token}'], { stdio: 'ignore' });\n` +
         "  await new Promise((resolve) => setTimeout(resolve, 60_000));\n" +
         "});\n",
     });
@@ -140,9 +121,7 @@ describe("Running a project's tests as a real process", function () {
     assert.equal(result.cancelled, false);
     assert.equal(result.summary.outcome, "error");
     assert.ok(result.durationMs >= 5000 && result.durationMs < 15_000, `${result.durationMs} ms`);
-    const pid = Number(await fs.readFile(path.join(dir, "grandchild.pid"), "utf8"));
-    assert.ok(pid > 0);
-    assert.ok(await eventually(() => !alive(pid)), `grandchild ${pid} still running`);
+    assert.ok(await eventually(() => processesWith(token).length === 0), `grandchild still running: ${processesWith(token).join(", ")}`);
   });
 
   it("caps the output, keeping its head and its tail around a marker", async () => {

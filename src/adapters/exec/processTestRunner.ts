@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { cutMarker, parseTestOutput, UntrustedWorkspaceError, type TestRun, type TestRunner, type TestRunRequest } from "../../core/tdd/testRun";
+import { cutMarker, parseTestOutput, SandboxUnavailableError, UntrustedWorkspaceError, type TestRun, type TestRunner, type TestRunRequest } from "../../core/tdd/testRun";
+import { bubblewrapArgs, probeSandbox, type SandboxProbe } from "./sandbox";
 
 // Runs a project's test command as a real process in the ticket's worktree: through the platform
-// shell (the command is what the user typed), with a clean environment (the editor's variables and
-// secrets stay out), stdin closed, a time limit and an output cap. On POSIX the shell leads its own
-// process group, so a timeout or a cancel stops everything the tests started, not just the shell.
+// shell (the command is what the user typed), inside the sandbox where the machine has one
+// (sandbox.ts), with a clean environment (the editor's variables and secrets stay out), stdin
+// closed, a time limit and an output cap. On POSIX the shell (or bubblewrap) leads its own process
+// group, so a timeout or a cancel stops everything the tests started, not just the shell.
 
 export type ProcessTestRunnerOptions = {
   /**
@@ -16,6 +18,16 @@ export type ProcessTestRunnerOptions = {
   isTrusted?: () => boolean;
   /** How long a stopped tree gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
+  sandbox?: SandboxOptions;
+};
+
+export type SandboxOptions = {
+  /** Refuse to run where there is no sandbox (the default); false runs with the limits above only. */
+  require?: () => boolean;
+  /** Let the run reach the network (default: none, loopback inside the sandbox only). */
+  network?: () => boolean;
+  /** What this machine offers; tests pass a machine without one. */
+  probe?: () => SandboxProbe;
 };
 
 // Variables a test command needs to find its tools, and nothing else: no VSCODE_*, ELECTRON_*,
@@ -42,10 +54,30 @@ export function cleanEnv(source: NodeJS.ProcessEnv = process.env, platform: Node
 export class ProcessTestRunner implements TestRunner {
   private readonly isTrusted: () => boolean;
   private readonly killGraceMs: number;
+  private readonly sandbox: Required<SandboxOptions>;
 
   constructor(options: ProcessTestRunnerOptions = {}) {
     this.isTrusted = options.isTrusted ?? (() => true);
     this.killGraceMs = options.killGraceMs ?? 2000;
+    this.sandbox = { require: () => true, network: () => false, probe: () => probeSandbox(), ...options.sandbox };
+  }
+
+  /** How the next run would be isolated: the sandbox, or none (and why). */
+  sandboxProbe(): SandboxProbe {
+    return this.sandbox.probe();
+  }
+
+  /** The process for `command`: inside bubblewrap where there is one, else the plain shell when that is allowed. */
+  private spawn(command: string, cwd: string): ChildProcess {
+    const probe = this.sandbox.probe();
+    if (probe.kind === "bubblewrap") {
+      const { args, env } = bubblewrapArgs(command, { cwd, network: this.sandbox.network(), env: cleanEnv() });
+      return spawn(probe.bwrap, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    }
+    if (this.sandbox.require()) {
+      throw new SandboxUnavailableError(`Refused to run "${command}" without a sandbox: ${probe.reason}. To run tests with time and output limits and a clean environment only, set "redgreen.sandbox.require" to false.`);
+    }
+    return spawnShell(command, cwd);
   }
 
   async run(request: TestRunRequest): Promise<TestRun> {
@@ -55,7 +87,7 @@ export class ProcessTestRunner implements TestRunner {
     const output = new CappedOutput(request.outputCapBytes);
     if (request.signal?.aborted) return finish({ exitCode: null, signal: null, timedOut: false, cancelled: true, started, output });
 
-    const child = spawnShell(request.command, request.cwd);
+    const child = this.spawn(request.command, request.cwd);
     child.stdout!.on("data", output.push);
     child.stderr!.on("data", output.push);
     const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));

@@ -54,5 +54,8 @@ export interface TestRunner {
 /** Thrown instead of running anything when the workspace is not trusted. */
 export class UntrustedWorkspaceError extends Error {}
 
+/** Thrown instead of running anything when a sandbox is required and this machine has none. */
+export class SandboxUnavailableError extends Error {}
+
 /** Where capped output was cut, said in the output itself so agents and people see it. */
 export const cutMarker = (bytes: number) => `\n[… ${bytes} bytes cut …]\n`;
