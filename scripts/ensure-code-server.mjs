@@ -10,7 +10,8 @@ import { cacheDir, chromiumPath, log, run, which } from "./lib.mjs";
 export const CODE_SERVER_VERSION = "4.100.3";
 const RIPGREP_CACHE = "vscode-ripgrep-cache-1.15.11";
 const RIPGREP_TARBALL = "ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz";
-const DEBIAN_PACKAGES = ["chromium", "ripgrep", "libkrb5-dev"];
+// bubblewrap: the sandbox of test runs, which the unit tests exercise too.
+const DEBIAN_PACKAGES = ["chromium", "ripgrep", "libkrb5-dev", "bubblewrap"];
 
 const installDir = path.join(cacheDir, `code-server-${CODE_SERVER_VERSION}`);
 const marker = path.join(installDir, ".installed");
@@ -20,17 +21,18 @@ function missingDebianPackages() {
   const missing = [];
   if (!chromiumPath()) missing.push("chromium");
   if (!which("rg")) missing.push("ripgrep");
+  if (process.platform === "linux" && !which("bwrap")) missing.push("bubblewrap");
   if (!existsSync("/usr/include/gssapi/gssapi.h") && !which("krb5-config")) missing.push("libkrb5-dev");
   return missing;
 }
 
-function ensureDebianPackages() {
+export function ensureDebianPackages() {
   const missing = missingDebianPackages();
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   if (!which("apt-get") || !isRoot) {
     throw new Error(
-      `The integration tests need the Debian packages ${missing.join(", ")}. ` +
+      `The tests need the Debian packages ${missing.join(", ")}. ` +
         `Install them with: sudo apt-get install -y ${DEBIAN_PACKAGES.join(" ")}`,
     );
   }

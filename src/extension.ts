@@ -19,6 +19,8 @@ import { registerPairs } from "./features/pairs/pairsFeature";
 import { registerTicketReview, type TicketReview } from "./features/review/ticketReview";
 import { suiteChecker } from "./features/review/completion";
 import { simpleGitPort } from "./adapters/git/simpleGit";
+import type { SandboxProbe } from "./adapters/exec/sandbox";
+import { registerSandboxNotice, type SandboxState } from "./features/sandbox/sandboxNotice";
 import { RedgreenLog } from "./platform/log";
 import { Settings } from "./platform/settings";
 
@@ -50,7 +52,10 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const kanban = registerKanbanView(services, current);
     const chat = registerChatView(services, current);
     // One test runner for the pairs and the Architect's check before DEV; never in an untrusted workspace.
-    const runner = processTestRunner({ isTrusted: () => vscode.workspace.isTrusted });
+    const runner = processTestRunner({
+      isTrusted: () => vscode.workspace.isTrusted,
+      sandbox: { require: () => services.settings.get("sandbox.require"), network: () => services.settings.get("sandbox.network") },
+    });
     const review = registerTicketReview({ store, log, suiteGreen: suiteChecker(services.settings, runner) });
     context.subscriptions.push(
       models,
@@ -68,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
       registerWorktreeCleanup({ store, log }),
       registerPairs({ store, current, models, settings: services.settings, log, runner }),
+      registerSandboxNotice({ state: sandboxState(runner.sandboxProbe()), settings: services.settings, log, globalState: context.globalState }),
       review,
     );
     const { version } = context.extension.packageJSON as { version: string };
@@ -87,6 +93,10 @@ async function reportActivationFailure(log: RedgreenLog, error: unknown): Promis
     showLogs,
   );
   if (choice === showLogs) log.show();
+}
+
+function sandboxState(probe: SandboxProbe): SandboxState {
+  return probe.kind === "none" ? { sandboxed: false, reason: probe.reason } : { sandboxed: true, name: probe.kind };
 }
 
 let storeToClose: StoreService | undefined;

@@ -125,7 +125,7 @@ export class ProcessTestRunner implements TestRunner {
 }
 
 /** The runner the extension and the TDD engine use. */
-export const processTestRunner = (options?: ProcessTestRunnerOptions): TestRunner => new ProcessTestRunner(options);
+export const processTestRunner = (options?: ProcessTestRunnerOptions): ProcessTestRunner => new ProcessTestRunner(options);
 
 function finish(run: { exitCode: number | null; signal: string | null; timedOut: boolean; cancelled: boolean; started: number; output: CappedOutput }): TestRun {
   const { text, truncated } = run.output.text();
