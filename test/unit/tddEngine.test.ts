@@ -12,7 +12,7 @@ import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
 import type { Project, Ticket } from "../../src/core/store/records";
-import { changesTestSettings, DEFAULT_TEST_PATHS, globToRegExp, refuseEdits } from "../../src/core/tdd/edits";
+import { changesTestSettings, checkEdits, DEFAULT_TEST_PATHS, filesTestsRun, globToRegExp, refuseEdits } from "../../src/core/tdd/edits";
 import { totalCoverage } from "../../src/core/tdd/coverage";
 import { DEFAULT_TDD_LIMITS, runTicket, type TddDeps } from "../../src/core/tdd/engine";
 import { FakeClock, ScriptedBackend, type ScriptedReply } from "../fakes/scriptedBackend";
@@ -82,6 +82,7 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
 
   const worktree = () => path.join(dir, ".redgreen", "worktrees", "calc-1");
   const log = () => execFileSync("git", ["log", "--format=%s%n%b%n--", "feature/math..ticket/calc-1"], { cwd: dir, encoding: "utf8" });
+  const agentsSaid = async () => (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
   const saidToHuman = async () => (await memory.transcript(project._id, { channel: "human" })).map((c) => c.text).join("\n");
 
   it("takes a ticket red → green → review, with commits, trailers and ticket fields", async () => {
@@ -180,22 +181,58 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const { deps: d } = deps({ code: [tester([RED_TEST]), narrow, GREEN, SKIP, COVERED] });
     assert.equal((await runTicket(project, ticket, d)).kind, "review");
     const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
-    assert.match(agents, /Attempt 1 of the green step failed: edit refused: the Developer may not change how tests run \(the test scripts or runner settings in package.json\)/);
+    assert.match(agents, /Attempt 1 of the green step failed: edit refused: the Developer may not change how tests run \(the scripts, module resolution or runner settings in package.json\)/);
   });
 
-  it("does not take a suite that lost tests for green (a test script the edit rules do not know)", async () => {
+  it("refuses a Developer who changes a script the test command runs", async () => {
     project = await memory.createProject({ ...project, _id: `${project._id}-sh`, name: "Sh Calc", testCommand: "sh run-tests.sh" }, "human");
     ticket = await memory.createTicket({ ...ticket, _id: "SH-1", projectId: project._id, branch: await git.createTicketBranch("SH-1", "math") }, "architect");
     const wt = await git.openTicket("SH-1", "math");
     await fs.writeFile(path.join(wt, "run-tests.sh"), "node --test\n");
     execFileSync("git", ["add", "run-tests.sh"], { cwd: wt });
     execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "a test script"], { cwd: wt });
-    const narrow = developer([{ path: "run-tests.sh", content: "node --test test/smoke.test.js\n" }]);
+    const narrow = developer([{ path: "./run-tests.sh", content: "node --test test/smoke.test.js\n" }]);
     const { deps: d } = deps({ code: [tester([RED_TEST]), narrow, GREEN, SKIP, COVERED] });
+    assert.equal((await runTicket(project, ticket, d)).kind, "review");
+    assert.match(await agentsSaid(), /Attempt 1 of the green step failed: edit refused: the Developer may not change how tests run \(run-tests\.sh\)/);
+  });
+
+  it("does not take a suite that lost tests for green (production code that turns a test off)", async () => {
+    const wt = await git.openTicket("CALC-1", "math");
+    await fs.mkdir(path.join(wt, "src"), { recursive: true });
+    await fs.writeFile(path.join(wt, "src", "config.js"), "exports.quiet = false;\n");
+    await fs.writeFile(path.join(wt, "test", "old.test.js"), "const { test } = require('node:test');\ntest('an old test', () => {});\nif (!require('../src/config.js').quiet) test('a test config can turn off', () => {});\n");
+    execFileSync("git", ["add", "."], { cwd: wt });
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "an old test"], { cwd: wt });
+    const quieter = developer([{ path: "src/config.js", content: "exports.quiet = true;\n" }, { path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\n" }]);
+    const { deps: d } = deps({ code: [tester([RED_TEST]), quieter, GREEN, SKIP, COVERED] });
     const outcome = await runTicket(project, ticket, d);
-    const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
-    assert.equal(outcome.kind, "review", `${JSON.stringify(outcome)}\n${agents}`);
-    assert.match(agents, /Attempt 1 of the green step failed: the suite reports 1 passing tests where 2 ran before: tests may not disappear/);
+    assert.equal(outcome.kind, "review", `${JSON.stringify(outcome)}\n${await agentsSaid()}`);
+    assert.match(await agentsSaid(), /Attempt 1 of the green step failed: the suite reports 3 passing tests where 4 ran before: tests may not disappear/);
+  });
+
+  it("refuses edits through an aliased package.json, into a git-ignored folder, and through a dangling link", async () => {
+    // node --test without arguments stops at a dangling link; named files it runs.
+    project = await memory.createProject({ ...project, _id: `${project._id}-link`, name: "Link Calc", testCommand: "node --test test/*.test.js" }, "human");
+    ticket = await memory.createTicket({ ...ticket, _id: "LINK-1", projectId: project._id, branch: await git.createTicketBranch("LINK-1", "math") }, "architect");
+    const wt = await git.openTicket("LINK-1", "math");
+    const outside = path.join(root, `outside-${n}`);
+    await fs.writeFile(path.join(wt, ".gitignore"), "vendor/\n");
+    await fs.mkdir(path.join(wt, "src"), { recursive: true });
+    await fs.symlink(outside, path.join(wt, "src", "helper.js"));
+    execFileSync("git", ["add", "."], { cwd: wt });
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "ignore vendor, a link"], { cwd: wt });
+    const aliased = developer([{ path: "package.json/.", content: JSON.stringify({ name: "calc", scripts: { test: "node --test test/smoke.test.js" } }) }]);
+    const ignored = developer([{ path: "vendor/sum/index.js", content: "exports.sum = (a, b) => a + b;\n" }]);
+    const linked = developer([{ path: "src/helper.js", content: "exports.sum = (a, b) => a + b;\n" }]);
+    const { deps: d } = deps({ code: [tester([RED_TEST]), aliased, ignored, linked, GREEN, SKIP, COVERED] });
+    const outcome = await runTicket(project, ticket, { ...d, limits: { ...d.limits, attemptsPerStep: 4 } });
+    assert.equal(outcome.kind, "review", `${JSON.stringify(outcome)}\n${await agentsSaid()}`);
+    const said = await agentsSaid();
+    assert.match(said, /Attempt 1 of the green step failed: edit refused: the Developer may not change how tests run \(the scripts, module resolution or runner settings in package\.json\)/);
+    assert.match(said, /Attempt 2 of the green step failed: edit refused: vendor\/sum\/index\.js is ignored by git/);
+    assert.match(said, /Attempt 3 of the green step failed: edit could not be applied: .*src\/helper\.js goes through a symbolic link \(src\/helper\.js\)/);
+    assert.ok(!existsSync(outside), "nothing was written where the link points");
   });
 
   it("when the suite is red already, takes only a new failing test as red", async () => {
@@ -284,10 +321,32 @@ describe("Edit rules", () => {
     }
     assert.deepEqual(refuseEdits([{ path: "jest.config.js", content: "" }, { path: "tests/conftest.py", content: "" }], "developer", ["test/**"]), ["the Developer may not change how tests run (jest.config.js)", "the Developer may not change how tests run (tests/conftest.py)"]);
     assert.ok(changesTestSettings('{"scripts":{"test":"node --test"}}', '{"scripts":{"test":"node --test x"}}'));
-    assert.ok(!changesTestSettings('{"scripts":{"test":"node --test"}}', '{"scripts":{"test":"node --test","build":"tsc"},"dependencies":{"a":"1"}}'));
+    assert.ok(changesTestSettings('{"scripts":{"test":"node --test"}}', '{"scripts":{"test":"node --test","build":"tsc"}}'), "a new script may be what the test script calls");
     assert.ok(globToRegExp("test/**", true).test("Test/helper.js"), "case-insensitive file systems");
     assert.ok(!globToRegExp("test/**", false).test("Test/helper.js"));
     assert.ok(globToRegExp("**/*_test.go", false).test("pkg/sum_test.go") && globToRegExp("**/*_test.go", false).test("sum_test.go"));
+  });
+
+  it("judges the normalized path, refuses Windows aliases, git's own files, files that act later and what the tests run", () => {
+    assert.deepEqual(checkEdits([{ path: "./src/../package.json", content: "" }], "developer", { testPaths: DEFAULT_TEST_PATHS }).edits.map((e) => e.path), ["package.json"]);
+    for (const alias of ["package.json.", "package.json ", "PACKAG~1.JSO", "GIT~1/config", "src/a.js:hidden", "CON", "src/nul.txt", "src/aux.js", "src/"]) {
+      assert.equal(refuseEdits([{ path: alias, content: "" }], "developer", DEFAULT_TEST_PATHS).length, 1, alias);
+    }
+    for (const role of ["developer", "tester"] as const) {
+      for (const file of [".gitattributes", "sub/.gitattributes", ".gitmodules", ".husky/pre-commit", ".githooks/pre-push", ".vscode/settings.json", ".redgreen/models.json", "test/.gitattributes"]) {
+        assert.equal(refuseEdits([{ path: file, content: "" }], role, DEFAULT_TEST_PATHS).length, 1, `${role}: ${file}`);
+      }
+    }
+    for (const config of ["vite.config.ts", "tsconfig.json", "packages/a/tsconfig.build.json", ".npmrc", "pyproject.toml", "babel.config.js", "setup.cfg", ".babelrc"]) {
+      assert.match(refuseEdits([{ path: config, content: "" }], "developer", DEFAULT_TEST_PATHS)[0] ?? "", /may not change how tests run/, config);
+    }
+    assert.match(checkEdits([{ path: "tools/hooks/pre-commit", content: "" }], "developer", { testPaths: DEFAULT_TEST_PATHS, protectedFiles: ["tools/hooks"] }).refused[0] ?? "", /how tests run/);
+    const tree = ["run-tests.sh", "scripts/test.js", "bin/check", "src/a.js"];
+    assert.deepEqual(filesTestsRun("sh ./run-tests.sh", JSON.stringify({ scripts: { test: "node scripts/test.js && bin/check", build: "tsc" } }), tree).sort(), ["bin/check", "run-tests.sh", "scripts/test.js"]);
+    assert.ok(changesTestSettings('{"scripts":{"build":"tsc"}}', '{"scripts":{"build":"tsc && cp stub.js dist/"}}'), "every script, not only test");
+    assert.ok(changesTestSettings('{"type":"commonjs"}', '{"type":"module"}'));
+    assert.ok(changesTestSettings('{}', '{"imports":{"#sum":"./stub.js"}}'));
+    assert.ok(!changesTestSettings('{"scripts":{"test":"node --test"}}', '{"scripts":{"test":"node --test"},"dependencies":{"a":"1"}}'));
   });
 });
 

@@ -8,8 +8,20 @@ import type { CommitInfo, FileChange, GitPort } from "../../core/gitops/git";
 // rather than fail.
 const FALLBACK_IDENTITY = ["-c", "user.name=Redgreen", "-c", "user.email=redgreen@localhost"];
 
-function git(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 2 });
+// Git runs with a clean environment (no editor or secret variables, no SSH agent: agents' git never
+// needs credentials; only a push, which the Architect makes, gets the user's) and without the
+// file-system monitor, which a repository's config could point at a program of its choosing.
+const GIT_ENV = ["PATH", "HOME", "USER", "LANG", "TMPDIR", "SystemRoot", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "ComSpec", "PATHEXT", "XDG_CONFIG_HOME"];
+
+function gitEnv(withCredentials: boolean): Record<string, string> {
+  const env: Record<string, string> = { LC_ALL: "C" };
+  for (const name of GIT_ENV) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  if (withCredentials && process.env.SSH_AUTH_SOCK) env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
+  return env;
+}
+
+function git(dir: string, options: { credentials?: boolean } = {}): SimpleGit {
+  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 2, config: ["core.fsmonitor=false"], unsafe: { allowUnsafeFsMonitor: true } }).env(gitEnv(options.credentials ?? false));
 }
 
 async function identity(repo: SimpleGit): Promise<string[]> {
@@ -151,7 +163,7 @@ export const simpleGitPort: GitPort = {
   },
 
   async push(dir, remote, branch) {
-    await git(dir).push(remote, `refs/heads/${branch}:refs/heads/${branch}`);
+    await git(dir, { credentials: true }).push(remote, `refs/heads/${branch}:refs/heads/${branch}`);
   },
 
   async exclude(dir, pattern) {
@@ -193,6 +205,20 @@ export const simpleGitPort: GitPort = {
 
   async log(dir, from, to) {
     return parseLog(await git(dir).raw(["log", `--format=${LOG_FORMAT}`, "--end-of-options", `${from}..${to}`, "--"]));
+  },
+
+  async ignored(dir, files) {
+    if (files.length === 0) return [];
+    // Exit code 1 means "none ignored": not an error here.
+    const out = await git(dir).raw(["check-ignore", "--", ...files]).catch((error: Error) => (/exit code: 1\b|^$/.test(error.message) ? "" : Promise.reject(error)));
+    return out.split("\n").filter(Boolean);
+  },
+
+  async hooksPath(dir) {
+    const value = (await git(dir).raw(["config", "--get", "core.hooksPath"]).catch(() => "")).trim();
+    if (!value) return undefined;
+    const relative = path.relative(dir, path.resolve(dir, value)).split(path.sep).join("/");
+    return relative.startsWith("..") ? undefined : relative;
   },
 
   async addDetachedWorktree(dir, worktree, ref) {

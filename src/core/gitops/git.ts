@@ -61,6 +61,10 @@ export interface GitPort {
   showFile(dir: string, ref: string, file: string): Promise<string | undefined>;
   /** The commits reachable from `to` and not from `from`, newest first. */
   log(dir: string, from: string, to: string): Promise<CommitInfo[]>;
+  /** Which of `files` (relative to `dir`) git ignores: a write there would never reach a commit or a review. */
+  ignored(dir: string, files: string[]): Promise<string[]>;
+  /** The repository's configured hooks folder (`core.hooksPath`), relative to `dir` when inside it. */
+  hooksPath(dir: string): Promise<string | undefined>;
   /** Checks `ref` out, detached, in a new worktree at `path`: a branch checked out elsewhere can be read this way. */
   addDetachedWorktree(dir: string, path: string, ref: string): Promise<void>;
 }

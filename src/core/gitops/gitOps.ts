@@ -130,6 +130,16 @@ export class GitOps {
     return path.resolve(this.root, WORKTREES_DIR, slug(ticketId));
   }
 
+  /** Which of `files` (relative to `worktree`) git ignores. */
+  ignored(worktree: string, files: string[]): Promise<string[]> {
+    return this.git.ignored(worktree, files.map(checkPath));
+  }
+
+  /** The configured hooks folder, where it lies inside `worktree`. */
+  hooksPath(worktree: string): Promise<string | undefined> {
+    return this.git.hooksPath(worktree);
+  }
+
   /** Commits everything in an agent's worktree, with trailers; never on the protected branch. */
   async commit(worktree: string, message: string, actor: Actor, options: { allowEmpty?: boolean } = {}): Promise<string | undefined> {
     const branch = await this.git.currentBranch(worktree);

@@ -46,27 +46,47 @@ export function isTestPath(relativePath: string, patterns: readonly string[]): b
   return patterns.some((pattern) => globToRegExp(pattern).test(relativePath));
 }
 
-/** The path normalized inside the worktree, or why it is refused. */
+// Spellings Windows reads as another file: a trailing dot or space ("package.json."), an 8.3
+// short name ("PACKAG~1.JSO", "GIT~1"), an alternate data stream ("a.js:x") and device names.
+const WINDOWS_ALIAS = /[. ]$|~\d|:/;
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com\d|lpt\d|conin\$|conout\$)(\..*)?$/i;
+
+/** The path normalized inside the worktree, or why it is refused. Every later rule sees only this form. */
 export function normalizeEditPath(raw: string): { path: string } | { refused: string } {
   const posix = raw.replace(/\\/g, "/");
   if (path.posix.isAbsolute(posix) || /^[A-Za-z]:/.test(posix)) return { refused: `${raw} is an absolute path; edits are relative to the worktree` };
+  if (posix.endsWith("/") || posix.includes("\0")) return { refused: `${raw} is not a file path` };
   const normalized = path.posix.normalize(posix);
   if (normalized === "." || normalized.startsWith("../") || normalized === "..") return { refused: `${raw} is outside the worktree` };
-  if (normalized.split("/").some((part) => part.toLowerCase() === ".git")) return { refused: `${raw} is inside .git` };
+  const parts = normalized.split("/");
+  if (parts.some((part) => part.toLowerCase() === ".git")) return { refused: `${raw} is inside .git` };
+  if (parts.some((part) => WINDOWS_ALIAS.test(part) || WINDOWS_DEVICE.test(part))) return { refused: `${raw} is a spelling that Windows reads as another file (a trailing dot or space, a short name, a stream or a device)` };
   return { path: normalized };
 }
 
 export type EditRole = "tester" | "developer";
 
-/** How the tests run: the Developer may not change these either (a narrower run is a fake green). */
-export const RUNNER_CONFIG_PATHS = ["**/jest.config.*", "**/vitest.config.*", "**/vitest.workspace.*", "**/.mocharc*", "**/pytest.ini", "**/conftest.py", "**/tox.ini", "**/.nycrc*", "**/.c8rc*", "**/karma.conf.*"];
+/**
+ * What decides how tests run, in one place: runner, build and package-manager configuration the
+ * test command reads. The Developer may not change any of it (a narrower run is a fake green).
+ */
+export const RUNNER_CONFIG_PATHS = [
+  "**/jest.config.*", "**/vitest.config.*", "**/vitest.workspace.*", "**/vite.config.*", "**/.mocharc*", "**/karma.conf.*", "**/.nycrc*", "**/.c8rc*",
+  "**/babel.config.*", "**/.babelrc*", "**/.swcrc", "**/tsconfig*.json", "**/jsconfig*.json", "**/.npmrc", "**/.yarnrc*", "**/.pnpmfile.cjs", "**/bunfig.toml",
+  "**/pytest.ini", "**/conftest.py", "**/tox.ini", "**/pyproject.toml", "**/setup.cfg", "**/noxfile.py", "**/.coveragerc", "**/go.work",
+];
 
-/** The parts of package.json that decide how tests run. */
+/** Files git itself would act on (hooks, filters, submodules): no agent writes them. */
+export const GIT_EXECUTED_PATHS = ["**/.gitattributes", ".gitmodules", ".lfsconfig", ".husky/**", ".githooks/**"];
+
+/** Files that act later, outside the test run (the editor's and Redgreen's own settings): no agent writes them. */
+export const ACTS_LATER_PATHS = [".vscode/**", ".redgreen/**", ".devcontainer/**"];
+
+/** The parts of package.json that decide how tests run: every script, module resolution, runner settings. */
 function testSettings(packageJson: string | undefined): string {
   try {
-    const parsed = JSON.parse(packageJson ?? "{}") as { scripts?: Record<string, unknown>; jest?: unknown; mocha?: unknown; c8?: unknown; nyc?: unknown };
-    const scripts = Object.entries(parsed.scripts ?? {}).filter(([name]) => /^(pre|post)?test|coverage/.test(name));
-    return JSON.stringify([scripts, parsed.jest, parsed.mocha, parsed.c8, parsed.nyc]);
+    const parsed = JSON.parse(packageJson ?? "{}") as Record<string, unknown>;
+    return JSON.stringify(["scripts", "type", "imports", "exports", "main", "jest", "mocha", "c8", "nyc", "ava", "vitest"].map((key) => parsed[key]));
   } catch {
     return "unreadable";
   }
@@ -77,17 +97,54 @@ export function changesTestSettings(before: string | undefined, after: string | 
   return testSettings(before) !== testSettings(after);
 }
 
-/** Why this batch of edits may not be applied by `role`, or an empty list. */
-export function refuseEdits(edits: readonly FileEdit[], role: EditRole, testPaths: readonly string[]): string[] {
-  const problems: string[] = [];
+/**
+ * The worktree's files that the test command or a package.json script names (a `run-tests.sh`,
+ * a `scripts/test.js`): changing one changes how tests run.
+ */
+export function filesTestsRun(testCommand: string, packageJson: string | undefined, tree: readonly string[]): string[] {
+  let scripts: string[] = [];
+  try {
+    scripts = Object.values((JSON.parse(packageJson ?? "{}") as { scripts?: Record<string, unknown> }).scripts ?? {}).filter((v): v is string => typeof v === "string");
+  } catch {
+    // unreadable: only the command itself
+  }
+  const files = new Set(tree);
+  const named = [testCommand, ...scripts].flatMap((line) => line.split(/[\s;&|<>()=]+/)).map((word) => word.replace(/^["']|["']$/g, "").replace(/^\.\//, ""));
+  return [...new Set(named.filter((word) => files.has(word)))];
+}
+
+export type EditRules = {
+  testPaths: readonly string[];
+  /** Files the test command runs (filesTestsRun) and the repository's configured hooks path, if any. */
+  protectedFiles?: readonly string[];
+};
+
+/** Why `role` may not write `file` (normalized), or undefined. */
+function refusal(file: string, role: EditRole, rules: EditRules): string | undefined {
+  if (isTestPath(file, GIT_EXECUTED_PATHS)) return `no agent may change ${file}: git runs or applies it (hooks, filters, submodules)`;
+  if (isTestPath(file, ACTS_LATER_PATHS)) return `no agent may change ${file}: it acts later, in the editor or in Redgreen`;
+  if (role === "tester") return isTestPath(file, rules.testPaths) ? undefined : `the Tester writes only test files; ${file} is not one (test paths: ${rules.testPaths.join(", ")})`;
+  if (isTestPath(file, rules.testPaths)) return `the Developer may not change the test file ${file}`;
+  if (isTestPath(file, RUNNER_CONFIG_PATHS) || (rules.protectedFiles ?? []).some((p) => file === p || file.startsWith(`${p}/`))) return `the Developer may not change how tests run (${file})`;
+  return undefined;
+}
+
+/** The batch with normalized paths, and why it may not be applied by `role` (empty: it may). */
+export function checkEdits(edits: readonly FileEdit[], role: EditRole, rules: EditRules): { edits: FileEdit[]; refused: string[] } {
+  const checked: FileEdit[] = [];
+  const refused: string[] = [];
   for (const edit of edits) {
     const normalized = normalizeEditPath(edit.path);
-    if ("refused" in normalized) problems.push(normalized.refused);
-    else if (role === "developer" && isTestPath(normalized.path, testPaths)) problems.push(`the Developer may not change the test file ${normalized.path}`);
-    else if (role === "developer" && isTestPath(normalized.path, RUNNER_CONFIG_PATHS)) problems.push(`the Developer may not change how tests run (${normalized.path})`);
-    else if (role === "tester" && !isTestPath(normalized.path, testPaths)) problems.push(`the Tester writes only test files; ${normalized.path} is not one (test paths: ${testPaths.join(", ")})`);
+    const why = "refused" in normalized ? normalized.refused : refusal(normalized.path, role, rules);
+    if (why) refused.push(why);
+    else checked.push({ ...edit, path: (normalized as { path: string }).path });
   }
-  return problems;
+  return { edits: checked, refused };
+}
+
+/** Why this batch of edits may not be applied by `role`, or an empty list. */
+export function refuseEdits(edits: readonly FileEdit[], role: EditRole, testPaths: readonly string[]): string[] {
+  return checkEdits(edits, role, { testPaths }).refused;
 }
 
 /** Applies checked edits and returns how to put every touched file back as it was. */
@@ -101,7 +158,9 @@ export async function applyEdits(files: WorktreeFiles, edits: readonly FileEdit[
   };
   try {
     for (const edit of edits) {
-      const file = (normalizeEditPath(edit.path) as { path: string }).path;
+      const normalized = normalizeEditPath(edit.path);
+      if ("refused" in normalized) throw new Error(normalized.refused);
+      const file = normalized.path;
       if (!before.has(file)) before.set(file, await files.read(file));
       if (edit.content === undefined) await files.remove(file);
       else await files.write(file, edit.content);

@@ -6,7 +6,7 @@ import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
 import { stopNote } from "../tickets/ticketRules";
 import { totalCoverage } from "./coverage";
-import { applyEdits, changesTestSettings, refuseEdits, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
+import { applyEdits, changesTestSettings, checkEdits, filesTestsRun, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
 import { failureKind, type TestRun, type TestRunner } from "./testRun";
 
 // The red-green-refactor engine: one pair, one ticket, in the ticket's worktree. The engine, not
@@ -253,13 +253,15 @@ export class TicketRun {
     return { ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, escalate, signal: this.deps.signal, maxTokens: this.deps.limits.maxTokens };
   }
 
-  private async apply(role: EditRole, edits: FileEdit[]): Promise<{ changed: string[]; undo(): Promise<void> } | { failed: string }> {
+  private async apply(role: EditRole, proposed: FileEdit[]): Promise<{ changed: string[]; undo(): Promise<void> } | { failed: string }> {
     this.role = role;
-    if (edits.length === 0) return { failed: `the ${role === "tester" ? "Tester" : "Developer"} sent no edits` };
-    const refused = refuseEdits(edits, role, this.deps.testPaths);
+    if (proposed.length === 0) return { failed: `the ${role === "tester" ? "Tester" : "Developer"} sent no edits` };
+    // Every rule below sees the normalized path, the one that is written.
+    const { edits, refused } = checkEdits(proposed, role, { testPaths: this.deps.testPaths, protectedFiles: await this.filesThatRunTests() });
+    for (const file of await this.deps.git.ignored(this.worktree, edits.map((edit) => edit.path))) refused.push(`${file} is ignored by git: a write there would not be in the review`);
     if (role === "developer") {
       for (const edit of edits.filter((e) => /(^|\/)package\.json$/.test(e.path))) {
-        if (changesTestSettings(await this.files.read(edit.path), edit.content)) refused.push(`the Developer may not change how tests run (the test scripts or runner settings in ${edit.path})`);
+        if (changesTestSettings(await this.files.read(edit.path), edit.content)) refused.push(`the Developer may not change how tests run (the scripts, module resolution or runner settings in ${edit.path})`);
       }
     }
     if (refused.length > 0) {
@@ -269,9 +271,16 @@ export class TicketRun {
     try {
       return await applyEdits(this.files, edits);
     } catch (error) {
-      // A path the file system refuses (a folder, a link outside): applyEdits has undone the rest.
+      // A path the file system refuses (a folder, a link): applyEdits has undone the rest.
       return { failed: `edit could not be applied: ${describeError(error)}` };
     }
+  }
+
+  /** What the test command runs besides the runner: scripts it or package.json names, and the hooks folder. */
+  private async filesThatRunTests(): Promise<string[]> {
+    const named = filesTestsRun(this.project.testCommand, await this.files.read("package.json"), await this.files.list());
+    const hooks = await this.deps.git.hooksPath(this.worktree);
+    return hooks ? [...named, hooks] : named;
   }
 
   private async undo(applied: { undo(): Promise<void> }): Promise<void> {
