@@ -22,6 +22,13 @@ const EDITOR_SETTINGS = {
   "chat.disableAIFeatures": true,
 };
 
+/** Trust on, and nobody answers the "Do you trust the authors?" prompt: the folder stays untrusted. */
+const RESTRICTED_MODE_SETTINGS = {
+  "security.workspace.trust.enabled": true,
+  "security.workspace.trust.startupPrompt": "never",
+  "security.workspace.trust.banner": "never",
+};
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -49,9 +56,11 @@ async function waitForHealth(url, child, timeoutMs) {
 }
 
 /**
- * @param {{ folder: string, env?: Record<string,string>, settings?: object, port?: number, quiet?: boolean }} options
+ * `workspaceTrust`: VS Code's workspace trust on, with the folder untrusted (Restricted Mode) and
+ * no startup prompt; off (the default), every folder is trusted.
+ * @param {{ folder: string, env?: Record<string,string>, settings?: object, port?: number, quiet?: boolean, workspaceTrust?: boolean }} options
  */
-export async function startCodeServer({ folder, env = {}, settings = {}, port, quiet = true }) {
+export async function startCodeServer({ folder, env = {}, settings = {}, port, quiet = true, workspaceTrust = false }) {
   const entry = ensureCodeServer();
   port ??= await freePort();
   const home = mkdtempSync(path.join(os.tmpdir(), "redgreen-code-server-"));
@@ -59,14 +68,14 @@ export async function startCodeServer({ folder, env = {}, settings = {}, port, q
   mkdirSync(path.join(userDataDir, "User"), { recursive: true });
   writeFileSync(
     path.join(userDataDir, "User", "settings.json"),
-    JSON.stringify({ ...EDITOR_SETTINGS, ...settings }, null, 2),
+    JSON.stringify({ ...EDITOR_SETTINGS, ...(workspaceTrust ? RESTRICTED_MODE_SETTINGS : {}), ...settings }, null, 2),
   );
   const config = path.join(home, "config.yaml");
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   const args = [
     entry, "--config", config, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`,
     "--user-data-dir", userDataDir, "--extensions-dir", path.join(home, "extensions"),
-    "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", folder,
+    "--disable-telemetry", "--disable-update-check", ...(workspaceTrust ? [] : ["--disable-workspace-trust"]), folder,
   ];
   // The extension host inherits this environment: that is how tests pass settings to it.
   const child = spawn(process.execPath, args, {

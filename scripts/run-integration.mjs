@@ -1,7 +1,7 @@
 // Runs the integration suite (out/test/integration) inside a real VS Code extension host:
 // code-server serves VS Code, headless Chromium opens it with our extension under development
 // and the suite as its tests; the suite's exit code comes back through codeAutomationExit.
-import { createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { cpSync, createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { format } from "node:util";
@@ -16,24 +16,47 @@ const TIMEOUT_MS = Number(process.env.REDGREEN_INTEGRATION_TIMEOUT_MS) || 5 * 60
 
 async function main() {
   mkdirSync(cacheDir, { recursive: true });
-  const workspace = sampleWorkspace();
   // Real models for the suite, generated offline (cached in .cache/models).
   const { chatModel } = createRequire(import.meta.url)(path.join(repoRoot, "out", "test", "fixtures", "models", "makeModels.js"));
   // The tests act on webviews as a user would through this loopback server (test/integration/ui.ts).
   const uiDriver = await startUiDriver();
   const env = { REDGREEN_SUITE: "integration", REDGREEN_TEST_CHAT_MODEL: await chatModel(), REDGREEN_TEST_GREP: process.env.REDGREEN_TEST_GREP ?? "", ...uiDriver.env };
+  try {
+    const trusted = await runSuite({ workspace: sampleWorkspace(), env, uiDriver });
+    // A second, short run in Restricted Mode: workspace trust on, and the folder a cloned
+    // repository nobody trusted yet (test/integration/restricted*.test.ts only).
+    const restricted = await runSuite({
+      workspace: clonedWorkspace(),
+      env: { ...env, REDGREEN_SUITE: "integration (restricted mode)", REDGREEN_RESTRICTED_MODE: "1" },
+      uiDriver,
+      workspaceTrust: true,
+    });
+    return trusted || restricted;
+  } finally {
+    await uiDriver.close();
+  }
+}
+
+/** The sample workspace plus a cloned repository's settings that try to take Redgreen over. */
+function clonedWorkspace() {
+  const workspace = sampleWorkspace();
+  cpSync(path.join(repoRoot, "test", "fixtures", "cloned"), workspace, { recursive: true });
+  return workspace;
+}
+
+/** Runs the suite in one code-server on `workspace` (removed afterwards); resolves with its exit code. */
+async function runSuite({ workspace, env, uiDriver, workspaceTrust = false }) {
   let server;
   let browser;
-  let exitCode = 1;
   try {
-    server = await startCodeServer({ folder: workspace, env });
+    server = await startCodeServer({ folder: workspace, env, workspaceTrust });
     browser = await launchBrowser();
     const page = await browser.context.newPage();
     uiDriver.attach(page);
     const exited = new Promise((resolve) => {
       void page.exposeFunction("codeAutomationExit", (code) => resolve(Number(code)));
     });
-    const workbenchLog = createWriteStream(path.join(cacheDir, "integration-workbench.log"));
+    const workbenchLog = createWriteStream(path.join(cacheDir, "integration-workbench.log"), { flags: workspaceTrust ? "a" : "w" });
     await page.exposeFunction("codeAutomationLog", (type, args) => {
       // Console calls arrive with their printf-style arguments. The suite marks its lines; the
       // workbench's own chatter goes to a file, so that the output shows the tests.
@@ -49,7 +72,7 @@ async function main() {
       extensionPath: repoRoot,
       testsPath: path.join(repoRoot, "out", "test", "integration", "index.js"),
     });
-    log(`running the integration suite in code-server at ${server.url}`);
+    log(`running the ${env.REDGREEN_SUITE} suite in code-server at ${server.url}`);
     await page.goto(url);
     const timedOut = new Promise((resolve) => setTimeout(() => resolve("timeout"), TIMEOUT_MS));
     const result = await Promise.race([exited, timedOut]);
@@ -57,14 +80,12 @@ async function main() {
       await page.screenshot({ path: path.join(cacheDir, "integration-timeout.png") }).catch(() => {});
       throw new Error(`the suite did not finish within ${TIMEOUT_MS / 1000} s (screenshot and workbench log in ${cacheDir})`);
     }
-    exitCode = result;
+    return result;
   } finally {
     await browser?.close();
     await server?.stop();
-    await uiDriver.close();
     rmSync(workspace, { recursive: true, force: true });
   }
-  return exitCode;
 }
 
 main().then(

@@ -11,6 +11,7 @@ import { registerChatView, registerKanbanView } from "./features/projectViews";
 import { registerSetMongoPassword, StoreService } from "./features/store/storeService";
 import { registerProjects } from "./features/projects/projectsFeature";
 import { CurrentProject } from "./features/projects/currentProject";
+import { ProjectTrust } from "./features/projects/projectTrust";
 import { registerPmChat } from "./features/chat/pmChat";
 import { registerPlanning } from "./features/planning/planningFeature";
 import { registerKanbanBoard } from "./features/kanban/kanbanBoard";
@@ -36,6 +37,7 @@ export interface RedgreenTestApi {
   models: ModelService;
   secrets: vscode.SecretStorage;
   review: TicketReview;
+  trust: ProjectTrust;
 }
 
 export function activate(context: vscode.ExtensionContext): RedgreenTestApi | undefined {
@@ -44,19 +46,20 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
   context.subscriptions.push(log, registerLogCommands(log));
   try {
     const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
-    const models = new ModelService(services);
+    const models = new ModelService({ ...services, workspaceState: context.workspaceState });
+    const trust = new ProjectTrust(context.globalState);
     const store = new StoreService({ context, log, settings: services.settings, models: models.manager });
     storeToClose = store;
     const current = new CurrentProject(store, context.workspaceState);
-    const planning = registerPlanning({ store, current, models, log });
+    const planning = registerPlanning({ store, current, models, log, trust });
     const kanban = registerKanbanView(services, current);
     const chat = registerChatView(services, current);
     // One test runner for the pairs and the Architect's check before DEV; never in an untrusted workspace.
     const runner = processTestRunner({
-      isTrusted: () => vscode.workspace.isTrusted,
+      isTrusted: (cwd) => trust.knows(cwd),
       sandbox: { require: () => services.settings.get("sandbox.require"), network: () => services.settings.get("sandbox.network") },
     });
-    const review = registerTicketReview({ store, log, suiteGreen: suiteChecker(services.settings, runner) });
+    const review = registerTicketReview({ store, log, suiteGreen: suiteChecker(services.settings, runner), trust });
     context.subscriptions.push(
       models,
       store,
@@ -68,17 +71,17 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerModelServer(models, services.settings, context.secrets, log),
       registerSetMongoPassword(context.secrets, log),
       planning,
-      registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, onApproved: (id) => void planning.plan(id) }),
+      registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, trust, onApproved: (id) => void planning.plan(id) }),
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
       registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
-      registerWorktreeCleanup({ store, log }),
-      registerPairs({ store, current, models, settings: services.settings, log, runner }),
+      registerWorktreeCleanup({ store, log, trust }),
+      registerPairs({ store, current, models, settings: services.settings, log, runner, trust }),
       registerSandboxNotice({ state: sandboxState(runner.sandboxProbe()), settings: services.settings, log, globalState: context.globalState }),
       review,
     );
     const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);
-    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, models, secrets: context.secrets, review } : undefined;
+    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, models, secrets: context.secrets, review, trust } : undefined;
   } catch (error) {
     log.error(error instanceof Error ? error : String(error));
     void reportActivationFailure(log, error);

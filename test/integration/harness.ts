@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import os from "node:os";
 import * as vscode from "vscode";
 import type { RedgreenTestApi } from "../../src/extension";
 import type { LogEntry } from "../../src/platform/log";
@@ -16,6 +17,9 @@ export async function activateRedgreen(): Promise<RedgreenTestApi> {
   assert.ok(extension, `${EXTENSION_ID} is installed`);
   const exported = await extension.activate();
   assert.ok(exported, "activate() returns the test API in test mode");
+  // The tests make their projects in the temporary folder, outside the workspace: trusted, as a
+  // user would answer Redgreen's question about such a folder.
+  await exported.trust.remember(os.tmpdir(), true);
   api = exported;
   return exported;
 }

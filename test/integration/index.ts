@@ -1,4 +1,4 @@
-// Entry point VS Code calls in the extension host (extensionTestsPath): runs every *.test.js
+// Entry point VS Code calls in the extension host (extensionTestsPath): runs the *.test.js files
 // beside this file with mocha and rejects when a test fails, which makes the runner exit non-zero.
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -16,6 +16,14 @@ export function say(...args: unknown[]): void {
   console.log(SUITE_MARK + format(...args));
 }
 
+/**
+ * restricted*.test.js need VS Code's Restricted Mode (trust on, the folder untrusted): they run
+ * alone, in the runner's second code-server; every other test file runs in the first, trusted one.
+ */
+function inThisRun(file: string): boolean {
+  return file.endsWith(".test.js") && file.startsWith("restricted") === (process.env.REDGREEN_RESTRICTED_MODE === "1");
+}
+
 export async function run(): Promise<void> {
   Mocha.reporters.Base.consoleLog = say;
   const mocha = new Mocha({
@@ -26,7 +34,7 @@ export async function run(): Promise<void> {
     // REDGREEN_TEST_GREP=<pattern> npm run test:integration runs only the matching tests.
     ...(process.env.REDGREEN_TEST_GREP ? { grep: process.env.REDGREEN_TEST_GREP } : {}),
   });
-  for (const file of readdirSync(__dirname).filter((f) => f.endsWith(".test.js")).sort()) {
+  for (const file of readdirSync(__dirname).filter(inThisRun).sort()) {
     mocha.addFile(path.join(__dirname, file));
   }
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));

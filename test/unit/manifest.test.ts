@@ -13,6 +13,16 @@ describe("package.json", () => {
 
   it("declares how it behaves in untrusted workspaces", () => {
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");
+    assert.ok(manifest.capabilities.untrustedWorkspaces.description, "says what is limited");
+  });
+
+  it("ignores a workspace's value, in Restricted Mode, of every setting that redirects data, runs something or weakens a check", () => {
+    const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations ?? [];
+    const families = /^redgreen\.(models\.registry$|models\.serve\.|tdd\.|spec\.path$|sandbox\.|store\.)/;
+    const contributed = Object.keys(manifest.contributes.configuration.properties);
+    const wanted = [...contributed.filter((key) => families.test(key)), "redgreen.sandbox.network", "redgreen.sandbox.require", "redgreen.store.mongodbUri"];
+    for (const key of wanted) assert.ok(restricted.includes(key), `${key} is not in restrictedConfigurations`);
+    for (const key of restricted) assert.ok(contributed.includes(key), `restrictedConfigurations names ${key}, which is not contributed`);
   });
 
   it("contributes the Redgreen container with the Kanban and Chat webview views", () => {

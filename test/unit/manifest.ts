@@ -8,7 +8,7 @@ interface Manifest {
   main: string;
   engines: { vscode: string };
   activationEvents: string[];
-  capabilities: { untrustedWorkspaces: { supported: boolean | string } };
+  capabilities: { untrustedWorkspaces: { supported: boolean | string; description?: string; restrictedConfigurations?: string[] } };
   contributes: {
     viewsContainers: { activitybar: { id: string; icon: string }[] };
     views: Record<string, { id: string; type: string; name: string }[]>;

@@ -12,10 +12,11 @@ import { bubblewrapArgs, probeSandbox, type SandboxProbe } from "./sandbox";
 
 export type ProcessTestRunnerOptions = {
   /**
-   * Asked before every run; nothing runs when it says no. The extension passes the workspace trust
-   * (`() => vscode.workspace.isTrusted`); the default trusts, for tests and tools outside the editor.
+   * Asked before every run, for the folder it runs in; nothing runs when it says no. The extension
+   * passes the workspace's and the project folder's trust; the default trusts, for tests and tools
+   * outside the editor.
    */
-  isTrusted?: () => boolean;
+  isTrusted?: (cwd: string) => boolean;
   /** How long a stopped tree gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   sandbox?: SandboxOptions;
@@ -52,7 +53,7 @@ export function cleanEnv(source: NodeJS.ProcessEnv = process.env, platform: Node
 }
 
 export class ProcessTestRunner implements TestRunner {
-  private readonly isTrusted: () => boolean;
+  private readonly isTrusted: (cwd: string) => boolean;
   private readonly killGraceMs: number;
   private readonly sandbox: Required<SandboxOptions>;
 
@@ -81,7 +82,7 @@ export class ProcessTestRunner implements TestRunner {
   }
 
   async run(request: TestRunRequest): Promise<TestRun> {
-    if (!this.isTrusted()) throw new UntrustedWorkspaceError(`Refused to run "${request.command}": the workspace is not trusted.`);
+    if (!this.isTrusted(request.cwd)) throw new UntrustedWorkspaceError(`Refused to run "${request.command}": ${request.cwd} is not in a trusted workspace or project folder.`);
     if (!(await fs.stat(request.cwd).catch(() => undefined))?.isDirectory()) throw new Error(`Cannot run the tests: ${request.cwd} is not a folder.`);
     const started = performance.now();
     const output = new CappedOutput(request.outputCapBytes);

@@ -65,8 +65,9 @@ export type Registry = z.output<typeof registrySchema>;
 export type RegistryInput = z.input<typeof registrySchema>;
 
 /**
- * Layers registries: later ones (user settings, then the workspace's .redgreen/models.json) add
- * models and override models with the same id and role routes.
+ * Layers registries: later ones (user settings, then the workspace's) add models and override
+ * models with the same id and role routes. The workspace's layers are screened first
+ * (workspaceModels.ts): a repository may not override the user's models.
  */
 export function mergeRegistries(...layers: RegistryInput[]): RegistryInput {
   const models = new Map<string, NonNullable<RegistryInput["models"]>[number]>();

@@ -4,7 +4,7 @@ import os from "node:os";
 import * as vscode from "vscode";
 import { DisposableStore } from "../../core/lifecycle";
 import { ModelManager, type AskOptions, type AskResult } from "../../core/models/manager";
-import { parseRegistry, type Role } from "../../core/models/registry";
+import { parseRegistry, type Registry, type Role } from "../../core/models/registry";
 import type { ChatRequest } from "../../core/models/types";
 import { LocalModelBackend } from "../../adapters/llm/localBackend";
 import { ModelHostProcess, type HostState } from "../../adapters/llm/modelHostProcess";
@@ -18,6 +18,8 @@ export interface ModelServices {
   extensionUri: vscode.Uri;
   log: RedgreenLog;
   settings: Settings;
+  /** Keeps the user's answers about the workspace's model servers. */
+  workspaceState: vscode.Memento;
 }
 
 export class ModelService implements vscode.Disposable {
@@ -28,9 +30,10 @@ export class ModelService implements vscode.Disposable {
   ready: Promise<void>;
   private readonly store = new DisposableStore();
   private readonly source: RegistrySource;
+  private loaded: Registry = parseRegistry({}, "empty");
   private readonly status = vscode.window.createStatusBarItem("redgreen.models", vscode.StatusBarAlignment.Left, 50);
 
-  constructor({ extensionUri, log, settings }: ModelServices) {
+  constructor({ extensionUri, log, settings, workspaceState }: ModelServices) {
     this.host = this.store.add(
       new ModelHostProcess({
         entry: vscode.Uri.joinPath(extensionUri, "dist", "modelHost.js").fsPath,
@@ -43,7 +46,7 @@ export class ModelService implements vscode.Disposable {
     this.manager = this.store.add(
       new ModelManager(parseRegistry({}, "empty"), { local: this.backend, openai: new OpenAiBackend() }, { defaultThreads: threads }),
     );
-    this.source = this.store.add(new RegistrySource(extensionUri, settings, log));
+    this.source = this.store.add(new RegistrySource(extensionUri, settings, log, workspaceState));
     this.ready = this.reload();
     this.store.add(this.source.onDidChange(() => void this.reload()));
 
@@ -51,6 +54,11 @@ export class ModelService implements vscode.Disposable {
     this.status.name = vscode.l10n.t("Redgreen Models");
     this.status.command = Commands.showLogs;
     this.store.add(this.host.onDidChangeState((state, detail) => this.showState(state, detail)));
+  }
+
+  /** The registry in use: the layers merged, the workspace's screened (tests read it). */
+  get registry(): Registry {
+    return this.loaded;
   }
 
   /** Asks through the ModelManager once the registry has loaded. */
@@ -61,7 +69,10 @@ export class ModelService implements vscode.Disposable {
 
   /** Reads the registry again; commands that run meanwhile wait for it (through `ready`). */
   reload(): Promise<void> {
-    const reloading = this.source.load().then((registry) => this.manager.setRegistry(registry));
+    const reloading = this.source.load().then((registry) => {
+      this.loaded = registry;
+      return this.manager.setRegistry(registry);
+    });
     this.ready = reloading;
     return reloading;
   }

@@ -84,7 +84,8 @@ async function pickSlot(uri: vscode.Uri, summary: ModelFileSummary): Promise<Mod
 /** Writes the model into the user's registry setting, replacing the model with the same id. */
 async function assign(path: string, summary: ModelFileSummary, slot: ModelSlot): Promise<void> {
   const config = vscode.workspace.getConfiguration("redgreen");
-  const current = config.get<{ models?: { id: string }[] }>("models.registry") ?? {};
+  // The user's own value only: the merged one would copy the workspace's models into user settings.
+  const current = config.inspect<{ models?: { id: string }[] }>("models.registry")?.globalValue ?? {};
   const models = (current.models ?? []).filter((m) => m.id !== slot);
   const { profile, embedding } = MODEL_SLOTS[slot];
   models.push({

@@ -16,6 +16,7 @@ import { refuseMove, stoppedFor } from "../../core/tickets/ticketRules";
 import type { Settings } from "../../platform/settings";
 import { Commands } from "../commands";
 import type { CurrentProject } from "../projects/currentProject";
+import type { ProjectTrust } from "../projects/projectTrust";
 import type { StoreService } from "../store/storeService";
 
 const PAIR = "pair-1";
@@ -33,7 +34,7 @@ export function nextTicket(tickets: Ticket[]): Ticket | undefined {
     ?? live.find((t) => t.column === "todo" && refuseMove(t, "inprogress", live) === undefined);
 }
 
-export function registerPairs(deps: { store: StoreService; current: CurrentProject; models: PmModels; settings: Settings; log: Logger; runner: TestRunner }): vscode.Disposable {
+export function registerPairs(deps: { store: StoreService; current: CurrentProject; models: PmModels; settings: Settings; log: Logger; runner: TestRunner; trust: ProjectTrust }): vscode.Disposable {
   const running = new Map<string, RunningPair>();
 
   const memory = () => deps.store.memory();
@@ -65,10 +66,8 @@ export function registerPairs(deps: { store: StoreService; current: CurrentProje
     const m = await memory();
     const project = await deps.current.resolve(projectId);
     if (!project) return undefined;
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen's agents run nothing in an untrusted workspace."));
-      return undefined;
-    }
+    // The project's folder, where git and the tests run, may lie outside the trusted workspace.
+    if (!(await deps.trust.allows(project.root, vscode.l10n.t("start a pair")))) return undefined;
     if (project.state !== "executing") {
       void vscode.window.showInformationMessage(vscode.l10n.t("{0} is not executing (it is {1}): plan it or resume it first.", project.name, project.state));
       return undefined;

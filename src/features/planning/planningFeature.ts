@@ -14,12 +14,13 @@ import { Commands } from "../commands";
 import { specFileOf } from "../projects/specDocuments";
 import type { StoreService } from "../store/storeService";
 import type { CurrentProject } from "../projects/currentProject";
+import type { ProjectTrust } from "../projects/projectTrust";
 
 export interface Planner extends vscode.Disposable {
   plan(projectId: string): Promise<PlanningOutcome>;
 }
 
-export function registerPlanning(deps: { store: StoreService; current: CurrentProject; models: PmModels; log: Logger }): Planner {
+export function registerPlanning(deps: { store: StoreService; current: CurrentProject; models: PmModels; log: Logger; trust: ProjectTrust }): Planner {
   const running = new Map<string, Promise<PlanningOutcome>>();
 
   const plan = (projectId: string): Promise<PlanningOutcome> => {
@@ -31,7 +32,8 @@ export function registerPlanning(deps: { store: StoreService; current: CurrentPr
       const { memory } = state;
       const project = await memory.getProject(projectId);
       if (!project) return { kind: "failed", message: `No project ${projectId}` };
-      if (!vscode.workspace.isTrusted) return { kind: "failed", message: "Redgreen runs no git command in an untrusted workspace" };
+      const refusal = await deps.trust.refusal(project.root);
+      if (refusal) return { kind: "failed", message: refusal };
       const spec = await fs.readFile(specFileOf(project), "utf8");
       deps.log.info(`Planning "${project.name}"`);
       const outcome = await planProject(project, spec, {

@@ -10,8 +10,9 @@ import { Commands } from "../commands";
 import type { StoreService } from "../store/storeService";
 import { createProject } from "./createProject";
 import type { CurrentProject } from "./currentProject";
+import type { ProjectTrust } from "./projectTrust";
 import { askNewProject } from "./newProject";
-import { APPROVED_SCHEME, specFileOf, SpecDocuments } from "./specDocuments";
+import { APPROVED_SCHEME, projectOfSpec, specFileOf, SpecDocuments } from "./specDocuments";
 
 export interface NewProjectResult {
   project?: Project;
@@ -19,7 +20,7 @@ export interface NewProjectResult {
   error?: string;
 }
 
-export function registerProjects(deps: { store: StoreService; current: CurrentProject; git: GitPort; settings: Settings; log: Logger; onApproved(projectId: string): void }): vscode.Disposable {
+export function registerProjects(deps: { store: StoreService; current: CurrentProject; git: GitPort; settings: Settings; log: Logger; trust: ProjectTrust; onApproved(projectId: string): void }): vscode.Disposable {
   const { log } = deps;
   const memory = () => deps.store.memory();
   const specs = new SpecDocuments({ memory, git: deps.git, log, onProjectChanged: () => deps.current.touch(), onApproved: (id) => deps.onApproved(id) });
@@ -50,6 +51,9 @@ export function registerProjects(deps: { store: StoreService; current: CurrentPr
       if (!trusted(vscode.l10n.t("create a project"))) return { error: "untrusted workspace" };
       const input = args ?? (await askNewProject(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
       if (!input) return undefined;
+      // The folder may lie outside the workspace: git init and later the tests run there.
+      const folder = (input as { folder?: unknown }).folder;
+      if (typeof folder === "string" && !(await deps.trust.allows(folder, vscode.l10n.t("create a project")))) return { error: "untrusted folder" };
       try {
         const created = await createProject(input, { memory: await memory(), git: deps.git, specPath: deps.settings.get("spec.path"), log });
         log.info(`Project "${created.project.name}" created in ${created.project.root}`);
@@ -92,6 +96,8 @@ export function registerProjects(deps: { store: StoreService; current: CurrentPr
       const target = targetUri(uri);
       if (!target || !trusted(vscode.l10n.t("approve a spec"))) return undefined;
       try {
+        const project = await projectOfSpec(await memory(), target.fsPath);
+        if (project && !(await deps.trust.allows(project.root, vscode.l10n.t("approve a spec")))) return undefined;
         return await specs.approve(target);
       } catch (error) {
         fail(vscode.l10n.t("Approve Spec failed"), error);

@@ -19,6 +19,8 @@ export interface TicketReviewDeps {
   log: Logger;
   /** The project's test suite, run in a checkout of a feature branch: green or not. */
   suiteGreen: SuiteCheck;
+  /** Whether git may run in a project's folder, which may lie outside the trusted workspace (asks once). */
+  trust: { allows(folder: string, what: string): Promise<boolean> };
 }
 
 export interface TicketReview extends vscode.Disposable {
@@ -127,6 +129,7 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
       target = await ticketFor(arg, vscode.l10n.t("Approve and Merge a Ticket"));
       if (!target) return undefined;
       const { ticket, project } = target;
+      if (!(await deps.trust.allows(project.root, vscode.l10n.t("approve tickets")))) return { error: "untrusted project folder" };
       const m = await memory();
       const git = gitFor(project);
       const approved = await vscode.window.withProgress({ location: vscode.ProgressLocation.SourceControl }, () => approveTicket(ticket._id, { memory: m, git }));

@@ -1,21 +1,22 @@
 // A ticket that is done needs no worktree any more: it is removed (its branch stays); re-planning
 // closes the worktrees of the tickets it withdraws. Git refuses to remove a worktree with uncommitted changes, and then it is
 // kept and the log says so: nothing an agent wrote is thrown away.
-import * as vscode from "vscode";
+import type * as vscode from "vscode";
 import { simpleGitPort } from "../../adapters/git/simpleGit";
 import { GitOps } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
+import type { ProjectTrust } from "../projects/projectTrust";
 import type { StoreService } from "../store/storeService";
 
-export function registerWorktreeCleanup(deps: { store: StoreService; log: Logger }): vscode.Disposable {
+export function registerWorktreeCleanup(deps: { store: StoreService; log: Logger; trust: ProjectTrust }): vscode.Disposable {
   return deps.store.followMemory((memory) =>
     memory.onDidChangeTicket((ticket) => {
       // Withdrawn tickets: re-planning closes their worktrees itself.
       if (ticket.column !== "done") return;
-      if (!vscode.workspace.isTrusted) return;
       void (async () => {
         const project = await memory.getProject(ticket.projectId);
-        if (!project) return;
+        // Background work asks nothing: a folder not trusted yet keeps its worktree.
+        if (!project || !deps.trust.knows(project.root)) return;
         const git = new GitOps(simpleGitPort, project.root, deps.log);
         await git.closeTicket(ticket._id);
       })().catch((error: unknown) => deps.log.warn(`The worktree of ${ticket._id} was kept: ${describeError(error)}`));
