@@ -184,6 +184,21 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.match(agents, /Attempt 1 of the green step failed: edit refused: the Developer may not change how tests run \(the scripts, module resolution or runner settings in package.json\)/);
   });
 
+  it("finishes only when the committed branch passes on its own, not with an ignored file the worktree holds", async () => {
+    const wt = await git.openTicket("CALC-1", "math");
+    await fs.writeFile(path.join(wt, ".gitignore"), "local/\n");
+    execFileSync("git", ["add", ".gitignore"], { cwd: wt });
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "ignore local/"], { cwd: wt });
+    await fs.mkdir(path.join(wt, "local"));
+    await fs.writeFile(path.join(wt, "local", "two.js"), "module.exports = 2;\n"); // left by an earlier run, never committed
+    const needsLocal = tester([{ path: "test/sum.test.js", content: RED_TEST.content.replace("sum(2, 3), 5", "sum(require('../local/two.js'), 3), 5") }]);
+    const { deps: d } = deps({ code: [needsLocal, GREEN, SKIP, COVERED] });
+    const outcome = await runTicket(project, ticket, d);
+    assert.equal(outcome.kind, "blocked", `${JSON.stringify(outcome)}\n${await agentsSaid()}`);
+    assert.match((outcome as { reason: string }).reason, /the suite fails on the committed branch/);
+    assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress", "not in review");
+  });
+
   it("refuses a Developer who changes a script the test command runs", async () => {
     project = await memory.createProject({ ...project, _id: `${project._id}-sh`, name: "Sh Calc", testCommand: "sh run-tests.sh" }, "human");
     ticket = await memory.createTicket({ ...ticket, _id: "SH-1", projectId: project._id, branch: await git.createTicketBranch("SH-1", "math") }, "architect");

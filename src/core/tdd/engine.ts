@@ -214,9 +214,11 @@ export class TicketRun {
     await this.commits;
     const merged = await git.mergeInto(this.worktree, featureBranch(this.ticket.functionalityId), this.actor("developer"));
     if (!merged.merged) return this.block(`merging ${featureBranch(this.ticket.functionalityId)} into the ticket conflicts in ${merged.conflicts.join(", ")}`);
-    const run = await this.runSuite();
+    // On a clean checkout of what was committed: what review sees must pass without anything the
+    // worktree holds beside it (an ignored or untracked file a test needs).
+    const run = await git.withCheckout(ticketBranch(this.ticket._id), (checkout) => this.runSuite(this.project.testCommand, checkout));
     if (run.cancelled || this.deps.signal?.aborted) return { kind: "paused" };
-    if (run.summary.outcome !== "pass") return this.block(`the suite fails after merging ${featureBranch(this.ticket.functionalityId)}: ${firstLine(run)}`, run.output);
+    if (run.summary.outcome !== "pass") return this.block(`the suite fails on the committed branch after merging ${featureBranch(this.ticket.functionalityId)}: ${firstLine(run)}`, run.output);
     const { passed, failed } = run.summary;
     const passRate = passed !== null && failed !== null && passed + failed > 0 ? passed / (passed + failed) : 1;
     const filesChanged = [...this.touched].sort();
@@ -317,9 +319,9 @@ export class TicketRun {
     await this.commit(message, role);
   }
 
-  private runSuite(command = this.project.testCommand): Promise<TestRun> {
+  private runSuite(command = this.project.testCommand, cwd = this.worktree): Promise<TestRun> {
     const { limits } = this.deps;
-    return this.deps.runner.run({ cwd: this.worktree, command, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes, signal: this.deps.signal });
+    return this.deps.runner.run({ cwd, command, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes, signal: this.deps.signal });
   }
 
   private async context(): Promise<PairContext> {
