@@ -4,6 +4,7 @@ export const Commands = {
   selectModelFiles: "redgreen.selectModelFiles",
   askModel: "redgreen.askModel",
   copyModelServerAccess: "redgreen.copyModelServerAccess",
+  rotateModelServerToken: "redgreen.models.rotateServerToken",
   setMongoPassword: "redgreen.setMongoPassword",
   newProject: "redgreen.newProject",
   openProject: "redgreen.openProject",

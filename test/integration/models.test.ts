@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
+import { createServer, type AddressInfo } from "node:net";
 import * as vscode from "vscode";
 import type { AskModelResult } from "../../src/features/models/askModel";
 import type { SelectedModel } from "../../src/features/models/selectModelFiles";
-import { activateRedgreen, waitForLog } from "./harness";
+import { activateRedgreen, eventually, waitForLog } from "./harness";
 
 describe("Models in a real VS Code", function () {
   this.timeout(120_000);
@@ -94,5 +95,52 @@ describe("Sharing models over the OpenAI API", function () {
     const without = await fetch(`${access.baseUrl}/models`);
     assert.equal(without.status, 401);
     assert.match(await vscode.env.clipboard.readText(), new RegExp(`OPENAI_BASE_URL=http://127\\.0\\.0\\.1:${port}/v1\\nOPENAI_API_KEY=${access.token}`));
+  });
+
+  it("rotates the server's token when serving is turned on and on Rotate Model Server Token, refusing the old one at once", async () => {
+    const { log } = await activateRedgreen();
+    const rotations = () => log.recent().filter((entry) => /model server's token was replaced/.test(entry.message)).length;
+    const copy = async () => {
+      const access = await vscode.commands.executeCommand<{ baseUrl: string; token: string } | undefined>("redgreen.copyModelServerAccess");
+      assert.ok(access, "serving is on and the command hands out its access");
+      return access;
+    };
+    const status = async (access: { baseUrl: string }, token: string) => (await fetch(`${access.baseUrl}/models`, { headers: { authorization: `Bearer ${token}` } })).status;
+    await config().update("models.serve.port", 20_000 + Math.floor(Math.random() * 20_000), vscode.ConfigurationTarget.Global);
+    await config().update("models.serve.enabled", true, vscode.ConfigurationTarget.Global);
+    const before = await copy();
+
+    await config().update("models.serve.enabled", false, vscode.ConfigurationTarget.Global);
+    const seen = rotations();
+    await config().update("models.serve.enabled", true, vscode.ConfigurationTarget.Global);
+    await eventually(() => (rotations() > seen ? true : undefined), 10_000, () => "turning serving on did not replace the token");
+    const turnedOn = await copy();
+    assert.notEqual(turnedOn.token, before.token);
+    assert.equal(await status(turnedOn, turnedOn.token), 200);
+    assert.equal(await status(turnedOn, before.token), 401);
+
+    const rotated = await vscode.commands.executeCommand<{ serving: boolean }>("redgreen.models.rotateServerToken");
+    assert.deepEqual(rotated, { serving: true });
+    const after = await copy();
+    assert.notEqual(after.token, turnedOn.token);
+    assert.equal(await status(after, turnedOn.token), 401, "the old token is refused once the command returns");
+    assert.equal(await status(after, after.token), 200);
+  });
+
+  it("says plainly which address it could not bind and why when the port is in use", async () => {
+    await activateRedgreen();
+    await config().update("models.serve.enabled", false, vscode.ConfigurationTarget.Global);
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const { port } = other.address() as AddressInfo;
+    try {
+      await config().update("models.serve.port", port, vscode.ConfigurationTarget.Global);
+      await config().update("models.serve.enabled", true, vscode.ConfigurationTarget.Global);
+      const entry = await waitForLog(new RegExp(`Could not serve the models: Cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use by another program \\(EADDRINUSE\\)`));
+      assert.equal(entry.level, "error");
+      assert.equal(await vscode.commands.executeCommand("redgreen.copyModelServerAccess"), undefined, "no address is handed out for a server that is not running");
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 });

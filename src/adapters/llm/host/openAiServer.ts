@@ -1,7 +1,7 @@
 // Serves the host's loaded models as an OpenAI-compatible API on 127.0.0.1 (off unless asked),
 // so other local tools can share them. Every request needs the bearer token it was started with.
 import { randomUUID, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import * as z from "zod";
 import type { LlamaService } from "./llamaService";
 
@@ -46,14 +46,36 @@ export function startOpenAiServer(service: LlamaService, options: { port: number
     });
   });
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", () => {
+    server.once("error", (error: NodeJS.ErrnoException) => reject(new Error(bindFailure(options.port, error), { cause: error })));
+    server.listen(options.port, HOST, () => {
       const address = server.address();
       resolve({
         port: typeof address === "object" && address ? address.port : options.port,
-        close: () => new Promise((done) => server.close(() => done())),
+        close: () => closeNow(server),
       });
     });
+  });
+}
+
+const HOST = "127.0.0.1";
+
+/** What the user reads when the endpoint cannot start: the address, and the reason in words. */
+function bindFailure(port: number, error: NodeJS.ErrnoException): string {
+  const reason =
+    error.code === "EADDRINUSE" ? "the port is already in use by another program (EADDRINUSE)"
+    : error.code === "EACCES" ? "permission denied (EACCES): ports below 1024 need privileges"
+    : error.message;
+  return `Cannot listen on ${HOST}:${port}: ${reason}`;
+}
+
+/**
+ * Stops the server and cuts every connection, streaming ones included: the server is closed
+ * when its token is replaced, and a client that had the old token must not keep being served.
+ */
+function closeNow(server: Server): Promise<void> {
+  return new Promise((done) => {
+    server.close(() => done());
+    server.closeAllConnections();
   });
 }
 

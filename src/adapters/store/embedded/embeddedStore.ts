@@ -19,7 +19,7 @@ import {
   type Store,
 } from "../../../core/store/port";
 import { decodeRecord, encodeRecord, type LogRecord } from "./codec";
-import { LogFile } from "./logFile";
+import { LogFile, PRIVATE_DIR, PRIVATE_FILE, restrictMode } from "./logFile";
 import { compileFilter } from "./query";
 
 // The default store: no server, pure JavaScript. Each collection is held in memory and logged to
@@ -41,10 +41,10 @@ const COMPACT_MIN_LINES = 1000;
 const COMPACT_RATIO = 2;
 
 export async function openEmbeddedStore(dir: string, options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
-  await fs.mkdir(dir, { recursive: true });
+  const report = options.onProblem ?? (() => undefined);
+  await makePrivateFolder(dir, report);
   const lock = await takeLock(dir);
   const store = new EmbeddedStore(dir, lock, options.clock ?? systemClock, options.cappedMax);
-  const report = options.onProblem ?? (() => undefined);
   try {
     for (const name of COLLECTION_NAMES) await store.open(name, report);
     await store.sweepExpired();
@@ -146,6 +146,7 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
       // Never overwrite what we could not read: move the file aside, then write what was readable.
       const aside = `${this.file}.corrupt-${new Date(this.clock.now()).toISOString().replace(/[:.]/g, "-")}`;
       await fs.copyFile(this.file, aside);
+      await restrictMode(aside, PRIVATE_FILE);
       await syncFile(aside);
       await log.rewrite(() => this.lines());
       report(
@@ -309,6 +310,24 @@ function shouldCompact(lines: number, live: number): boolean {
   return lines >= COMPACT_MIN_LINES && lines > COMPACT_RATIO * Math.max(live, 1);
 }
 
+/**
+ * Creates the store's folder readable by its owner only, and tightens a folder and files that an
+ * earlier version left readable by everyone. A file that cannot be tightened is reported, not fatal:
+ * the store stays usable and the user learns which file to fix.
+ */
+async function makePrivateFolder(dir: string, report: (message: string) => void): Promise<void> {
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  await fs.mkdir(dir, { mode: PRIVATE_DIR }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
+  const tighten = (target: string, mode: number) =>
+    restrictMode(target, mode).catch((error: unknown) => report(`${target} could not be made private to you: ${describeError(error)}`));
+  await tighten(dir, PRIVATE_DIR);
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    if (entry.isFile()) await tighten(path.join(dir, entry.name), PRIVATE_FILE);
+  }
+}
+
 /** Folders this process has open: a second open of the same folder in one process is refused too. */
 const openHere = new Set<string>();
 /** A lock whose heartbeat is older than this was left by a process that is gone (or hung). */
@@ -325,7 +344,7 @@ async function takeLock(dir: string): Promise<{ file: string; release(): Promise
   const file = path.join(dir, "LOCK");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await fs.writeFile(file, String(process.pid), { flag: "wx" });
+      await fs.writeFile(file, String(process.pid), { flag: "wx", mode: PRIVATE_FILE });
       openHere.add(key);
       const heartbeat = setInterval(() => {
         const now = new Date();

@@ -29,7 +29,7 @@ export class LogFile {
 
   /** Opens (creating) `file`, returns its complete lines, and cuts off a torn tail. */
   static async open(file: string): Promise<{ log: LogFile; loaded: LoadedLog }> {
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR });
     await fs.rm(`${file}.tmp`, { force: true });
     const bytes = await fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") return Buffer.alloc(0);
@@ -41,7 +41,7 @@ export class LogFile {
     if (tornTailBytes > 0) await fs.truncate(file, end);
     const lines = bytes.subarray(0, end).toString("utf8").split("\n");
     lines.pop();
-    const log = new LogFile(file, await fs.open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT));
+    const log = new LogFile(file, await openPrivate(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT));
     log.lineCount = lines.length;
     await syncDirectory(path.dirname(file));
     return { log, loaded: { lines, tornTailBytes } };
@@ -66,7 +66,8 @@ export class LogFile {
       if (this.failure) throw this.failure;
       const lines = snapshot();
       const tmp = `${this.file}.tmp`;
-      const copy = await fs.open(tmp, "w");
+      // The copy is renamed over the file: it must be as private as the file it replaces.
+      const copy = await openPrivate(tmp, "w");
       try {
         await copy.writeFile(lines.map((line) => `${line}\n`).join(""));
         await copy.datasync();
@@ -121,6 +122,29 @@ function countNewlines(text: string): number {
   let count = 0;
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) count++;
   return count;
+}
+
+// The store holds the user's conversations, specs and agent logs: readable by its owner only,
+// whatever the umask. Windows has no such mode bits (its folders' ACLs decide), so it is skipped.
+export const PRIVATE_DIR = 0o700;
+export const PRIVATE_FILE = 0o600;
+const hasModeBits = process.platform !== "win32";
+
+/** Sets `target`'s permission bits; a no-op on Windows. */
+export async function restrictMode(target: string, mode: number): Promise<void> {
+  if (hasModeBits) await fs.chmod(target, mode);
+}
+
+/** Opens (creating) a file readable by its owner only, fixing the mode of one that existed. */
+async function openPrivate(file: string, flags: string | number): Promise<fs.FileHandle> {
+  const handle = await fs.open(file, flags, PRIVATE_FILE);
+  try {
+    if (hasModeBits) await handle.chmod(PRIVATE_FILE);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
 }
 
 /** Makes a rename durable. Not every platform can open a directory (Windows cannot); that is fine there. */
