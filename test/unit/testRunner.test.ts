@@ -209,7 +209,7 @@ describe("Running a project's tests as a real process", function () {
     assert.match(result.summary.failures[0]!.message, /^AssertionError \[ERR_ASSERTION\]: Expected values to be strictly equal:\n\n-3 !== 3/);
     assert.equal(failureKind(result.summary, result.output), "assertion");
 
-    const broken = await run(await project({ "test/calc.test.js": "it('adds', () => { if ( });\n" }), `"${mocha}" test/calc.test.js`);
+    const broken = await unsandboxed.run({ cwd: await project({ "test/calc.test.js": "it('adds', () => { if ( });\n" }), command: `"${mocha}" test/calc.test.js`, timeoutMs: 30_000, outputCapBytes: 1_000_000 });
     assert.equal(broken.summary.outcome, "error");
     assert.equal(failureKind(broken.summary, broken.output), "syntax");
   });
