@@ -6,7 +6,7 @@ import path from "node:path";
 import { ProcessTestRunner, type SandboxOptions } from "../../src/adapters/exec/processTestRunner";
 import { probeSandbox, toolFolders } from "../../src/adapters/exec/sandbox";
 import { SandboxUnavailableError } from "../../src/core/tdd/testRun";
-import { eventually, processesWith } from "../fixtures/processes";
+import { eventually, NO_SANDBOX, processesWith } from "../fixtures/processes";
 
 // Agents' code in the sandbox (bubblewrap, installed by the test setup with the other Debian
 // packages): each escape is tried once inside it and once with no sandbox, so each test shows that
@@ -14,7 +14,6 @@ import { eventually, processesWith } from "../fixtures/processes";
 
 const root = path.join(os.tmpdir(), `redgreen-sandbox-${process.pid}`);
 let n = 0;
-const NO_SANDBOX: SandboxOptions = { require: () => false, probe: () => ({ kind: "none", reason: "a machine without one" }) };
 
 async function worktree(): Promise<string> {
   const dir = path.join(root, `wt${++n}`);

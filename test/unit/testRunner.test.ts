@@ -6,7 +6,7 @@ import path from "node:path";
 import { cleanEnv, ProcessTestRunner } from "../../src/adapters/exec/processTestRunner";
 import { failureKind, parseTestOutput } from "../../src/core/tdd/testOutput";
 import { UntrustedWorkspaceError, type TestRun, type TestRunRequest } from "../../src/core/tdd/testRun";
-import { eventually, processesWith } from "../fixtures/processes";
+import { eventually, NO_SANDBOX, processesWith } from "../fixtures/processes";
 
 // Real processes on small projects written to temp folders: node --test (always there), this
 // repository's own mocha, and pytest where it is installed. Jest and vitest are not installed here,
@@ -200,7 +200,7 @@ describe("Running a project's tests as a real process", function () {
     });
     // This repository's mocha may lie where the sandbox hides (a clone under /tmp or HOME): what is
     // tested here is reading its output, so this one run goes without the sandbox.
-    const unsandboxed = new ProcessTestRunner({ killGraceMs: 500, sandbox: { require: () => false, probe: () => ({ kind: "none", reason: "mocha lives outside the sandbox's view" }) } });
+    const unsandboxed = new ProcessTestRunner({ killGraceMs: 500, sandbox: NO_SANDBOX });
     const result = await unsandboxed.run({ cwd: dir, command: `"${mocha}" test/calc.test.js`, timeoutMs: 30_000, outputCapBytes: 1_000_000 });
     assert.equal(result.summary.runner, "mocha", result.output);
     assert.equal(result.summary.outcome, "fail");
