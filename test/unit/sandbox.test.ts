@@ -68,6 +68,30 @@ describe("The sandbox of test runs (bubblewrap)", function () {
     assert.ok(!existsSync(outside), `${outside} was written from inside the sandbox`);
   });
 
+  it("keeps a worktree's .git as it was: a run cannot point it at another git folder", async () => {
+    const dir = await worktree();
+    await fs.writeFile(path.join(dir, ".git"), "gitdir: /somewhere/real\n");
+    const command = `echo "gitdir: $PWD/evil" > .git; mv .git moved 2>&1; echo done`;
+    assert.match((await run(dir, command)).output, /done/);
+    assert.equal(await fs.readFile(path.join(dir, ".git"), "utf8"), "gitdir: /somewhere/real\n");
+    assert.ok(!existsSync(path.join(dir, "moved")));
+    await run(dir, command, NO_SANDBOX);
+    assert.ok(existsSync(path.join(dir, "moved")), "without the sandbox the run moves it");
+  });
+
+  it("shows a hidden folder read-only when the run needs it (the repository's git folder)", async () => {
+    const dir = await worktree();
+    const gitFolder = path.join(root, `git-${n}`);
+    await fs.mkdir(gitFolder);
+    await fs.writeFile(path.join(gitFolder, "HEAD"), "ref: refs/heads/x\n");
+    const runner = new ProcessTestRunner({ killGraceMs: 300 });
+    const request = { cwd: dir, command: `cat ${gitFolder}/HEAD; echo x > ${gitFolder}/HEAD 2>&1 || echo refused`, timeoutMs: 20_000, outputCapBytes: 10_000 };
+    assert.match((await runner.run(request)).output, /No such file/, "/tmp is hidden without it");
+    const shown = await runner.run({ ...request, readOnly: [gitFolder] });
+    assert.match(shown.output, /ref: refs\/heads\/x[\s\S]*refused/);
+    assert.equal(await fs.readFile(path.join(gitFolder, "HEAD"), "utf8"), "ref: refs/heads/x\n");
+  });
+
   it("has no network unless the project allows it", async () => {
     const server = await listen();
     try {

@@ -136,6 +136,35 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.doesNotMatch(log(), /\(green\)/);
   });
 
+  it("refuses a green whose code, while the suite runs, rewrites a test and writes a file beside the edits", async () => {
+    // Correct code that also rewrites the smoke test and drops a file when it is loaded: before, git
+    // add -A took both into the green commit, past the rule that the Developer never touches tests.
+    const cheat = developer([{ path: "src/sum.js", content: "const fs = require('fs');\nfs.writeFileSync(__dirname + '/../test/smoke.test.js', '// gone\\n');\nfs.writeFileSync(__dirname + '/../notes.txt', 'x');\nexports.sum = (a, b) => a + b;\n" }]);
+    const { deps: d } = deps({ code: [tester([RED_TEST]), cheat, GREEN, SKIP, COVERED] });
+    assert.equal((await runTicket(project, ticket, d)).kind, "review");
+    assert.match(await agentsSaid(), /Attempt 1 of the green step failed: the test run changed files besides the edits \((notes\.txt, test\/smoke\.test\.js|test\/smoke\.test\.js, notes\.txt)\)/);
+    assert.match(execFileSync("git", ["show", "ticket/calc-1:test/smoke.test.js"], { cwd: dir, encoding: "utf8" }), /runs/, "the smoke test is committed as it was");
+    assert.equal(execFileSync("git", ["ls-tree", "--name-only", "ticket/calc-1", "notes.txt"], { cwd: dir, encoding: "utf8" }), "");
+    assert.ok(!existsSync(path.join(worktree(), "notes.txt")), "the refused attempt left nothing in the worktree");
+  });
+
+  it("runs the repository's pre-commit hook in the sandbox before each agent commit, and no hook through git", async () => {
+    const hooks = path.join(dir, ".git", "hooks");
+    const escaped = path.join(root, `escaped-${n}`);
+    const postCommit = path.join(root, `post-commit-${n}`);
+    // The hook uses git (which needs the repository's git folder, hidden under /tmp otherwise) and
+    // tries to write outside the worktree; git itself must run no hook for an agent's commit.
+    await fs.writeFile(path.join(hooks, "pre-commit"), `#!/bin/sh\necho hooked > ${escaped}\nif git diff --cached | grep -q TODO; then echo "no TODO in commits" >&2; exit 1; fi\n`, { mode: 0o755 });
+    await fs.writeFile(path.join(hooks, "post-commit"), `#!/bin/sh\ntouch ${postCommit}\n`, { mode: 0o755 });
+    const todo = developer([{ path: "src/sum.js", content: "// TODO tidy\nexports.sum = (a, b) => a + b;\n" }]);
+    const { deps: d } = deps({ code: [tester([RED_TEST]), todo, GREEN, SKIP, COVERED] });
+    assert.equal((await runTicket(project, ticket, d)).kind, "review");
+    assert.match(await agentsSaid(), /Attempt 1 of the green step failed: the repository's pre-commit hook refused the commit \(exit code 1\): no TODO in commits/);
+    assert.doesNotMatch(execFileSync("git", ["show", "ticket/calc-1:src/sum.js"], { cwd: dir, encoding: "utf8" }), /TODO/);
+    assert.ok(!existsSync(escaped), "the hook ran in the sandbox: its write outside the worktree stayed there");
+    assert.ok(!existsSync(postCommit), "git ran no hook of its own for the agents' commits");
+  });
+
   it("commits a checkpoint of work in progress when a step runs long, and still marks red and green", async () => {
     project = await memory.createProject({ ...project, _id: `${project._id}-slow`, name: "Slow Calc", testCommand: "node --test && node -e \"setTimeout(() => {}, 700)\"" }, "human");
     ticket = await memory.createTicket({ ...ticket, _id: "SLOW-1", projectId: project._id, branch: await git.createTicketBranch("SLOW-1", "math") }, "architect");

@@ -69,10 +69,10 @@ export class ProcessTestRunner implements TestRunner {
   }
 
   /** The process for `command`: inside bubblewrap where there is one, else the plain shell when that is allowed. */
-  private spawn(command: string, cwd: string): ChildProcess {
+  private spawn({ command, cwd, readOnly }: TestRunRequest): ChildProcess {
     const probe = this.sandbox.probe();
     if (probe.kind === "bubblewrap") {
-      const { args, env } = bubblewrapArgs(command, { cwd, network: this.sandbox.network(), env: cleanEnv() });
+      const { args, env } = bubblewrapArgs(command, { cwd, network: this.sandbox.network(), env: cleanEnv(), readOnly });
       return spawn(probe.bwrap, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     }
     if (this.sandbox.require()) {
@@ -88,7 +88,7 @@ export class ProcessTestRunner implements TestRunner {
     const output = new CappedOutput(request.outputCapBytes);
     if (request.signal?.aborted) return finish({ exitCode: null, signal: null, timedOut: false, cancelled: true, started, output });
 
-    const child = this.spawn(request.command, request.cwd);
+    const child = this.spawn(request);
     child.stdout!.on("data", output.push);
     child.stderr!.on("data", output.push);
     const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));

@@ -17,6 +17,8 @@ export type SandboxPolicy = {
   cwd: string;
   network: boolean;
   env: Record<string, string>;
+  /** Folders shown read-only even where they lie in a hidden place (the repository's git folder, its hooks). */
+  readOnly?: readonly string[];
 };
 
 const BWRAP_CANDIDATES = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"];
@@ -56,7 +58,13 @@ export function bubblewrapArgs(command: string, policy: SandboxPolicy): { args: 
     args.push("--tmpfs", home);
     for (const folder of toolFolders(policy.env.PATH ?? "", home)) args.push("--ro-bind", folder, folder);
   }
-  args.push("--bind", cwd, cwd, "--chdir", cwd, "/bin/sh", "-c", command);
+  for (const folder of policy.readOnly ?? []) if (existsSync(folder)) args.push("--ro-bind", folder, folder);
+  args.push("--bind", cwd, cwd);
+  // The worktree's .git (a file naming its git folder) stays as the engine made it: a run that
+  // pointed it elsewhere would steer the git commands Redgreen runs outside the sandbox next.
+  const dotGit = path.join(cwd, ".git");
+  if (existsSync(dotGit)) args.push("--ro-bind", dotGit, dotGit);
+  args.push("--chdir", cwd, "/bin/sh", "-c", command);
   return { args, env: { ...policy.env, HOME: hideHome ? home : "/tmp", TMPDIR: "/tmp" } };
 }
 

@@ -20,8 +20,22 @@ function gitEnv(withCredentials: boolean): Record<string, string> {
   return env;
 }
 
-function git(dir: string, options: { credentials?: boolean } = {}): SimpleGit {
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 2, config: ["core.fsmonitor=false"], unsafe: { allowUnsafeFsMonitor: true } }).env(gitEnv(options.credentials ?? false));
+function git(dir: string, options: { credentials?: boolean; hooksOff?: string } = {}): SimpleGit {
+  const config = ["core.fsmonitor=false", ...(options.hooksOff ? [`core.hooksPath=${options.hooksOff}`] : [])];
+  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 2, config, unsafe: { allowUnsafeFsMonitor: true, allowUnsafeHooksPath: true } }).env(gitEnv(options.credentials ?? false));
+}
+
+async function commonDir(dir: string): Promise<string> {
+  return path.resolve(dir, (await git(dir).raw(["rev-parse", "--git-common-dir"])).trim());
+}
+
+/**
+ * Git for what agents' work goes through (commits, merges, pushes): no hook runs, since a hook
+ * would run the agents' code outside the sandbox. The engine runs the pre-commit hook itself,
+ * sandboxed. The folder named is inside the git folder and never created: no hook is found there.
+ */
+async function withoutHooks(dir: string, options: { credentials?: boolean } = {}): Promise<SimpleGit> {
+  return git(dir, { ...options, hooksOff: path.join(await commonDir(dir), "redgreen-no-hooks") });
 }
 
 async function identity(repo: SimpleGit): Promise<string[]> {
@@ -130,7 +144,7 @@ export const simpleGitPort: GitPort = {
   },
 
   async commitAll(worktree, message, options = {}) {
-    const repo = git(worktree);
+    const repo = await withoutHooks(worktree);
     await repo.add(["-A"]);
     const empty = (await repo.raw(["diff", "--cached", "--name-only"])).trim() === "";
     if (empty && !options.allowEmpty) return undefined;
@@ -139,7 +153,7 @@ export const simpleGitPort: GitPort = {
   },
 
   async merge(worktree, from, message) {
-    const repo = git(worktree);
+    const repo = await withoutHooks(worktree);
     const before = await head(repo);
     // Already merged (`from` is an ancestor of HEAD): nothing to do. simple-git hides exit codes,
     // so this compares the merge base with `from` instead of asking --is-ancestor.
@@ -163,7 +177,7 @@ export const simpleGitPort: GitPort = {
   },
 
   async push(dir, remote, branch) {
-    await git(dir, { credentials: true }).push(remote, `refs/heads/${branch}:refs/heads/${branch}`);
+    await (await withoutHooks(dir, { credentials: true })).push(remote, `refs/heads/${branch}:refs/heads/${branch}`);
   },
 
   async exclude(dir, pattern) {
@@ -219,6 +233,34 @@ export const simpleGitPort: GitPort = {
     if (!value) return undefined;
     const relative = path.relative(dir, path.resolve(dir, value)).split(path.sep).join("/");
     return relative.startsWith("..") ? undefined : relative;
+  },
+
+  async hookFile(root, worktree, name) {
+    const configured = (await git(root).raw(["config", "--get", "core.hooksPath"]).catch(() => "")).trim();
+    // A relative hooks path is relative to where hooks run: the top of the worktree.
+    const file = configured ? path.resolve(worktree, configured, name) : path.join(await commonDir(root), "hooks", name);
+    const stat = await fs.stat(file).catch(() => undefined);
+    return stat?.isFile() && (process.platform === "win32" || (stat.mode & 0o111) !== 0) ? file : undefined;
+  },
+
+  commonDir,
+
+  async changedSince(worktree, since) {
+    const repo = git(worktree);
+    const tracked = await repo.raw(["diff", "--name-only", "--no-renames", "-z", "--end-of-options", since, "--"]);
+    const untracked = await repo.raw(["ls-files", "-z", "--others", "--exclude-standard"]);
+    return [...new Set(`${tracked}\0${untracked}`.split("\0").filter(Boolean))];
+  },
+
+  async stageAll(worktree) {
+    await git(worktree).add(["-A"]);
+  },
+
+  async resetHard(worktree, commit) {
+    const repo = git(worktree);
+    // commit passed checkRef: it cannot read as an option.
+    await repo.raw(["reset", "-q", "--hard", commit]);
+    await repo.raw(["clean", "-q", "-f", "-d"]);
   },
 
   async addDetachedWorktree(dir, worktree, ref) {

@@ -65,6 +65,20 @@ export interface GitPort {
   ignored(dir: string, files: string[]): Promise<string[]>;
   /** The repository's configured hooks folder (`core.hooksPath`), relative to `dir` when inside it. */
   hooksPath(dir: string): Promise<string | undefined>;
+  /**
+   * The hook `name` git would run for a commit in `worktree` of the repository at `root` (its
+   * hooks folder or `core.hooksPath`), when there is one it could run; read from `root`, which no
+   * agent or test run can change.
+   */
+  hookFile(root: string, worktree: string, name: string): Promise<string | undefined>;
+  /** The repository's git folder (shared by its worktrees), absolute. */
+  commonDir(root: string): Promise<string>;
+  /** Files of `worktree` that differ from commit `since`, untracked ones included (not ignored ones). */
+  changedSince(worktree: string, since: string): Promise<string[]>;
+  /** Stages every change in `worktree` (what a commit would take), as a pre-commit hook expects. */
+  stageAll(worktree: string): Promise<void>;
+  /** Moves the branch of `worktree` back to `commit`, and its files with it: tracked and untracked (not ignored ones). */
+  resetHard(worktree: string, commit: string): Promise<void>;
   /** Checks `ref` out, detached, in a new worktree at `path`: a branch checked out elsewhere can be read this way. */
   addDetachedWorktree(dir: string, path: string, ref: string): Promise<void>;
 }

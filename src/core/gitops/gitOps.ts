@@ -140,16 +140,56 @@ export class GitOps {
     return this.git.hooksPath(worktree);
   }
 
+  /** The hook `name` git would run for a commit in `worktree`, read from the repository (not the worktree). */
+  hookFile(worktree: string, name: string): Promise<string | undefined> {
+    return this.git.hookFile(this.root, worktree, name);
+  }
+
+  /** The repository's git folder: what a run in one of its worktrees needs to read to use git. */
+  gitFolder(): Promise<string> {
+    return this.git.commonDir(this.root);
+  }
+
+  /** The files of `worktree` that differ from `since`, untracked ones included. */
+  changedSince(worktree: string, since: string): Promise<string[]> {
+    return this.git.changedSince(worktree, checkRef(since));
+  }
+
+  /** The commit checked out in `worktree`. */
+  async head(worktree: string): Promise<string> {
+    const hash = await this.git.resolve(worktree, "HEAD");
+    if (!hash) throw new Error(`${worktree} has no commit checked out`);
+    return hash;
+  }
+
+  /** Stages everything in an agent's worktree, for its pre-commit hook. */
+  async stageAll(worktree: string, actor: Actor): Promise<void> {
+    await this.refuseOutsideWorktree(worktree, actor, "stage files");
+    await this.git.stageAll(worktree);
+  }
+
+  /** Puts an agent's worktree (branch, files, untracked files) back at `commit`: an attempt that was refused leaves nothing. */
+  async resetWorktree(worktree: string, commit: string, actor: Actor): Promise<void> {
+    await this.refuseOutsideWorktree(worktree, actor, "reset");
+    const branch = await this.git.currentBranch(worktree);
+    await this.refuseProtected(branch, `reset ${branch}`, actor);
+    await this.git.resetHard(worktree, checkRef(commit));
+  }
+
   /** Commits everything in an agent's worktree, with trailers; never on the protected branch. */
   async commit(worktree: string, message: string, actor: Actor, options: { allowEmpty?: boolean } = {}): Promise<string | undefined> {
     const branch = await this.git.currentBranch(worktree);
     await this.refuseProtected(branch, `commit to ${branch}`, actor);
+    await this.refuseOutsideWorktree(worktree, actor, "commit");
+    return this.git.commitAll(worktree, `${message}${trailers(actor)}`, options);
+  }
+
+  private async refuseOutsideWorktree(worktree: string, actor: Actor, what: string): Promise<void> {
     if (actor.role !== "human" && (path.resolve(worktree) === path.resolve(this.root) || !(await this.git.isRepositoryRoot(worktree)))) {
       // Also a folder that is no longer a worktree of its own (removed under the agent): git would
       // find the user's repository above it.
-      throw this.refused(`an agent (${actor.role}) tried to commit outside its own worktree (${worktree}); agents work only in their worktrees`);
+      throw this.refused(`an agent (${actor.role}) tried to ${what} outside its own worktree (${worktree}); agents work only in their worktrees`);
     }
-    return this.git.commitAll(worktree, `${message}${trailers(actor)}`, options);
   }
 
   /** Merges `from` into `into` (never the protected branch), in a temporary worktree of `into`. */

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { askDeveloper, askRefactor, askTester, type PairContext } from "../agents/pair";
 import type { PmModels } from "../agents/pm";
 import { featureBranch, ticketBranch, type Actor, type GitOps } from "../gitops/gitOps";
@@ -56,6 +57,9 @@ export type TicketOutcome =
 /** How a step ended when it did not succeed: a stop for the human, or a failure to fingerprint. */
 type StepEnd = { stop: TicketOutcome } | { failed: string; output?: string };
 
+/** A step's edits as written, and the commit the step started from (where a refused attempt goes back to). */
+type Applied = { changed: string[]; edits: FileEdit[]; base: string };
+
 const LAST_RUN_CHARS = 4000;
 
 export class TicketRun {
@@ -65,30 +69,19 @@ export class TicketRun {
   private readonly touched = new Set<string>();
   /** How often each failure (by fingerprint) was seen on this ticket. */
   private readonly seen = new Map<string, number>();
-  /** Commits one at a time: a checkpoint may fire while a step commits. */
-  private commits: Promise<unknown> = Promise.resolve();
   private lastCommitAt = Date.now();
-  private role: EditRole = "tester";
-  /** Set while undoing or merging: a checkpoint then would commit a half-restored or conflicted tree. */
-  private quiet = false;
 
   constructor(private readonly project: Project, private ticket: Ticket, private readonly deps: TddDeps) {}
 
-  async run(): Promise<TicketOutcome> {
-    const { checkpointMs } = this.deps.limits;
-    const timer = checkpointMs > 0 ? setInterval(() => void this.checkpoint(checkpointMs), Math.min(checkpointMs, 60_000)) : undefined;
-    try {
-      return await this.cycles();
-    } finally {
-      clearInterval(timer);
-      await this.commits.catch(() => undefined);
-    }
+  run(): Promise<TicketOutcome> {
+    return this.cycles();
   }
 
   private async cycles(): Promise<TicketOutcome> {
     const { memory, git } = this.deps;
     this.worktree = await git.openTicket(this.ticket._id, this.ticket.functionalityId);
     this.files = this.deps.files(this.worktree);
+    await this.discardUnverified();
     if (this.ticket.column === "todo") {
       this.ticket = await memory.moveTicket(this.ticket._id, "inprogress", this.deps.pair, `${this.deps.pair} started`);
     }
@@ -153,25 +146,25 @@ export class TicketRun {
     const applied = await this.apply("tester", step.edits);
     if ("failed" in applied) return applied;
     const run = await this.runSuite();
-    // Red, and for the right reason: the new test runs and fails on what it checks.
+    const notRed = this.notRed(run);
+    if (notRed) return this.refuse(applied, notRed);
+    const refused = await this.accept(run, applied, `test: ${step.criterion || this.ticket.title} (red)`, "tester");
+    if (refused) return refused;
+    await this.say("tester", `Red: ${step.criterion}. ${describeRun(run)}.`);
+    return "done";
+  }
+
+  /** Red, and for the right reason: the new test runs and fails on what it checks. Why not, or undefined. */
+  private notRed(run: TestRun): { failed: string; output: string } | undefined {
     const kind = failureKind(run.summary, run.output);
-    if (run.summary.outcome === "pass") {
-      await this.undo(applied);
-      return { failed: "the new test passes at once: that is not red (test something not built yet)", output: run.output };
-    }
+    if (run.summary.outcome === "pass") return { failed: "the new test passes at once: that is not red (test something not built yet)", output: run.output };
     if (run.summary.outcome === "error" || kind === "syntax" || kind === "other") {
-      await this.undo(applied);
       return { failed: `the new test does not fail for the right reason (${kind === "syntax" ? "a syntax error" : "the suite did not run properly"}): ${firstLine(run)}`, output: run.output };
     }
     // When the suite was red already, the red must come from a new failing test, not the old one.
     const before = new Set(this.lastRun?.summary.outcome === "fail" ? this.lastRun.summary.failures.map((f) => f.name) : []);
-    if (before.size > 0 && !run.summary.failures.some((f) => !before.has(f.name))) {
-      await this.undo(applied);
-      return { failed: "no new test fails: the suite was red already and still fails the same way", output: run.output };
-    }
-    await this.accept(run, applied, `test: ${step.criterion || this.ticket.title} (red)`, "tester");
-    await this.say("tester", `Red: ${step.criterion}. ${describeRun(run)}.`);
-    return "done";
+    if (before.size > 0 && !run.summary.failures.some((f) => !before.has(f.name))) return { failed: "no new test fails: the suite was red already and still fails the same way", output: run.output };
+    return undefined;
   }
 
   private async developerAttempt(escalate: boolean): Promise<"done" | StepEnd> {
@@ -183,11 +176,9 @@ export class TicketRun {
     if ("failed" in applied) return applied;
     const run = await this.runSuite();
     const notGreen = this.notGreen(run);
-    if (notGreen) {
-      await this.undo(applied);
-      return { failed: notGreen, output: run.output };
-    }
-    await this.accept(run, applied, `feat: ${this.ticket.title} (green)${step.note ? `\n\n${step.note}` : ""}`, "developer");
+    if (notGreen) return this.refuse(applied, { failed: notGreen, output: run.output });
+    const refused = await this.accept(run, applied, `feat: ${this.ticket.title} (green)${step.note ? `\n\n${step.note}` : ""}`, "developer");
+    if (refused) return refused;
     await this.say("developer", `Green: ${describeRun(run)}.`);
     return "done";
   }
@@ -200,18 +191,17 @@ export class TicketRun {
     if ("failed" in applied) return;
     const run = await this.runSuite();
     if (this.notGreen(run)) {
-      await this.undo(applied);
+      await this.refuse(applied, { failed: "broken suite" });
       await this.say("developer", `Refactor undone: it broke the suite (${run.summary.outcome === "pass" ? "tests disappeared" : firstLine(run)}).`);
       return;
     }
-    await this.accept(run, applied, `refactor: ${reply.value.note || this.ticket.title}`, "developer");
+    const refused = await this.accept(run, applied, `refactor: ${reply.value.note || this.ticket.title}`, "developer");
+    if (refused && "failed" in refused) await this.say("developer", `Refactor undone: ${refused.failed}.`);
   }
 
   private async finish(): Promise<TicketOutcome> {
     const { memory, git } = this.deps;
     // The feature branch may have moved on (other tickets merged): this ticket must pass on top of it.
-    this.quiet = true;
-    await this.commits;
     const merged = await git.mergeInto(this.worktree, featureBranch(this.ticket.functionalityId), this.actor("developer"));
     if (!merged.merged) return this.block(`merging ${featureBranch(this.ticket.functionalityId)} into the ticket conflicts in ${merged.conflicts.join(", ")}`);
     // On a clean checkout of what was committed: what review sees must pass without anything the
@@ -255,8 +245,7 @@ export class TicketRun {
     return { ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, escalate, signal: this.deps.signal, maxTokens: this.deps.limits.maxTokens };
   }
 
-  private async apply(role: EditRole, proposed: FileEdit[]): Promise<{ changed: string[]; undo(): Promise<void> } | { failed: string }> {
-    this.role = role;
+  private async apply(role: EditRole, proposed: FileEdit[]): Promise<Applied | { failed: string }> {
     if (proposed.length === 0) return { failed: `the ${role === "tester" ? "Tester" : "Developer"} sent no edits` };
     // Every rule below sees the normalized path, the one that is written.
     const { edits, refused } = checkEdits(proposed, role, { testPaths: this.deps.testPaths, protectedFiles: await this.filesThatRunTests() });
@@ -270,12 +259,66 @@ export class TicketRun {
       await this.deps.memory.record({ kind: "event", level: "warn", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from: role, text: `edit refused: ${refused.join("; ")}` });
       return { failed: `edit refused: ${refused.join("; ")}` };
     }
+    const base = await this.deps.git.head(this.worktree);
     try {
-      return await applyEdits(this.files, edits);
+      const { changed } = await applyEdits(this.files, edits);
+      await this.checkpointIfDue(role);
+      return { changed, edits, base };
     } catch (error) {
       // A path the file system refuses (a folder, a link): applyEdits has undone the rest.
       return { failed: `edit could not be applied: ${describeError(error)}` };
     }
+  }
+
+  /**
+   * Work in progress is committed when nothing was for a while (SPEC-001's timed commits): the
+   * step's edits as the engine wrote them, before any code of theirs runs, so no write of a test
+   * run can reach a commit this way. Like `git commit --no-verify`, no hook runs for it.
+   */
+  private async checkpointIfDue(role: EditRole): Promise<void> {
+    const { checkpointMs } = this.deps.limits;
+    if (checkpointMs <= 0 || Date.now() - this.lastCommitAt < checkpointMs) return;
+    await this.commit(`checkpoint: ${this.ticket._id} work in progress`, role, { allowEmpty: false });
+  }
+
+  /** A refused attempt leaves nothing: the worktree and its branch go back to where the step began. */
+  private async refuse(applied: Applied, end: { failed: string; output?: string }): Promise<{ failed: string; output?: string }> {
+    await this.deps.git.resetWorktree(this.worktree, applied.base, this.actor("developer"));
+    return end;
+  }
+
+  /** Work a stopped run left uncommitted was never verified: it goes, and the pair is told. */
+  private async discardUnverified(): Promise<void> {
+    const head = await this.deps.git.head(this.worktree);
+    const left = await this.deps.git.changedSince(this.worktree, head);
+    if (left.length === 0) return;
+    await this.deps.git.resetWorktree(this.worktree, head, this.actor("developer"));
+    await this.say("developer", `Discarded unverified changes an interrupted step left behind: ${left.join(", ")}.`);
+  }
+
+  /**
+   * What the test run (or the pre-commit hook) wrote itself: every file that differs from the
+   * step's start and is not an edit as the engine wrote it. Such writes would slip past the edit
+   * rules into a commit (a Developer's code rewriting a test while the suite runs).
+   */
+  private async strayWrites(applied: Applied): Promise<string[]> {
+    const written = new Map(applied.edits.map((edit) => [edit.path, edit.content]));
+    const stray = (await this.deps.git.changedSince(this.worktree, applied.base)).filter((file) => !written.has(file));
+    for (const [file, content] of written) if ((await this.files.read(file)) !== content) stray.push(file);
+    return stray;
+  }
+
+  /** The repository's pre-commit hook, run in the sandbox like a test run; why it refused, or undefined. */
+  private async preCommitRefusal(role: EditRole): Promise<{ failed: string; output: string } | undefined> {
+    const { git } = this.deps;
+    const hook = await git.hookFile(this.worktree, "pre-commit");
+    if (!hook) return undefined;
+    await git.stageAll(this.worktree, this.actor(role));
+    const readOnly = [await git.gitFolder(), path.dirname(hook)];
+    const run = await this.deps.runner.run({ cwd: this.worktree, command: shellQuote(hook), timeoutMs: this.deps.limits.testTimeoutMs, outputCapBytes: this.deps.limits.outputCapBytes, signal: this.deps.signal, readOnly });
+    if (run.exitCode === 0) return undefined;
+    const tail = run.output.trim().split("\n").slice(-3).join(" / ").slice(0, 300);
+    return { failed: `the repository's pre-commit hook refused the commit (${run.timedOut ? "timed out" : `exit code ${run.exitCode}`})${tail ? `: ${tail}` : ""}`, output: run.output };
   }
 
   /** What the test command runs besides the runner: scripts it or package.json names, and the hooks folder. */
@@ -283,15 +326,6 @@ export class TicketRun {
     const named = filesTestsRun(this.project.testCommand, await this.files.read("package.json"), await this.files.list());
     const hooks = await this.deps.git.hooksPath(this.worktree);
     return hooks ? [...named, hooks] : named;
-  }
-
-  private async undo(applied: { undo(): Promise<void> }): Promise<void> {
-    this.quiet = true;
-    try {
-      await applied.undo();
-    } finally {
-      this.quiet = false;
-    }
   }
 
   /** The pair stops at a step boundary: paused, or the ticket was withdrawn or moved away meanwhile. */
@@ -312,11 +346,19 @@ export class TicketRun {
     return undefined;
   }
 
-  /** A verified step: its run is the new baseline, its files the ticket's, and it is committed. */
-  private async accept(run: TestRun, applied: { changed: string[] }, message: string, role: EditRole): Promise<void> {
+  /**
+   * A verified step: the pre-commit hook agrees, nothing but the edits changed, its run is the new
+   * baseline, its files the ticket's, and it is committed. Otherwise the attempt is refused.
+   */
+  private async accept(run: TestRun, applied: Applied, message: string, role: EditRole): Promise<StepEnd | undefined> {
+    const hook = await this.preCommitRefusal(role);
+    if (hook) return this.refuse(applied, hook);
+    const stray = await this.strayWrites(applied);
+    if (stray.length > 0) return this.refuse(applied, { failed: `the test run changed files besides the edits (${stray.join(", ")}): code and tests may write only git-ignored files while they run` });
     this.lastRun = run;
     applied.changed.forEach((file) => this.touched.add(file));
     await this.commit(message, role);
+    return undefined;
   }
 
   private runSuite(command = this.project.testCommand, cwd = this.worktree): Promise<TestRun> {
@@ -339,20 +381,9 @@ export class TicketRun {
   }
 
   /** The red and green commits are made even when a checkpoint already holds their content: they mark what was verified. */
-  private commit(message: string, role: EditRole, options: { allowEmpty?: boolean } = { allowEmpty: true }): Promise<unknown> {
-    const next = this.commits.then(async () => {
-      await this.deps.git.commit(this.worktree, message, this.actor(role), options);
-      this.lastCommitAt = Date.now();
-    });
-    this.commits = next.catch(() => undefined);
-    return next;
-  }
-
-  /** Work in progress (edits applied, not yet verified) is committed when nothing was for a while. */
-  private async checkpoint(checkpointMs: number): Promise<void> {
-    if (!this.worktree || this.quiet || Date.now() - this.lastCommitAt < checkpointMs) return;
+  private async commit(message: string, role: EditRole, options: { allowEmpty?: boolean } = { allowEmpty: true }): Promise<void> {
+    await this.deps.git.commit(this.worktree, message, this.actor(role), options);
     this.lastCommitAt = Date.now();
-    await this.commit(`checkpoint: ${this.ticket._id} work in progress`, this.role, { allowEmpty: false }).catch(() => undefined);
   }
 
   private say(from: string, text: string) {
@@ -393,6 +424,11 @@ export function fingerprint(run: TestRun): string {
 function counted(run: TestRun | undefined): number | undefined {
   const { passed, failed } = run?.summary ?? {};
   return passed === null || passed === undefined || failed === null || failed === undefined ? undefined : passed + failed;
+}
+
+/** One argument for the shell, whatever the path holds. */
+function shellQuote(file: string): string {
+  return `'${file.replace(/'/g, `'\\''`)}'`;
 }
 
 function firstLine(run: TestRun): string {

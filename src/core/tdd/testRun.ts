@@ -33,6 +33,8 @@ export type TestRunRequest = {
   timeoutMs: number;
   outputCapBytes: number;
   signal?: AbortSignal;
+  /** Folders outside the worktree the run may read (the repository's git folder, a hooks folder). */
+  readOnly?: readonly string[];
 };
 
 export type TestRun = {
