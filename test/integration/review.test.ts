@@ -55,7 +55,7 @@ describe("Review in the Source Control view", function () {
     return m.moveTicket(id, "review", "developer", "acceptance criteria covered");
   };
   /** Replaces a window function for one call's duration, as a user answering the editor's UI would. */
-  const answering = async <K extends "showInputBox" | "showQuickPick" | "showErrorMessage", T>(name: K, stub: unknown, body: () => Thenable<T>): Promise<T> => {
+  const answering = async <K extends "showInputBox" | "showQuickPick" | "showErrorMessage" | "showWarningMessage", T>(name: K, stub: unknown, body: () => Thenable<T>): Promise<T> => {
     const window = vscode.window as unknown as Record<K, unknown>;
     const original = window[name];
     window[name] = stub;
@@ -198,5 +198,33 @@ describe("Review in the Source Control view", function () {
     const said = (await (await memory()).transcript(projectId, { channel: "human" })).at(-1)!;
     assert.equal(said.from, "pm");
     assert.match(said.text, /^"g" is complete: its 1 ticket is in DEV \(merge [0-9a-f]{10}, test suite green\)\.$/);
+  });
+
+  it("flags a ticket that changes CI workflows in its group, and merges it only after an explicit yes naming the files", async () => {
+    git("branch", "feature/h", "DEV");
+    git("branch", "ticket/review-4", "feature/h");
+    await fs.mkdir(path.join(folder, ".github", "workflows"), { recursive: true });
+    commitOn("ticket/review-4", { ".github/workflows/ci.yml": "on: push\n", "ci.txt": "built in CI\n" }, "CI build");
+    await inReview("REVIEW-4", "h", "Build in CI");
+    const shown = await group("REVIEW-4");
+    assert.equal(shown.label, "⚠ REVIEW-4 · Build in CI · changes what CI runs: .github/workflows/ci.yml");
+    assert.deepEqual(shown.flagged, [".github/workflows/ci.yml"]);
+    const asked: { message: string; options: vscode.MessageOptions; items: string[] }[] = [];
+    const answer = (choice: string | undefined) => (message: string, options: vscode.MessageOptions, ...items: string[]) => {
+      asked.push({ message, options, items });
+      return Promise.resolve(choice);
+    };
+    const feature = git("rev-parse", "feature/h");
+    const refused = await answering("showWarningMessage", answer(undefined), () => vscode.commands.executeCommand<ReviewActionResult>("redgreen.approveAndMerge", "REVIEW-4"));
+    assert.equal(refused.error, "not confirmed");
+    assert.equal(git("rev-parse", "feature/h"), feature, "closing the question merges nothing");
+    assert.equal((await (await memory()).getTicket("REVIEW-4"))?.column, "review");
+    assert.equal(asked[0]?.message, "REVIEW-4 changes what your CI runs: .github/workflows/ci.yml");
+    assert.equal(asked[0]?.options.modal, true);
+    assert.deepEqual(asked[0]?.items, ["Approve and Merge"]);
+    const merged = await answering("showWarningMessage", answer("Approve and Merge"), () => vscode.commands.executeCommand<ReviewActionResult>("redgreen.approveAndMerge", "REVIEW-4"));
+    assert.equal(merged.error, undefined);
+    assert.equal(git("show", "feature/h:.github/workflows/ci.yml"), "on: push");
+    await (await api()).review.settled();
   });
 });

@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { MergeConflictError } from "../../src/core/gitops/gitOps";
-import { approveTicket, requestChanges, reviewChanges, ReviewError } from "../../src/core/tickets/review";
+import { approveTicket, requestChanges, reviewChanges, ReviewError, UnconfirmedFilesError } from "../../src/core/tickets/review";
 import { reviewRepo, type ReviewRepo } from "../fixtures/reviewRepo";
 
 // Reviewing tickets on real repositories: what a ticket's branch changes against its feature
@@ -79,6 +79,23 @@ describe("Ticket review on real repositories", function () {
     assert.equal(said.ticketId, "SHOP-1");
     assert.match(said.text, /Approved SHOP-1 in review: ticket\/shop-1 is merged into feature\/cart/);
     await assert.rejects(approveTicket("SHOP-1", { memory, git: ops }), /SHOP-1 is not in review: it is in Done/);
+  });
+
+  it("approves a ticket that changes CI workflows only when the human confirmed each of those files", async () => {
+    const { ops, commitOn, git, memory } = repo;
+    await repo.ticketInReview("SHOP-1", "cart", "Build in CI");
+    await commitOn("ticket/shop-1", { "app.txt": "line 1\nci\n", ".github/workflows/ci.yml": "on: push\n", ".gitlab-ci.yml": "test: {}\n" }, "CI");
+    const before = git("rev-parse", "feature/cart");
+    await assert.rejects(approveTicket("SHOP-1", { memory, git: ops }), (error: Error) => {
+      assert.ok(error instanceof UnconfirmedFilesError, String(error));
+      assert.deepEqual(error.files.sort(), [".github/workflows/ci.yml", ".gitlab-ci.yml"]);
+      return true;
+    });
+    await assert.rejects(approveTicket("SHOP-1", { memory, git: ops }, { confirmed: [".gitlab-ci.yml"] }), /changes files your CI runs later, outside Redgreen's sandbox \(\.github\/workflows\/ci\.yml\)/);
+    assert.equal(git("rev-parse", "feature/cart"), before, "nothing was merged");
+    assert.equal((await memory.getTicket("SHOP-1"))!.column, "review");
+    const { ticket } = await approveTicket("SHOP-1", { memory, git: ops }, { confirmed: [".gitlab-ci.yml", ".github/workflows/ci.yml"] });
+    assert.equal(ticket.column, "done");
   });
 
   it("a conflicting approval says which files conflict and changes nothing: both branches intact, the ticket in review", async () => {

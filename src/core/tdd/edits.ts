@@ -82,6 +82,21 @@ export const GIT_EXECUTED_PATHS = ["**/.gitattributes", ".gitmodules", ".lfsconf
 /** Files that act later, outside the test run (the editor's and Redgreen's own settings): no agent writes them. */
 export const ACTS_LATER_PATHS = [".vscode/**", ".redgreen/**", ".devcontainer/**"];
 
+/**
+ * Files that act later, outside Redgreen and its sandbox: CI definitions, which a CI server runs
+ * with its secrets. A Developer may write them (a ticket may be about CI), but the review says so
+ * and Approve and Merge asks for an explicit yes.
+ */
+export const FLAGGED_PATHS = [
+  ".github/workflows/**", ".github/actions/**", ".gitlab-ci.yml", ".gitlab/ci/**", ".circleci/**", "azure-pipelines.yml", ".azure-pipelines/**",
+  "Jenkinsfile", "bitbucket-pipelines.yml", ".travis.yml", ".drone.yml", ".woodpecker.yml", ".woodpecker/**", ".buildkite/**", "appveyor.yml", ".appveyor.yml",
+];
+
+/** Which of `files` act later (FLAGGED_PATHS): what the review must point out. */
+export function flaggedFiles(files: readonly string[]): string[] {
+  return files.filter((file) => isTestPath(file, FLAGGED_PATHS));
+}
+
 /** The parts of package.json that decide how tests run: every script, module resolution, runner settings. */
 function testSettings(packageJson: string | undefined): string {
   try {
@@ -123,7 +138,7 @@ export type EditRules = {
 function refusal(file: string, role: EditRole, rules: EditRules): string | undefined {
   if (isTestPath(file, GIT_EXECUTED_PATHS)) return `no agent may change ${file}: git runs or applies it (hooks, filters, submodules)`;
   if (isTestPath(file, ACTS_LATER_PATHS)) return `no agent may change ${file}: it acts later, in the editor or in Redgreen`;
-  if (role === "tester") return isTestPath(file, rules.testPaths) ? undefined : `the Tester writes only test files; ${file} is not one (test paths: ${rules.testPaths.join(", ")})`;
+  if (role === "tester") return isTestPath(file, rules.testPaths) && !isTestPath(file, FLAGGED_PATHS) ? undefined : `the Tester writes only test files; ${file} is not one (test paths: ${rules.testPaths.join(", ")})`;
   if (isTestPath(file, rules.testPaths)) return `the Developer may not change the test file ${file}`;
   if (isTestPath(file, RUNNER_CONFIG_PATHS) || (rules.protectedFiles ?? []).some((p) => file === p || file.startsWith(`${p}/`))) return `the Developer may not change how tests run (${file})`;
   return undefined;

@@ -2,6 +2,7 @@ import type { GitOps } from "../gitops/gitOps";
 import { featureBranch, MergeConflictError, ticketBranch, type BranchChanges } from "../gitops/gitOps";
 import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
+import { flaggedFiles } from "../tdd/edits";
 import { COLUMN_NAMES, refuseMove } from "./ticketRules";
 
 // The human's review of a ticket (SPEC-001 step 6): what its branch changes against the feature
@@ -9,6 +10,18 @@ import { COLUMN_NAMES, refuseMove } from "./ticketRules";
 // A ticket leaves review only through a merge that worked or a comment the pair can act on.
 
 export class ReviewError extends Error {}
+
+/** Thrown by approveTicket when the ticket changes files that act later and the human did not confirm each one. */
+export class UnconfirmedFilesError extends ReviewError {
+  constructor(readonly ticketId: string, readonly files: string[]) {
+    super(`${ticketId} changes files your CI runs later, outside Redgreen's sandbox (${files.join(", ")}): approve them explicitly`);
+  }
+}
+
+/** The files of a ticket's review that act later (CI definitions): the review flags them, approval asks. */
+export async function flaggedChanges(ticket: Ticket, git: GitOps): Promise<string[]> {
+  return flaggedFiles((await reviewChanges(ticket, git)).files.map((file) => file.path));
+}
 
 /** Long enough for a real review comment, short enough to stay a chat message. */
 export const MAX_COMMENT = 10_000;
@@ -49,8 +62,10 @@ export function reviewChanges(ticket: Ticket, git: GitOps): Promise<BranchChange
 /**
  * Merges the ticket's branch into its feature branch as the human, then moves it to done. A
  * conflict leaves both branches and the ticket as they were, and is thrown (MergeConflictError).
+ * A ticket that changes files acting later (flaggedChanges) is merged only when `confirmed`
+ * names each of them, as the branch stands now (UnconfirmedFilesError otherwise).
  */
-export async function approveTicket(ticketId: string, deps: { memory: MemoryManager; git: GitOps }): Promise<{ ticket: Ticket; commit: string }> {
+export async function approveTicket(ticketId: string, deps: { memory: MemoryManager; git: GitOps }, options: { confirmed?: readonly string[] } = {}): Promise<{ ticket: Ticket; commit: string }> {
   const { memory, git } = deps;
   const ticket = await ticketInReview(memory, ticketId);
   const target = mergeTarget(ticket);
@@ -58,6 +73,8 @@ export async function approveTicket(ticketId: string, deps: { memory: MemoryMana
   for (const name of [target, branch]) {
     if (!(await git.hasBranch(name))) throw new ReviewError(`${ticketId} cannot be merged: the branch ${name} does not exist`);
   }
+  const unconfirmed = (await flaggedChanges(ticket, git)).filter((file) => !(options.confirmed ?? []).includes(file));
+  if (unconfirmed.length > 0) throw new UnconfirmedFilesError(ticketId, unconfirmed);
   const actor = { role: "human" as const, ticketId, functionalityId: ticket.functionalityId };
   let commit: string;
   try {

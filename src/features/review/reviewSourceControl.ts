@@ -8,6 +8,7 @@ import type { GitOps } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
+import { flaggedFiles } from "../../core/tdd/edits";
 import { branchOf, mergeTarget, reviewChanges, ticketsInReview } from "../../core/tickets/review";
 import { Commands } from "../commands";
 import { reviewUri, statusName, type ReviewContent } from "./reviewContent";
@@ -30,6 +31,8 @@ export interface ReviewEntry {
   ticket: Ticket;
   group: vscode.SourceControlResourceGroup;
   resources: ReviewResource[];
+  /** Changed files that act later (CI definitions): the group says so, Approve and Merge asks. */
+  flagged: string[];
   /** Why the files could not be listed, if they could not. */
   problem?: string;
 }
@@ -40,6 +43,7 @@ export interface ReviewGroupSnapshot {
   label: string;
   projectId: string;
   problem?: string;
+  flagged: string[];
   files: { path: string; status: FileChange["status"]; left: string; right: string }[];
 }
 
@@ -48,6 +52,14 @@ export interface ReviewSourceDeps {
   git(project: Project): GitOps;
   content: ReviewContent;
   log: Logger;
+}
+
+/** "BOOK-3 · Pay by card", with what the reviewer must not miss: files CI runs later, or why nothing is listed. */
+function groupLabel(entry: Omit<ReviewEntry, "group">): string {
+  const title = `${entry.ticket._id} · ${entry.ticket.title}`;
+  if (entry.problem) return `${title} (${entry.problem})`;
+  if (entry.flagged.length === 0) return title;
+  return `⚠ ${title} · ${vscode.l10n.t("changes what CI runs: {0}", entry.flagged.join(", "))}`;
 }
 
 export class ReviewSourceControl implements vscode.Disposable {
@@ -83,8 +95,8 @@ export class ReviewSourceControl implements vscode.Disposable {
   }
 
   snapshot(): ReviewGroupSnapshot[] {
-    return [...this.entries.values()].map(({ project, group, resources, problem }) => ({
-      id: group.id, label: group.label, projectId: project._id, problem,
+    return [...this.entries.values()].map(({ project, group, resources, problem, flagged }) => ({
+      id: group.id, label: group.label, projectId: project._id, problem, flagged,
       files: resources.map((r) => ({ path: r.change.path, status: r.change.status, left: r.left.toString(), right: r.right.toString() })),
     }));
   }
@@ -99,7 +111,7 @@ export class ReviewSourceControl implements vscode.Disposable {
       }
     }
     for (const next of loaded) {
-      const label = `${next.ticket._id} · ${next.ticket.title}${next.problem ? ` (${next.problem})` : ""}`;
+      const label = groupLabel(next);
       const entry = this.entries.get(next.ticket._id);
       const group = entry?.group ?? this.scm.createResourceGroup(next.ticket._id, label);
       group.label = label;
@@ -120,6 +132,7 @@ export class ReviewSourceControl implements vscode.Disposable {
       const changes = await reviewChanges(ticket, this.deps.git(project));
       const target = mergeTarget(ticket);
       const branch = branchOf(ticket);
+      const flagged = flaggedFiles(changes.files.map((change) => change.path));
       const resources = changes.files.map((change): ReviewResource => {
         const left = reviewUri({ projectId: project._id, ref: changes.base, path: change.path });
         const right = reviewUri({ projectId: project._id, ref: changes.head, path: change.path });
@@ -127,14 +140,14 @@ export class ReviewSourceControl implements vscode.Disposable {
         return {
           ticketId: ticket._id, change, left, right, title,
           resourceUri: right,
-          decorations: { strikeThrough: change.status === "deleted", tooltip: `${statusName(change.status)} · ${change.path}` },
+          decorations: { strikeThrough: change.status === "deleted", tooltip: `${statusName(change.status)} · ${change.path}${flagged.includes(change.path) ? ` · ${vscode.l10n.t("runs later in CI")}` : ""}` },
           command: { command: Commands.openReviewChange, title: vscode.l10n.t("Open Change"), arguments: [ticket._id, change.path] },
         };
       });
-      return { project, ticket, resources };
+      return { project, ticket, resources, flagged };
     } catch (error) {
       this.deps.log.warn(`The changes of ${ticket._id} could not be listed: ${describeError(error)}`);
-      return { project, ticket, resources: [], problem: describeError(error) };
+      return { project, ticket, resources: [], flagged: [], problem: describeError(error) };
     }
   }
 

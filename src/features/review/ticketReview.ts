@@ -6,7 +6,7 @@ import { simpleGitPort } from "../../adapters/git/simpleGit";
 import { GitOps, MergeConflictError } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
 import type { Project, Ticket } from "../../core/store/records";
-import { approveTicket, branchOf, MAX_COMMENT, mergeTarget, requestChanges, ticketsInReview } from "../../core/tickets/review";
+import { approveTicket, branchOf, flaggedChanges, MAX_COMMENT, mergeTarget, requestChanges, ticketsInReview } from "../../core/tickets/review";
 import { Commands } from "../commands";
 import type { StoreService } from "../store/storeService";
 import { FunctionCompletions, type SuiteCheck } from "./completion";
@@ -132,7 +132,9 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
       if (!(await deps.trust.allows(project.root, vscode.l10n.t("approve tickets")))) return { error: "untrusted project folder" };
       const m = await memory();
       const git = gitFor(project);
-      const approved = await vscode.window.withProgress({ location: vscode.ProgressLocation.SourceControl }, () => approveTicket(ticket._id, { memory: m, git }));
+      const confirmed = await confirmFlagged(ticket, await flaggedChanges(ticket, git));
+      if (!confirmed) return { error: "not confirmed" };
+      const approved = await vscode.window.withProgress({ location: vscode.ProgressLocation.SourceControl }, () => approveTicket(ticket._id, { memory: m, git }, { confirmed }));
       log.info(`${ticket._id} approved: ${branchOf(ticket)} merged into ${mergeTarget(ticket)} (${approved.commit.slice(0, 10)})`);
       void vscode.window.showInformationMessage(vscode.l10n.t("{0} is merged into {1} and done.", ticket._id, mergeTarget(ticket)));
       void completions.start(project, ticket.functionalityId, m, git);
@@ -196,6 +198,18 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
       subscriptions.dispose();
     },
   };
+}
+
+/** Files that act later are merged only after an explicit yes naming them; the files confirmed, or undefined. */
+async function confirmFlagged(ticket: Ticket, flagged: string[]): Promise<string[] | undefined> {
+  if (flagged.length === 0) return [];
+  const approve = vscode.l10n.t("Approve and Merge");
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t("{0} changes what your CI runs: {1}", ticket._id, flagged.join(", ")),
+    { modal: true, detail: vscode.l10n.t("A CI server runs these files later, outside Redgreen's sandbox, often with your repository's secrets. Merge them only if you read them in the review.") },
+    approve,
+  );
+  return choice === approve ? flagged : undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
