@@ -42,6 +42,10 @@ export const settingSchemas = {
   /** Run in the worktree when the Tester says a ticket is covered; empty: no coverage target. */
   "tdd.coverageCommand": z.string().max(500).default(""),
   "tdd.coverageTarget": z.number().min(0).max(100).default(80),
+  /** Pairs take ready tickets by themselves; off, a project's pairs start only with Start Pair. */
+  "pairs.autoStart": z.boolean().default(true),
+  /** How many pairs work at once in this process, across every executing project (one ticket each). */
+  "pairs.slots": z.number().int().min(1).max(16).default(1),
   /** Refuse to run agents' code where the machine has no sandbox; false runs it with the time and output limits only. */
   "sandbox.require": z.boolean().default(true),
   /** Let test runs reach the network (inside the sandbox they have only their own loopback otherwise). */

@@ -67,10 +67,13 @@ export class MemoryManager {
   private knowledge: { model: string; index: VectorIndex<{ projectId: string; tags: string[] }> } | undefined;
   private readonly messages = new Emitter<Conversation>();
   private readonly ticketChanges = new Emitter<Ticket>();
+  private readonly projectChanges = new Emitter<Project>();
   /** A chat message was recorded, by anyone (the PM, an agent, planning): views show it live. */
   readonly onDidRecordMessage = this.messages.event;
   /** A ticket was created, moved or changed. */
   readonly onDidChangeTicket = this.ticketChanges.event;
+  /** A project was created, changed state or was planned: views and the orchestrator follow it. */
+  readonly onDidChangeProject = this.projectChanges.event;
 
   private constructor(private readonly options: MemoryManagerOptions) {
     this.working = new WorkingMemory(options.workingCapacity ?? 10_000);
@@ -168,6 +171,7 @@ export class MemoryManager {
     const at = this.now();
     const created = stripUndefined({ ...project, createdAt: at, updatedAt: at });
     await this.store.collection("projects").insert(created);
+    this.projectChanges.fire(created);
     // The project exists once inserted; its log line must not make a caller undo a project that exists.
     await this.record({ kind: "event", projectId: created._id, from: by, text: `created project "${created.name}" in ${created.root} (${created.state})` }).catch(() => undefined);
     return created;
@@ -181,6 +185,7 @@ export class MemoryManager {
     const moved = { ...project, state: to, updatedAt: this.now() };
     await this.store.collection("projects").put(moved);
     await this.record({ kind: "event", projectId, from: by, text: `project "${project.name}": ${STATE_NAMES[project.state]} → ${STATE_NAMES[to]} (${reason})` });
+    this.projectChanges.fire(moved);
     return moved;
   }
 
@@ -188,7 +193,9 @@ export class MemoryManager {
   async markPlanned(projectId: string, specHash: string): Promise<void> {
     const project = await this.getProject(projectId);
     if (!project) throw new Error(`no project ${projectId}`);
-    await this.store.collection("projects").put({ ...project, plannedSpecHash: specHash, updatedAt: this.now() });
+    const planned = { ...project, plannedSpecHash: specHash, updatedAt: this.now() };
+    await this.store.collection("projects").put(planned);
+    this.projectChanges.fire(planned);
   }
 
   getProject(projectId: string): Promise<Project | undefined> {
@@ -227,7 +234,8 @@ export class MemoryManager {
     const refused = refuseMove(ticket, to, blockers);
     if (refused) throw new TicketMoveError(refused);
     const at = this.now();
-    const moved: Ticket = { ...ticket, column: to, updatedAt: at, history: [...ticket.history, stripUndefined({ at, by, from: ticket.column, to, note })] };
+    // A move is what resumes a ticket that waited for the human: it waits no longer.
+    const moved: Ticket = stripUndefined({ ...ticket, waiting: undefined, column: to, updatedAt: at, history: [...ticket.history, stripUndefined({ at, by, from: ticket.column, to, note })] });
     await this.store.collection("tickets").put(moved);
     this.ticketChanges.fire(moved);
     await this.record({ kind: "event", projectId: ticket.projectId, ticketId, functionalityId: ticket.functionalityId, from: by, text: `moved ${ticketId} from ${ticket.column} to ${to}${note ? `: ${note}` : ""}` });

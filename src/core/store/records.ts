@@ -64,6 +64,8 @@ export const ticketSchema = z.object({
   blockedBy: z.array(id),
   /** Set when re-planning withdrew the ticket (its requirements left the spec); kept for its history. */
   withdrawn: z.boolean().optional(),
+  /** Why the ticket waits for the human: set when its pair stops for them, cleared by the move that resumes it. */
+  waiting: z.object({ kind: z.enum(["blocked", "needsClarification"]), text: z.string(), since: at }).optional(),
   history: z.array(ticketHistoryEntrySchema),
   createdAt: at,
   updatedAt: at,

@@ -398,7 +398,8 @@ export class TicketRun {
   private async stop(outcome: TicketOutcome, output?: string): Promise<TicketOutcome> {
     if (outcome.kind === "paused" || outcome.kind === "review") return outcome;
     const what = outcome.kind === "blocked" ? `is blocked: ${outcome.reason}` : `needs your answer: ${outcome.question}`;
-    await this.deps.memory.updateTicket(this.ticket._id, {}, this.deps.pair, outcome.kind === "blocked" ? stopNote("blocked", outcome.reason) : stopNote("needsClarification", outcome.question));
+    const text = outcome.kind === "blocked" ? outcome.reason : outcome.question;
+    await this.deps.memory.updateTicket(this.ticket._id, { waiting: { kind: outcome.kind, text, since: new Date() } }, this.deps.pair, stopNote(outcome.kind, text));
     const tail = output ? `\n\nThe last test run ended with:\n\n\`\`\`\n${output.slice(-1500)}\n\`\`\`` : "";
     await this.deps.memory.record({ kind: "message", channel: "human", projectId: this.project._id, ticketId: this.ticket._id, from: "pm", text: `${this.ticket._id} (${this.ticket.title}) ${what}.${tail}` });
     return outcome;

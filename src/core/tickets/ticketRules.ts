@@ -39,10 +39,9 @@ export function stopNote(kind: "blocked" | "needsClarification", text: string): 
   return kind === "blocked" ? `blocked: ${text}` : `needs clarification: ${text}`;
 }
 
-/** Why the pair stopped on this ticket and waits for the human, if it did. */
-export function stoppedFor(ticket: Pick<Ticket, "column" | "history">): string | undefined {
-  const note = ticket.history.at(-1)?.note ?? "";
-  return ticket.column === "inprogress" && /^(blocked|needs clarification): /.test(note) ? note : undefined;
+/** Why the pair stopped on this ticket and waits for the human, if it did ("blocked: …", "needs clarification: …"). */
+export function stoppedFor(ticket: Pick<Ticket, "column" | "waiting">): string | undefined {
+  return ticket.column === "inprogress" && ticket.waiting ? stopNote(ticket.waiting.kind, ticket.waiting.text) : undefined;
 }
 
 export function canMove(from: Column, to: Column): boolean {

@@ -1,0 +1,332 @@
+import { completeFunction, type FunctionCompletion } from "../agents/functionCompletion";
+import { planProject, type PlanningOutcome } from "../agents/planning";
+import type { PmModels } from "../agents/pm";
+import type { GitOps } from "../gitops/gitOps";
+import { DisposableStore, type Disposable } from "../lifecycle";
+import { describeError, type Logger } from "../logger";
+import type { MemoryManager } from "../memory/memoryManager";
+import type { Project, Ticket } from "../store/records";
+import type { WorktreeFiles } from "../tdd/edits";
+import { runTicket, type TicketOutcome } from "../tdd/engine";
+import type { TestRunner } from "../tdd/testRun";
+import type { HumanPort } from "./human";
+import { oldestReadyFirst, readyTickets, type ReadyTicket, type Scheduler } from "./scheduler";
+import { tddLimits, type SettingsReader } from "./settingsReader";
+
+// "What happens next", for every project in the store, driven by the records' events rather than
+// by clicks: an approved spec starts planning; in an executing project free pairs take ready
+// tickets (a restart or a Request Changes picks a ticket up again, with what it needs in its
+// context); a ticket that waits for the human waits; the approval of a functionality's last
+// ticket completes it into DEV. Pairs are objects with ids, as many as `pairs.slots`, and stop
+// only at a step boundary. The editor and the command line each run one over the same store.
+
+export interface OrchestratorDeps {
+  memory: MemoryManager;
+  models: PmModels;
+  git(project: Project): GitOps;
+  runner: TestRunner;
+  files(worktree: string): WorktreeFiles;
+  settings: SettingsReader;
+  human: HumanPort;
+  log: Logger;
+  /** The approved spec's text as the project's file holds it now. */
+  readSpec(project: Project): Promise<string>;
+  /** The repository's files for the Architect (what exists already). */
+  scan(project: Project): Promise<string | undefined>;
+  /** Why git and tests may not run in the project's folder, or undefined when they may. */
+  refusal(project: Project): Promise<string | undefined>;
+  scheduler?: Scheduler;
+}
+
+/** One Developer/Tester pair: its id, and the ticket it works on when it works. */
+export interface Pair {
+  readonly id: string;
+  work?: { projectId: string; ticketId: string; since: Date; controller: AbortController; pausing: boolean; done: Promise<void> };
+}
+
+export type PairStatus = { id: string; projectId?: string; ticketId?: string; since?: Date; pausing?: boolean };
+
+export class Orchestrator implements Disposable {
+  private readonly pairs: Pair[] = [];
+  private readonly subscriptions = new DisposableStore();
+  private readonly planning = new Map<string, Promise<PlanningOutcome>>();
+  private readonly completions = new Map<string, Promise<FunctionCompletion | undefined>>();
+  /** Projects whose pairs the human paused (Pause Pair) until Start Pair. */
+  private readonly pairsPaused = new Set<string>();
+  /** With auto-start off: projects whose pairs the human started, until they run out of work. */
+  private readonly started = new Set<string>();
+  /** Tickets whose pair failed on an error that could not be recorded: not retried in this run. */
+  private readonly failed = new Set<string>();
+  /** Projects whose folder is not trusted, said once. */
+  private readonly refused = new Set<string>();
+  private assigning: Promise<void> | undefined;
+  private again = false;
+  private stopping = false;
+  private booting: Promise<void> | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: OrchestratorDeps) {}
+
+  /** Follows the store's events and takes up what is waiting now (planning, tickets in progress after a restart). */
+  start(): this {
+    const { memory } = this.deps;
+    this.subscriptions.add(memory.onDidChangeProject((project) => this.onProject(project)));
+    this.subscriptions.add(memory.onDidChangeTicket((ticket) => this.onTicket(ticket)));
+    this.booting = (async () => {
+      for (const project of await memory.projects()) this.onProject(project);
+    })()
+      .catch((error: unknown) => this.deps.log.error(`Reading the projects: ${describeError(error)}`))
+      .finally(() => {
+        this.booting = undefined;
+        this.wake();
+      });
+    return this;
+  }
+
+  /** Plans a project (an approved spec, or re-planning after a change); one run per project at a time. */
+  plan(projectId: string): Promise<PlanningOutcome> {
+    const already = this.planning.get(projectId);
+    if (already) return already;
+    const run = this.planNow(projectId).finally(() => {
+      this.planning.delete(projectId);
+      this.wake();
+    });
+    this.planning.set(projectId, run);
+    return run;
+  }
+
+  /** The human's Start Pair: the project's pairs may work again (and, with auto-start off, do). */
+  startPairs(projectId: string): void {
+    this.pairsPaused.delete(projectId);
+    this.started.add(projectId);
+    this.wake();
+  }
+
+  /** The human's Pause Pair: the project's pairs stop at their next step and take nothing new until Start Pair. Resolves once they stopped. */
+  async pausePairs(projectId: string): Promise<boolean> {
+    this.pairsPaused.add(projectId);
+    this.started.delete(projectId);
+    const busy = this.pairs.flatMap((pair) => (pair.work?.projectId === projectId ? [pair.work] : []));
+    for (const work of busy) work.pausing = true;
+    await Promise.all(busy.map((work) => work.done));
+    return busy.length > 0;
+  }
+
+  /** What each pair does now. */
+  status(): PairStatus[] {
+    return this.pairs.map(({ id, work }) => ({ id, projectId: work?.projectId, ticketId: work?.ticketId, since: work?.since, pausing: work?.pausing }));
+  }
+
+  /** Resolves when nothing runs (no pair, planning or completion) and nothing is ready to start. */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.wake();
+    });
+  }
+
+  /** Stops every pair at its next step boundary and waits for them; nothing new starts. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.subscriptions.dispose();
+    for (const pair of this.pairs) if (pair.work) pair.work.pausing = true;
+    await Promise.all([...this.pairs.map((pair) => pair.work?.done), ...this.planning.values(), ...this.completions.values()]);
+  }
+
+  /** Ends at once: running pairs are cancelled (the engine stops as if paused; nothing verified is lost). */
+  dispose(): void {
+    this.stopping = true;
+    this.subscriptions.dispose();
+    for (const pair of this.pairs) pair.work?.controller.abort();
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  private onProject(project: Project): void {
+    if (this.stopping) return;
+    if (project.state === "approved") void this.plan(project._id);
+    this.wake();
+  }
+
+  private onTicket(ticket: Ticket): void {
+    if (this.stopping) return;
+    // Approval (the human's move to done) may be the one that completes the functionality.
+    if (ticket.column === "done" && ticket.history.at(-1)?.by === "human") void this.complete(ticket.projectId, ticket.functionalityId);
+    this.wake();
+  }
+
+  // ---- assigning pairs --------------------------------------------------------------------
+
+  /** Runs one assignment pass soon; calls during a pass share one more pass after it. */
+  private wake(): void {
+    if (this.assigning) {
+      this.again = true;
+      return;
+    }
+    this.assigning = (async () => {
+      do {
+        this.again = false;
+        await this.assign().catch((error: unknown) => this.deps.log.error(`Assigning pairs: ${describeError(error)}`));
+      } while (this.again && !this.stopping);
+    })().finally(() => {
+      this.assigning = undefined;
+      this.settleIfIdle();
+    });
+  }
+
+  private async assign(): Promise<void> {
+    if (this.stopping) return;
+    this.resizePairs();
+    const free = this.pairs.filter((pair) => !pair.work);
+    if (free.length === 0) return;
+    const ready = (this.deps.scheduler ?? oldestReadyFirst).order(await this.readyWork());
+    for (const next of ready) {
+      const pair = this.pairFor(next.ticket, free);
+      if (!pair) break;
+      free.splice(free.indexOf(pair), 1);
+      this.startPair(pair, next);
+    }
+  }
+
+  /** Ready tickets of executing projects whose pairs may work, not taken by a pair already. */
+  private async readyWork(): Promise<ReadyTicket[]> {
+    const { memory } = this.deps;
+    const taken = new Set(this.pairs.map((pair) => pair.work?.ticketId).filter(Boolean));
+    const work: ReadyTicket[] = [];
+    for (const project of await memory.projects()) {
+      if (!(await this.mayWork(project))) continue;
+      work.push(...readyTickets(project, await memory.tickets(project._id)).filter(({ ticket }) => !taken.has(ticket._id) && !this.failed.has(ticket._id)));
+    }
+    return work;
+  }
+
+  private async mayWork(project: Project): Promise<boolean> {
+    if (project.state !== "executing" || this.pairsPaused.has(project._id)) return false;
+    if (!this.deps.settings.get("pairs.autoStart") && !this.started.has(project._id)) return false;
+    const refusal = await this.deps.refusal(project);
+    if (refusal && !this.refused.has(project._id)) {
+      this.refused.add(project._id);
+      this.deps.log.warn(`No pair works on "${project.name}": ${refusal}`);
+    }
+    if (!refusal) this.refused.delete(project._id);
+    return !refusal;
+  }
+
+  /** The pair that worked on the ticket before, when it is free (Request Changes goes back to it), else any free one. */
+  private pairFor(ticket: Ticket, free: Pair[]): Pair | undefined {
+    return free.find((pair) => pair.id === ticket.assignedPair) ?? free[0];
+  }
+
+  private resizePairs(): void {
+    const slots = this.deps.settings.get("pairs.slots");
+    while (this.pairs.length < slots) this.pairs.push({ id: `pair-${this.pairs.length + 1}` });
+    // Fewer slots: idle pairs beyond them go; busy ones finish their ticket first.
+    while (this.pairs.length > slots && !this.pairs.at(-1)!.work) this.pairs.pop();
+  }
+
+  private startPair(pair: Pair, { project, ticket }: ReadyTicket): void {
+    const work = { projectId: project._id, ticketId: ticket._id, since: new Date(), controller: new AbortController(), pausing: false, done: Promise.resolve() };
+    pair.work = work;
+    work.done = this.runPair(pair, project, ticket).finally(() => {
+      pair.work = undefined;
+      this.wake();
+    });
+  }
+
+  private async runPair(pair: Pair, project: Project, ticket: Ticket): Promise<void> {
+    const { memory, settings, log } = this.deps;
+    const work = pair.work!;
+    log.info(`${pair.id} works on ${ticket._id} of "${project.name}"`);
+    let outcome: TicketOutcome;
+    try {
+      outcome = await runTicket(project, ticket, {
+        memory, models: this.deps.models, git: this.deps.git(project), runner: this.deps.runner, files: (worktree) => this.deps.files(worktree),
+        testPaths: settings.get("tdd.testPaths"), limits: tddLimits(settings), pair: pair.id, signal: work.controller.signal,
+        paused: async () => work.pausing || this.stopping || this.pairsPaused.has(project._id) || (await memory.getProject(project._id))?.state !== "executing",
+      });
+    } catch (error) {
+      return this.pairFailed(pair, ticket, error);
+    }
+    log.info(`${pair.id} on ${ticket._id}: ${outcome.kind}${outcome.kind === "blocked" ? ` (${outcome.reason})` : ""}`);
+    if (outcome.kind !== "review" && outcome.kind !== "paused") this.started.delete(project._id);
+  }
+
+  /**
+   * A pair that stopped on an error (git, the store, the file system) must not be retried in a
+   * loop: the ticket waits for the human, with the error, like a blocked one.
+   */
+  private async pairFailed(pair: Pair, ticket: Ticket, error: unknown): Promise<void> {
+    const reason = `${pair.id} stopped on an error: ${describeError(error)}`;
+    this.deps.log.error(`${ticket._id}: ${reason}`);
+    this.deps.human.notify("warn", `${ticket._id}: ${reason}`);
+    const now = await this.deps.memory.getTicket(ticket._id).catch(() => undefined);
+    if (now?.column !== "inprogress") return;
+    await this.deps.memory.updateTicket(ticket._id, { waiting: { kind: "blocked", text: reason, since: new Date() } }, pair.id, `blocked: ${reason}`).catch(() => this.failed.add(ticket._id));
+  }
+
+  // ---- planning and completion -----------------------------------------------------------
+
+  private async planNow(projectId: string): Promise<PlanningOutcome> {
+    const { memory, log } = this.deps;
+    try {
+      const project = await memory.getProject(projectId);
+      if (!project) return { kind: "failed", message: `No project ${projectId}` };
+      const refusal = await this.deps.refusal(project);
+      if (refusal) return { kind: "failed", message: refusal };
+      log.info(`Planning "${project.name}"`);
+      const outcome = await planProject(project, await this.deps.readSpec(project), {
+        memory, models: this.deps.models, git: this.deps.git(project), scan: () => this.deps.scan(project), decideDev: (p) => this.deps.human.decideDev(p),
+      });
+      log.info(`Planning "${project.name}": ${outcome.kind}${outcome.kind === "failed" ? ` (${outcome.message})` : ""}`);
+      return outcome;
+    } catch (error) {
+      return { kind: "failed", message: describeError(error) };
+    }
+  }
+
+  /** Completes a functionality into DEV when its last ticket is done; runs after any running one for it. */
+  private complete(projectId: string, functionalityId: string): Promise<FunctionCompletion | undefined> {
+    const key = `${projectId}\n${functionalityId}`;
+    const previous = this.completions.get(key) ?? Promise.resolve(undefined);
+    const run = previous.then(() => this.completeNow(projectId, functionalityId));
+    this.completions.set(key, run);
+    void run.finally(() => {
+      if (this.completions.get(key) === run) this.completions.delete(key);
+      this.settleIfIdle();
+    });
+    return run;
+  }
+
+  private async completeNow(projectId: string, functionalityId: string): Promise<FunctionCompletion | undefined> {
+    const { memory, log } = this.deps;
+    const project = await memory.getProject(projectId);
+    if (!project) return undefined;
+    try {
+      const outcome = await completeFunction(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: (worktree) => this.suiteGreen(project, worktree) });
+      log.info(`Completing ${functionalityId} of "${project.name}": ${outcome.kind}`);
+      if (outcome.kind === "merged") this.deps.human.notify("info", `${project.name}: every ticket of ${functionalityId} is done and its suite is green; the Architect merged it into DEV.`);
+      else if (outcome.kind !== "notReady" && outcome.kind !== "alreadyMerged") this.deps.human.notify("warn", `${project.name}: every ticket of ${functionalityId} is done, but it was not merged into DEV. The PM explains why in the chat.`);
+      return outcome;
+    } catch (error) {
+      log.error(`Completing ${functionalityId} of "${project.name}" failed: ${describeError(error)}`);
+      return undefined;
+    }
+  }
+
+  /** The suite on a checkout of a feature branch before it merges into DEV, as the engine runs it. */
+  private async suiteGreen(project: Project, worktree: string): Promise<boolean> {
+    const limits = tddLimits(this.deps.settings);
+    const run = await this.deps.runner.run({ cwd: worktree, command: project.testCommand, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes });
+    // A suite that could not run (timeout, missing command, syntax error) is not a red suite: it is reported.
+    if (run.summary.outcome === "error") throw new Error(`\`${project.testCommand}\` could not run properly${run.timedOut ? " (time limit)" : ""}: ${run.output.slice(-300)}`);
+    return run.summary.outcome === "pass";
+  }
+
+  // ---- idleness -----------------------------------------------------------------------------
+
+  /** Idle: no pass assigning pairs, no pair working, no planning or completion running. Each of them ends with a pass, or calls this. */
+  private settleIfIdle(): void {
+    if (this.idleWaiters.length === 0 || this.booting || this.assigning || this.planning.size > 0 || this.completions.size > 0 || this.pairs.some((pair) => pair.work)) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

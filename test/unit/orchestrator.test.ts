@@ -1,0 +1,211 @@
+import * as assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { processTestRunner } from "../../src/adapters/exec/processTestRunner";
+import { worktreeFiles } from "../../src/adapters/exec/worktreeFiles";
+import { simpleGitPort } from "../../src/adapters/git/simpleGit";
+import { openEmbeddedStore, type EmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
+import type { Plan } from "../../src/core/agents/architect";
+import { GitOps } from "../../src/core/gitops/gitOps";
+import { MemoryManager } from "../../src/core/memory/memoryManager";
+import { ModelManager } from "../../src/core/models/manager";
+import { parseRegistry } from "../../src/core/models/registry";
+import type { ChatRequest } from "../../src/core/models/types";
+import { Orchestrator } from "../../src/core/orchestrator/orchestrator";
+import { pauseProject, resumeProject } from "../../src/core/orchestrator/projectRules";
+import { settingDefault, type SettingKey, type SettingValue } from "../../src/core/settings";
+import { specTemplate } from "../../src/core/spec/spec";
+import type { Project } from "../../src/core/store/records";
+import { approveTicket, requestChanges } from "../../src/core/tickets/review";
+import { forever, readingDeveloper, readingTester } from "../fakes/readingPair";
+import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
+import { gitIn, noModels, silent } from "../fixtures/kit";
+
+// The orchestrator on real repositories, real git and real `node --test` runs, with scripted
+// models that read their prompts: no call from a test between the stages.
+
+const root = path.join(os.tmpdir(), `redgreen-orchestrator-${process.pid}`);
+
+/** A plan of one functionality whose tickets each ask for "`name()` returns N". */
+function planOf(tickets: { name: string; value: number; extra?: string }[]): Plan {
+  return {
+    areas: [{
+      name: "Answers",
+      tickets: tickets.map((t, i) => ({
+        key: `T${i + 1}`, title: `${t.name} answers`, description: "", goal: `\`${t.name}()\` returns ${t.value}`,
+        acceptanceCriteria: [`\`${t.name}()\` returns ${t.value}${t.extra ?? ""}`], requirementIds: ["R-1"], severity: "medium" as const, estimateHours: 1, dependsOn: [],
+      })),
+    }],
+  };
+}
+
+describe("The orchestrator (real git, real test runs, pairs that read their prompts)", function () {
+  this.timeout(120_000);
+  let n = 0;
+  let store: EmbeddedStore;
+  let memory: MemoryManager;
+  let backend: ScriptedBackend;
+  let models: ModelManager;
+  let plans: Map<string, Plan>;
+  const notices: string[] = [];
+  const overrides: Partial<Record<SettingKey, unknown>> = {};
+  const orchestrators: Orchestrator[] = [];
+
+  const settings = { get: <K extends SettingKey>(key: K): SettingValue<K> => (key in overrides ? overrides[key] : settingDefault(key)) as SettingValue<K> };
+
+  /** The Architect plans whichever project its prompt's spec names. */
+  const architect = (request: ChatRequest) => {
+    const prompt = request.messages.map((m) => m.content).join("\n");
+    const name = [...plans.keys()].find((key) => prompt.includes(`# ${key}`));
+    if (!name) throw new Error(`the Architect's prompt names no known project:\n${prompt.slice(0, 300)}`);
+    return JSON.stringify(plans.get(name));
+  };
+
+  function orchestrator(): Orchestrator {
+    const made = new Orchestrator({
+      memory, models, runner: processTestRunner(), files: worktreeFiles, settings, log: silent,
+      git: (project) => new GitOps(simpleGitPort, project.root, silent),
+      human: { decideDev: () => Promise.resolve("pause"), notify: (_level, text) => void notices.push(text) },
+      readSpec: (project) => fs.readFile(path.join(project.root, project.specPath), "utf8"),
+      scan: () => Promise.resolve(undefined),
+      refusal: () => Promise.resolve(undefined),
+    });
+    orchestrators.push(made);
+    return made;
+  }
+
+  /** A repository with a passing suite and an approved spec, planned into `tickets`; the project's state is drafting. */
+  async function repository(name: string, tickets: { name: string; value: number; extra?: string }[]): Promise<Project> {
+    const dir = path.join(root, `p${++n}`);
+    await fs.mkdir(path.join(dir, "test"), { recursive: true });
+    gitIn(dir, "init", "-q", "-b", "main");
+    await fs.writeFile(path.join(dir, "package.json"), JSON.stringify({ name: name.toLowerCase(), scripts: { test: "node --test" } }));
+    await fs.writeFile(path.join(dir, "test", "smoke.test.js"), "require('node:test')('runs', () => {});\n");
+    await fs.writeFile(path.join(dir, "SPEC.md"), specTemplate(name));
+    gitIn(dir, "add", "-A");
+    gitIn(dir, "commit", "-q", "-m", "start");
+    plans.set(name, planOf(tickets));
+    const project = await memory.createProject({ _id: `proj${n}`, name, root: dir, priority: "medium", state: "drafting", testCommand: "node --test", specPath: "SPEC.md" }, "human");
+    await memory.saveSpecVersion(project._id, specTemplate(name), "human", true);
+    return project;
+  }
+
+  /** What the human's approval of the spec does to the record: the rest is the orchestrator's. */
+  const approveSpec = (project: Project) => memory.transitionProject(project._id, "approved", "human", "spec v1 approved");
+  const tickets = async (project: Project) => (await memory.tickets(project._id)).map((t) => [t.title, t.column]);
+  const git = (project: Project, ...args: string[]) => gitIn(project.root, ...args);
+
+  beforeEach(async () => {
+    store = await openEmbeddedStore(path.join(root, `store${++n}`), { sweepIntervalMs: 0 });
+    memory = await MemoryManager.open({ store, models: noModels });
+    plans = new Map();
+    backend = new ScriptedBackend({ arch: forever(architect), tester: forever(readingTester), dev: forever(readingDeveloper) });
+    const registry = parseRegistry({
+      models: ["arch", "tester", "dev"].map((id) => ({ id, backend: "local", path: `/m/${id}.gguf`, profile: "small" })),
+      roles: { architect: { model: "arch" }, tester: { model: "tester" }, developer: { model: "dev" } },
+    }, "test");
+    models = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2, clock: new FakeClock(), attemptsPerModel: 1 });
+    notices.length = 0;
+    for (const key of Object.keys(overrides)) delete overrides[key as SettingKey];
+  });
+  afterEach(async () => {
+    await Promise.all(orchestrators.splice(0).map((o) => o.stop()));
+    await store.close();
+  });
+  after(() => fs.rm(root, { recursive: true, force: true }));
+
+  it("takes an approved spec to tickets in review and, once approved, into DEV, with no call between the stages", async () => {
+    const project = await repository("Answers", [{ name: "answer", value: 42 }, { name: "seven", value: 7 }]);
+    const team = orchestrator().start();
+    await approveSpec(project);
+    await team.idle();
+    assert.deepEqual(await tickets(project), [["answer answers", "review"], ["seven answers", "review"]]);
+    assert.equal((await memory.getProject(project._id))!.state, "executing");
+    const testerPrompts = backend.calls.filter((c) => c.model === "tester").map((c) => c.request.messages[0]!.content);
+    assert.ok(testerPrompts.some((p) => p.includes("`answer()` returns 42")), "the Tester was shown its ticket's criterion");
+    for (const ticket of await memory.tickets(project._id)) await approveTicket(ticket._id, { memory, git: new GitOps(simpleGitPort, project.root, silent) });
+    await team.idle();
+    assert.equal(git(project, "show", "DEV:src/answer.js"), "exports.answer = () => 42;");
+    assert.equal(git(project, "show", "DEV:src/seven.js"), "exports.seven = () => 7;");
+    assert.ok(notices.some((text) => /merged it into DEV/.test(text)), notices.join("\n"));
+    assert.equal(git(project, "rev-parse", "main"), git(project, "rev-list", "-n1", "main"), "main is where it was");
+  });
+
+  it("picks a ticket sent back by Request Changes up again with the comment, in the same pair, to a new red and green", async () => {
+    const project = await repository("Comments", [{ name: "answer", value: 42 }]);
+    const team = orchestrator().start();
+    await approveSpec(project);
+    await team.idle();
+    const [ticket] = await memory.tickets(project._id);
+    assert.equal(ticket!.column, "review");
+    const before = git(project, "rev-parse", "ticket/comments-1");
+    await requestChanges(ticket!._id, "Please add `extra()` returns 5 as well.", { memory });
+    await team.idle();
+    const after = (await memory.getTicket(ticket!._id))!;
+    assert.equal(after.column, "review");
+    assert.equal(after.assignedPair, "pair-1");
+    const subjects = git(project, "log", "--format=%s", `${before}..ticket/comments-1`);
+    assert.match(subjects, /test: extra\(\) returns 5 \(red\)/);
+    assert.match(subjects, /\(green\)/);
+    assert.equal(git(project, "show", "ticket/comments-1:src/extra.js"), "exports.extra = () => 5;");
+  });
+
+  it("stops only the ticket that needs the human, visibly, while another project's ticket goes on through the one slot", async () => {
+    const asking = await repository("Asking", [{ name: "unclear", value: 1, extra: " (this needs a human)" }]);
+    const going = await repository("Going", [{ name: "fine", value: 2 }]);
+    const team = orchestrator().start();
+    await approveSpec(asking);
+    await approveSpec(going);
+    await team.idle();
+    const waiting = (await memory.tickets(asking._id))[0]!;
+    assert.equal(waiting.column, "inprogress");
+    assert.deepEqual({ kind: waiting.waiting?.kind, text: waiting.waiting?.text }, { kind: "needsClarification", text: "Which value do you mean?" });
+    assert.deepEqual(await tickets(going), [["fine answers", "review"]]);
+    assert.equal(backend.maxActive, 1, "one slot: never two model calls at once");
+    await team.idle();
+    assert.equal((await memory.getTicket(waiting._id))!.waiting?.kind, "needsClarification", "nothing resolved it without the human");
+    await team.stop();
+    await memory.moveTicket(waiting._id, "todo", "human", "back to To do");
+    assert.equal((await memory.getTicket(waiting._id))!.waiting, undefined, "the move that resumes it clears what it waited for");
+  });
+
+  it("pauses a project at a step boundary and resumes it where it was; a restart mid-ticket resumes from the last red", async () => {
+    const project = await repository("Pausing", [{ name: "answer", value: 42 }]);
+    let team = orchestrator().start();
+    const red = new Promise<void>((resolve) => {
+      const watch = memory.onDidRecordMessage((message) => {
+        if (/^Red: /.test(message.text)) {
+          watch.dispose();
+          resolve();
+        }
+      });
+    });
+    await approveSpec(project);
+    await red;
+    await pauseProject(memory, (await memory.getProject(project._id))!);
+    await team.idle();
+    const paused = (await memory.tickets(project._id))[0]!;
+    assert.equal(paused.column, "inprogress");
+    assert.match(git(project, "log", "-1", "--format=%s", "ticket/pausing-1"), /\(red\)$/);
+    // A new process: the orchestrator starts again from the records alone.
+    await team.stop();
+    team = orchestrator().start();
+    await resumeProject(memory, (await memory.getProject(project._id))!, await fs.readFile(path.join(project.root, "SPEC.md"), "utf8"));
+    await team.idle();
+    assert.equal((await memory.getTicket(paused._id))!.column, "review");
+    assert.equal(git(project, "log", "--format=%s", "ticket/pausing-1").split("\n").filter((s) => s.endsWith("(red)")).length, 1, "the red was not written twice");
+  });
+
+  it("with auto-start off, plans but starts no pair until Start Pair", async () => {
+    overrides["pairs.autoStart"] = false;
+    const project = await repository("Manual", [{ name: "answer", value: 42 }]);
+    const team = orchestrator().start();
+    await approveSpec(project);
+    await team.idle();
+    assert.deepEqual(await tickets(project), [["answer answers", "todo"]]);
+    team.startPairs(project._id);
+    await team.idle();
+    assert.deepEqual(await tickets(project), [["answer answers", "review"]]);
+  });
+});
