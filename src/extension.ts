@@ -13,12 +13,13 @@ import { registerProjects } from "./features/projects/projectsFeature";
 import { CurrentProject } from "./features/projects/currentProject";
 import { ProjectTrust } from "./features/projects/projectTrust";
 import { registerPmChat } from "./features/chat/pmChat";
-import { registerPlanning } from "./features/planning/planningFeature";
 import { registerKanbanBoard } from "./features/kanban/kanbanBoard";
 import { registerWorktreeCleanup } from "./features/tickets/closedWorktrees";
-import { registerPairs } from "./features/pairs/pairsFeature";
 import { registerTicketReview, type TicketReview } from "./features/review/ticketReview";
-import { suiteChecker } from "./features/review/completion";
+import { registerTeam } from "./features/team/teamFeature";
+import { worktreeFiles } from "./adapters/exec/worktreeFiles";
+import { scanRepository } from "./adapters/repoScan";
+import { GitOps } from "./core/gitops/gitOps";
 import { simpleGitPort } from "./adapters/git/simpleGit";
 import type { SandboxProbe } from "./adapters/exec/sandbox";
 import { registerSandboxNotice, type SandboxState } from "./features/sandbox/sandboxNotice";
@@ -51,7 +52,6 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const store = new StoreService({ context, log, settings: services.settings, models: models.manager });
     storeToClose = store;
     const current = new CurrentProject(store, context.workspaceState);
-    const planning = registerPlanning({ store, current, models, log, trust });
     const kanban = registerKanbanView(services, current);
     const chat = registerChatView(services, current);
     // One test runner for the pairs and the Architect's check before DEV; never in an untrusted workspace.
@@ -59,7 +59,14 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       isTrusted: (cwd) => trust.knows(cwd),
       sandbox: { require: () => services.settings.get("sandbox.require"), network: () => services.settings.get("sandbox.network") },
     });
-    const review = registerTicketReview({ store, log, suiteGreen: suiteChecker(services.settings, runner), trust });
+    // The team: planning, pairs and completions, driven by the store's events (core/orchestrator).
+    const team = registerTeam({
+      store, current, models, settings: services.settings, log, runner, trust,
+      git: (project) => new GitOps(simpleGitPort, project.root, log),
+      files: worktreeFiles,
+      scan: (project) => scanRepository(project.root, project.specPath),
+    });
+    const review = registerTicketReview({ store, log, teamIdle: () => team.idle(), trust });
     context.subscriptions.push(
       models,
       store,
@@ -70,12 +77,11 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerAskModel(models, log),
       registerModelServer(models, services.settings, context.secrets, log),
       registerSetMongoPassword(context.secrets, log),
-      planning,
-      registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, trust, onApproved: (id) => void planning.plan(id) }),
+      team,
+      registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, trust }),
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
       registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
       registerWorktreeCleanup({ store, log, trust }),
-      registerPairs({ store, current, models, settings: services.settings, log, runner, trust }),
       registerSandboxNotice({ state: sandboxState(runner.sandboxProbe()), settings: services.settings, log, globalState: context.globalState }),
       review,
     );

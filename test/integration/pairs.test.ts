@@ -9,34 +9,40 @@ import type { ReviewActionResult } from "../../src/features/review/ticketReview"
 import { activateRedgreen, eventually } from "./harness";
 import { startScriptedOpenAi, type ScriptedRequest } from "./scriptedOpenAi";
 
-// The whole pipeline in the real editor: the spec is approved, the Architect plans one ticket,
-// Start Pair runs the Tester and the Developer (a scripted OpenAI-compatible server on loopback,
-// reached over HTTP) through red and green with the project's real `node --test`, the ticket
-// reaches review in the Source Control view, and Approve and Merge takes it to done and, being
-// the functionality's last ticket, the Architect merges the feature branch into DEV.
+// The whole pipeline in the real editor: the spec is approved, the Architect plans one ticket, and
+// with no further click a pair takes it (redgreen.pairs.autoStart) through red and green with the
+// project's real `node --test` — the Tester and the Developer are a scripted OpenAI-compatible
+// server on loopback that reads its prompts: the test comes from the criterion the Tester is shown,
+// the code from the test file the Developer is shown. The ticket reaches review in the Source
+// Control view, and Approve and Merge takes it to done and, being the functionality's last
+// ticket, the Architect merges the feature branch into DEV.
 
 const PLAN = { areas: [{ name: "Math", tickets: [{ key: "T1", title: "Sum", description: "", goal: "Add two numbers.", acceptanceCriteria: ["sum(2, 3) is 5"], requirementIds: ["R-1"], severity: "high", estimateHours: 1, dependsOn: [] }] }] };
-const TEST = "const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest('adds two numbers', () => assert.strictEqual(sum(2, 3), 5));\n";
+const CRITERION = /sum\((\d+), (\d+)\) is (\d+)/;
+const testOf = (a: string, b: string, total: string) =>
+  `const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest('adds two numbers', () => assert.strictEqual(sum(${a}, ${b}), ${total}));\n`;
 
 describe("A pair in the real editor, from plan to merge", function () {
   this.timeout(120_000);
   const config = () => vscode.workspace.getConfiguration("redgreen");
   const folder = path.join(os.tmpdir(), `redgreen-it-pair-${process.pid}`);
   let server: Awaited<ReturnType<typeof startScriptedOpenAi>>;
-  let testerCalls = 0;
 
-  /** Which agent asks is told by the reply schema: plan (areas), Tester (criterion), refactor, Developer. */
+  /** Which agent asks is told by the reply schema: plan (areas), Tester (criterion), refactor, Developer. Each reads its prompt. */
   const answer = (request: ScriptedRequest): string => {
     const properties = request.schema?.properties ?? {};
+    const prompt = request.messages.map((m) => m.content).join("\n");
     if ("areas" in properties) return JSON.stringify(PLAN);
     if ("criterion" in properties) {
-      testerCalls++;
-      return testerCalls === 1
-        ? JSON.stringify({ status: "test", criterion: "sum(2, 3) is 5", note: "", edits: [{ path: "test/sum.test.js", content: TEST }] })
-        : JSON.stringify({ status: "covered", criterion: "", note: "sum is covered", edits: [] });
+      if (prompt.includes("--- test/sum.test.js")) return JSON.stringify({ status: "covered", criterion: "", note: "sum is covered", edits: [] });
+      const [criterion, a, b, total] = CRITERION.exec(prompt) ?? [];
+      if (!criterion) return JSON.stringify({ status: "needs_clarification", criterion: "", note: "I was not shown a criterion", edits: [] });
+      return JSON.stringify({ status: "test", criterion, note: "", edits: [{ path: "test/sum.test.js", content: testOf(a!, b!, total!) }] });
     }
     const statuses = JSON.stringify(properties.status ?? "");
     if (statuses.includes("refactor")) return JSON.stringify({ status: "skip", note: "", edits: [] });
+    // The Developer writes sum() only when it was shown the failing test that calls it.
+    if (!/--- test\/sum\.test\.js[\s\S]*sum\(2, 3\)/.test(prompt)) return JSON.stringify({ status: "blocked", note: "I was not shown the failing test", edits: [] });
     return JSON.stringify({ status: "code", note: "the least code that passes", edits: [{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\n" }] });
   };
 
@@ -70,7 +76,7 @@ describe("A pair in the real editor, from plan to merge", function () {
     const m = state.memory;
     await eventually(async () => ((await m.getProject(projectId))?.state === "executing" ? true : undefined), 30_000, () => "not planned");
 
-    assert.equal(await vscode.commands.executeCommand("redgreen.startPair", projectId), "started");
+    // No Start Pair: the team takes the planned ticket by itself.
     const ticket = await eventually(async () => {
       const t = (await m.tickets(projectId))[0];
       return t?.column === "review" ? t : undefined;

@@ -47,6 +47,8 @@ describe("The PM in the Chat view", function () {
 
   before(async () => {
     await activateRedgreen();
+    // This suite is about the board (the chat), not pairs: planned tickets stay where the plan put them.
+    await config().update("pairs.autoStart", false, vscode.ConfigurationTarget.Global);
     await config().update("models.threads", 2, vscode.ConfigurationTarget.Global);
     const result = await vscode.commands.executeCommand<NewProjectResult>("redgreen.newProject", { folder, name: "Chat Demo", priority: "medium", testCommand: "npm test" });
     assert.equal(result.error, undefined);
@@ -56,6 +58,7 @@ describe("The PM in the Chat view", function () {
 
   after(async () => {
     await config().update("models.registry", undefined, vscode.ConfigurationTarget.Global);
+    await config().update("pairs.autoStart", undefined, vscode.ConfigurationTarget.Global);
     await config().update("models.threads", undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
     await fs.rm(folder, { recursive: true, force: true });
@@ -79,12 +82,13 @@ describe("The PM in the Chat view", function () {
     assert.ok(modelPath);
     await useRegistry({ models: [{ id: "reasoning", backend: "local", path: modelPath, contextSize: 2048 }] });
     await say("What should the spec cover first?");
+    const { log } = await activateRedgreen();
     let sawStreaming = false;
     await eventually(async () => {
       const now = await details();
       if (now.streaming && String(now.streamed).length > 0) sawStreaming = true;
       return now.streaming === false && now.lastFrom === "pm" ? true : undefined;
-    }, 60_000, () => "the PM did not answer");
+    }, 60_000, () => `the PM did not answer; the log ends:\n${log.recent().slice(-25).map((e) => `[${e.level}] ${e.message}`).join("\n")}`);
     assert.ok(sawStreaming, "tokens were shown while the reply was generated");
     const before = await details();
     assert.ok(Number(before.entries) >= 3);

@@ -8,7 +8,7 @@ import { openEmbeddedStore, type EmbeddedStore } from "../../src/adapters/store/
 import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { assertTransition, canTransition, PROJECT_STATES, ProjectStateError } from "../../src/core/projects/project";
 import { specHash, specTemplate } from "../../src/core/spec/spec";
-import { createProject, NewProjectError } from "../../src/features/projects/createProject";
+import { createProject, NewProjectError } from "../../src/core/projects/createProject";
 import { noModels, silent } from "../fixtures/kit";
 
 const root = path.join(os.tmpdir(), `redgreen-projects-${process.pid}`);

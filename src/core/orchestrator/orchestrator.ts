@@ -36,6 +36,8 @@ export interface OrchestratorDeps {
   /** Why git and tests may not run in the project's folder, or undefined when they may. */
   refusal(project: Project): Promise<string | undefined>;
   scheduler?: Scheduler;
+  /** The projects this orchestrator works on (the command line's `run <project>`); all when absent. */
+  scope?: (project: Project) => boolean;
 }
 
 /** One Developer/Tester pair: its id, and the ticket it works on when it works. */
@@ -143,7 +145,7 @@ export class Orchestrator implements Disposable {
   // ---- events -------------------------------------------------------------------------------
 
   private onProject(project: Project): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.inScope(project)) return;
     if (project.state === "approved") void this.plan(project._id);
     this.wake();
   }
@@ -201,7 +203,7 @@ export class Orchestrator implements Disposable {
   }
 
   private async mayWork(project: Project): Promise<boolean> {
-    if (project.state !== "executing" || this.pairsPaused.has(project._id)) return false;
+    if (project.state !== "executing" || this.pairsPaused.has(project._id) || !this.inScope(project)) return false;
     if (!this.deps.settings.get("pairs.autoStart") && !this.started.has(project._id)) return false;
     const refusal = await this.deps.refusal(project);
     if (refusal && !this.refused.has(project._id)) {
@@ -210,6 +212,10 @@ export class Orchestrator implements Disposable {
     }
     if (!refusal) this.refused.delete(project._id);
     return !refusal;
+  }
+
+  private inScope(project: Project): boolean {
+    return this.deps.scope?.(project) ?? true;
   }
 
   /** The pair that worked on the ticket before, when it is free (Request Changes goes back to it), else any free one. */

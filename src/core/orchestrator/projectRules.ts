@@ -10,7 +10,7 @@ import { COLUMN_NAMES } from "../tickets/ticketRules";
 // hand on its board). Each says in the chat what happened and what the human can do.
 
 /** States in which the board follows a plan: a move by hand there needs the Architect's re-review. */
-const PLANNED: ReadonlySet<ProjectState> = new Set(["planning", "executing"]);
+const PLANNED: ReadonlySet<ProjectState> = new Set(["approved", "planning", "executing"]);
 
 const tellHuman = (memory: MemoryManager, projectId: string, text: string) => memory.record({ kind: "message", projectId, channel: "human", from: "pm", text });
 

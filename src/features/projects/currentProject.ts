@@ -13,7 +13,10 @@ export class CurrentProject implements vscode.Disposable {
   private readonly subscription: { dispose(): void };
 
   constructor(private readonly store: StoreService, private readonly state: vscode.Memento) {
-    this.subscription = store.onDidChange(() => this.changed.fire());
+    // The store opening or closing, and any project's change (created, approved, on hold, planned).
+    const opened = store.onDidChange(() => this.changed.fire());
+    const followed = store.followMemory((memory) => memory.onDidChangeProject(() => this.changed.fire()));
+    this.subscription = { dispose: () => { opened.dispose(); followed.dispose(); } };
   }
 
   async get(): Promise<Project | undefined> {

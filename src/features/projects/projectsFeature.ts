@@ -3,12 +3,13 @@
 import * as vscode from "vscode";
 import type { GitPort } from "../../core/gitops/git";
 import { describeError, type Logger } from "../../core/logger";
+import type { MemoryManager } from "../../core/memory/memoryManager";
 import { STATE_NAMES } from "../../core/projects/project";
 import type { Project, SpecVersion } from "../../core/store/records";
 import type { Settings } from "../../platform/settings";
 import { Commands } from "../commands";
 import type { StoreService } from "../store/storeService";
-import { createProject } from "./createProject";
+import { createProject } from "../../core/projects/createProject";
 import type { CurrentProject } from "./currentProject";
 import type { ProjectTrust } from "./projectTrust";
 import { askNewProject } from "./newProject";
@@ -20,23 +21,35 @@ export interface NewProjectResult {
   error?: string;
 }
 
-export function registerProjects(deps: { store: StoreService; current: CurrentProject; git: GitPort; settings: Settings; log: Logger; trust: ProjectTrust; onApproved(projectId: string): void }): vscode.Disposable {
+export interface ProjectsDeps {
+  store: StoreService;
+  current: CurrentProject;
+  git: GitPort;
+  settings: Settings;
+  log: Logger;
+  trust: ProjectTrust;
+}
+
+/** What the project commands share, built once. */
+interface Projects {
+  deps: ProjectsDeps;
+  memory: () => Promise<MemoryManager>;
+  specs: SpecDocuments;
+  /** Logs and shows "what: error", and returns that message. */
+  fail: (what: string, error: unknown) => string;
+}
+
+export function registerProjects(deps: ProjectsDeps): vscode.Disposable {
   const { log } = deps;
   const memory = () => deps.store.memory();
-  const specs = new SpecDocuments({ memory, git: deps.git, log, onProjectChanged: () => deps.current.touch(), onApproved: (id) => deps.onApproved(id) });
+  const specs = new SpecDocuments({ memory, git: deps.git, log, onProjectChanged: () => deps.current.touch() });
   const fail = (what: string, error: unknown) => {
     const message = `${what}: ${describeError(error)}`;
     log.error(message);
     void vscode.window.showErrorMessage(message);
     return message;
   };
-  // Git runs hooks and config from the repository: nothing that runs git in an untrusted workspace.
-  const trusted = (what: string) => {
-    if (vscode.workspace.isTrusted) return true;
-    void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
-    return false;
-  };
-  const targetUri = (uri: unknown): vscode.Uri | undefined => (uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri);
+  const projects: Projects = { deps, memory, specs, fail };
 
   return vscode.Disposable.from(
     vscode.languages.registerCodeLensProvider({ language: "markdown", scheme: "file" }, specs),
@@ -45,74 +58,89 @@ export function registerProjects(deps: { store: StoreService; current: CurrentPr
       specs.onSaved(document).catch((error: unknown) => fail(vscode.l10n.t("Could not update the project after the spec was saved"), error));
     }),
     deps.store.onDidChange(() => specs.refresh()),
-
-    // Arguments (all fields) skip the prompts: for tests and other commands.
-    vscode.commands.registerCommand(Commands.newProject, async (args?: unknown): Promise<NewProjectResult | undefined> => {
-      if (!trusted(vscode.l10n.t("create a project"))) return { error: "untrusted workspace" };
-      const input = args ?? (await askNewProject(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
-      if (!input) return undefined;
-      // The folder may lie outside the workspace: git init and later the tests run there.
-      const folder = (input as { folder?: unknown }).folder;
-      if (typeof folder === "string" && !(await deps.trust.allows(folder, vscode.l10n.t("create a project")))) return { error: "untrusted folder" };
-      try {
-        const created = await createProject(input, { memory: await memory(), git: deps.git, specPath: deps.settings.get("spec.path"), log });
-        log.info(`Project "${created.project.name}" created in ${created.project.root}`);
-        await deps.current.set(created.project._id);
-        await vscode.window.showTextDocument(vscode.Uri.file(created.specFile));
-        specs.refresh();
-        return created;
-      } catch (error) {
-        return { error: fail(vscode.l10n.t("New Project failed"), error) };
-      }
-    }),
-
-    vscode.commands.registerCommand(Commands.openProject, async (projectId?: unknown): Promise<Project | undefined> => {
-      try {
-        const projects = await (await memory()).projects();
-        let project = projects.find((p) => p._id === projectId);
-        if (!project) {
-          if (projects.length === 0) {
-            void vscode.window.showInformationMessage(vscode.l10n.t("No project yet: create one with Redgreen: New Project."));
-            return undefined;
-          }
-          const picked = await vscode.window.showQuickPick(
-            projects.map((p) => ({ label: p.name, description: `${STATE_NAMES[p.state]} · ${p.priority}`, detail: p.root, project: p })),
-            { title: vscode.l10n.t("Open Project"), matchOnDetail: true },
-          );
-          project = picked?.project;
-        }
-        if (project) {
-          await deps.current.set(project._id);
-          await vscode.window.showTextDocument(vscode.Uri.file(specFileOf(project)));
-        }
-        return project;
-      } catch (error) {
-        fail(vscode.l10n.t("Open Project failed"), error);
-        return undefined;
-      }
-    }),
-
-    vscode.commands.registerCommand(Commands.approveSpec, async (uri?: unknown): Promise<SpecVersion | undefined> => {
-      const target = targetUri(uri);
-      if (!target || !trusted(vscode.l10n.t("approve a spec"))) return undefined;
-      try {
-        const project = await projectOfSpec(await memory(), target.fsPath);
-        if (project && !(await deps.trust.allows(project.root, vscode.l10n.t("approve a spec")))) return undefined;
-        return await specs.approve(target);
-      } catch (error) {
-        fail(vscode.l10n.t("Approve Spec failed"), error);
-        return undefined;
-      }
-    }),
-
-    vscode.commands.registerCommand(Commands.compareSpecWithApproved, async (uri?: unknown) => {
-      const target = targetUri(uri);
-      if (!target) return;
-      try {
-        await specs.compare(target);
-      } catch (error) {
-        fail(vscode.l10n.t("Compare with Approved failed"), error);
-      }
-    }),
+    vscode.commands.registerCommand(Commands.newProject, (args?: unknown) => newProject(projects, args)),
+    vscode.commands.registerCommand(Commands.openProject, (projectId?: unknown) => openProject(projects, projectId)),
+    vscode.commands.registerCommand(Commands.approveSpec, (uri?: unknown) => approveSpec(projects, uri)),
+    vscode.commands.registerCommand(Commands.compareSpecWithApproved, (uri?: unknown) => compareWithApproved(projects, uri)),
   );
+}
+
+// Git runs hooks and config from the repository: nothing that runs git in an untrusted workspace.
+function trusted(what: string): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
+  return false;
+}
+
+function targetUri(uri: unknown): vscode.Uri | undefined {
+  return uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+}
+
+/** Arguments (all fields) skip the prompts: for tests and other commands. */
+async function newProject({ deps, memory, specs, fail }: Projects, args?: unknown): Promise<NewProjectResult | undefined> {
+  if (!trusted(vscode.l10n.t("create a project"))) return { error: "untrusted workspace" };
+  const input = args ?? (await askNewProject(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
+  if (!input) return undefined;
+  // The folder may lie outside the workspace: git init and later the tests run there.
+  const folder = (input as { folder?: unknown }).folder;
+  if (typeof folder === "string" && !(await deps.trust.allows(folder, vscode.l10n.t("create a project")))) return { error: "untrusted folder" };
+  try {
+    const created = await createProject(input, { memory: await memory(), git: deps.git, specPath: deps.settings.get("spec.path"), log: deps.log });
+    deps.log.info(`Project "${created.project.name}" created in ${created.project.root}`);
+    await deps.current.set(created.project._id);
+    await vscode.window.showTextDocument(vscode.Uri.file(created.specFile));
+    specs.refresh();
+    return created;
+  } catch (error) {
+    return { error: fail(vscode.l10n.t("New Project failed"), error) };
+  }
+}
+
+async function openProject({ deps, memory, fail }: Projects, projectId?: unknown): Promise<Project | undefined> {
+  try {
+    const projects = await (await memory()).projects();
+    let project = projects.find((p) => p._id === projectId);
+    if (!project) {
+      if (projects.length === 0) {
+        void vscode.window.showInformationMessage(vscode.l10n.t("No project yet: create one with Redgreen: New Project."));
+        return undefined;
+      }
+      const picked = await vscode.window.showQuickPick(
+        projects.map((p) => ({ label: p.name, description: `${STATE_NAMES[p.state]} · ${p.priority}`, detail: p.root, project: p })),
+        { title: vscode.l10n.t("Open Project"), matchOnDetail: true },
+      );
+      project = picked?.project;
+    }
+    if (project) {
+      await deps.current.set(project._id);
+      await vscode.window.showTextDocument(vscode.Uri.file(specFileOf(project)));
+    }
+    return project;
+  } catch (error) {
+    fail(vscode.l10n.t("Open Project failed"), error);
+    return undefined;
+  }
+}
+
+async function approveSpec({ deps, memory, specs, fail }: Projects, uri?: unknown): Promise<SpecVersion | undefined> {
+  const target = targetUri(uri);
+  if (!target || !trusted(vscode.l10n.t("approve a spec"))) return undefined;
+  try {
+    const project = await projectOfSpec(await memory(), target.fsPath);
+    if (project && !(await deps.trust.allows(project.root, vscode.l10n.t("approve a spec")))) return undefined;
+    return await specs.approve(target);
+  } catch (error) {
+    fail(vscode.l10n.t("Approve Spec failed"), error);
+    return undefined;
+  }
+}
+
+async function compareWithApproved({ specs, fail }: Projects, uri?: unknown): Promise<void> {
+  const target = targetUri(uri);
+  if (!target) return;
+  try {
+    await specs.compare(target);
+  } catch (error) {
+    fail(vscode.l10n.t("Compare with Approved failed"), error);
+  }
 }

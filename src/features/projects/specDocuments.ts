@@ -6,7 +6,8 @@ import * as vscode from "vscode";
 import type { GitPort } from "../../core/gitops/git";
 import type { Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
-import { canTransition } from "../../core/projects/project";
+import { holdAfterSpecEdit } from "../../core/orchestrator/projectRules";
+import { approveSpec } from "../../core/spec/approval";
 import { specHash } from "../../core/spec/spec";
 import type { Project, SpecVersion } from "../../core/store/records";
 
@@ -18,8 +19,6 @@ export interface SpecDeps {
   log: Logger;
   /** A project's state changed (approved, on hold). */
   onProjectChanged(): void;
-  /** The project has just become approved: planning starts. */
-  onApproved(projectId: string): void;
 }
 
 export function specFileOf(project: Project): string {
@@ -78,31 +77,15 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
     if (!project) throw new Error(`${uri.fsPath} is not the spec of a Redgreen project`);
     const document = await vscode.workspace.openTextDocument(uri);
     if (document.isDirty && !(await document.save())) throw new Error("The spec could not be saved, so it was not approved");
-    const text = document.getText();
-    const approved = await memory.approvedSpec(project._id);
-    if (approved?.hash === specHash(text)) {
-      if (project.state === "onHold") {
-        // Edited and then changed back: the approved version stands again.
-        await memory.transitionProject(project._id, "approved", "human", `spec v${approved.version} approved again`);
-        this.deps.onApproved(project._id);
-        this.refresh();
-        this.deps.onProjectChanged();
-      } else {
-        void vscode.window.showInformationMessage(vscode.l10n.t("This spec is already approved as v{0}.", approved.version));
-      }
-      return approved;
+    const approval = await approveSpec(project, document.getText(), { memory, git: this.deps.git });
+    if (approval.alreadyApproved) {
+      void vscode.window.showInformationMessage(vscode.l10n.t("This spec is already approved as v{0}.", approval.version.version));
+      return approval.version;
     }
-    const next = (await memory.specHistory(project._id)).length + 1;
-    const commit = await this.deps.git.commitFile(project.root, project.specPath, `Approve spec v${next} of ${project.name}\n\nRedgreen-Spec-Version: ${next}`);
-    const version = await memory.saveSpecVersion(project._id, text, "human", true, commit);
-    if (project.state !== "approved" && canTransition(project.state, "approved")) {
-      await memory.transitionProject(project._id, "approved", "human", `spec v${version.version} approved`);
-      this.deps.onApproved(project._id);
-    }
-    this.deps.log.info(`Spec v${version.version} of "${project.name}" approved and committed as ${commit.slice(0, 10)}`);
+    if (approval.version.commit) this.deps.log.info(`Spec v${approval.version.version} of "${project.name}" approved and committed as ${approval.version.commit.slice(0, 10)}`);
     this.refresh();
     this.deps.onProjectChanged();
-    return version;
+    return approval.version;
   }
 
   async compare(uri: vscode.Uri): Promise<void> {
@@ -121,14 +104,9 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
   async onSaved(document: vscode.TextDocument): Promise<Project | undefined> {
     const memory = await this.deps.memory().catch(() => undefined);
     const project = memory && (await projectOfSpec(memory, document.uri.fsPath));
-    if (!memory || !project || !canTransition(project.state, "onHold")) return undefined;
-    const approved = await memory.approvedSpec(project._id);
-    if (!approved || approved.hash === specHash(document.getText())) return undefined;
-    const held = await memory.transitionProject(project._id, "onHold", "human", `the approved spec v${approved.version} was edited`);
-    await memory.record({
-      kind: "message", projectId: project._id, channel: "human", from: "pm",
-      text: `The approved spec (v${approved.version}) was edited, so I put "${project.name}" on hold. Shall I re-plan with the new version? Approve the spec to continue.`,
-    });
+    if (!memory || !project) return undefined;
+    const held = await holdAfterSpecEdit(memory, project, document.getText());
+    if (!held) return undefined;
     this.refresh();
     this.deps.onProjectChanged();
     const compare = vscode.l10n.t("Compare with Approved");

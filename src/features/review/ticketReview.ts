@@ -1,15 +1,15 @@
 // "Review in the editor" (issue 7): tickets in review in the Source Control view, their diffs and
-// commits, Approve and Merge, Request Changes; after an approval that finishes a functionality,
-// the Architect completes it into DEV. Git runs only in a trusted workspace.
+// commits, Approve and Merge, Request Changes (the team, core/orchestrator, completes a
+// functionality into DEV after the approval of its last ticket). Git runs only in a trusted workspace.
 import * as vscode from "vscode";
 import { simpleGitPort } from "../../adapters/git/simpleGit";
 import { GitOps, MergeConflictError } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
+import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
 import { approveTicket, branchOf, flaggedChanges, MAX_COMMENT, mergeTarget, requestChanges, ticketsInReview } from "../../core/tickets/review";
 import { Commands } from "../commands";
 import type { StoreService } from "../store/storeService";
-import { FunctionCompletions, type SuiteCheck } from "./completion";
 import { REVIEW_SCHEME, ReviewContent } from "./reviewContent";
 import { ReviewSourceControl, type ReviewGroupSnapshot, type ReviewResource } from "./reviewSourceControl";
 import { openCommit, pickCommit, ticketCommits } from "./ticketCommits";
@@ -17,8 +17,8 @@ import { openCommit, pickCommit, ticketCommits } from "./ticketCommits";
 export interface TicketReviewDeps {
   store: StoreService;
   log: Logger;
-  /** The project's test suite, run in a checkout of a feature branch: green or not. */
-  suiteGreen: SuiteCheck;
+  /** Resolves when the team has nothing running (a functionality's completion after an approval, say). */
+  teamIdle(): Promise<void>;
   /** Whether git may run in a project's folder, which may lie outside the trusted workspace (asks once). */
   trust: { allows(folder: string, what: string): Promise<boolean> };
 }
@@ -27,7 +27,7 @@ export interface TicketReview extends vscode.Disposable {
   refresh(): Promise<void>;
   /** What the Source Control view shows now. */
   snapshot(): ReviewGroupSnapshot[];
-  /** Resolves once no functionality completion is running. */
+  /** Resolves once the team has nothing running (a functionality's completion, say). */
   settled(): Promise<void>;
 }
 
@@ -36,6 +36,21 @@ export interface ReviewActionResult {
   ticket?: Ticket;
   commit?: string;
   error?: string;
+}
+
+/** What the review commands share, built once. */
+interface Review {
+  deps: TicketReviewDeps;
+  log: Logger;
+  memory: () => Promise<MemoryManager>;
+  gitFor: (project: Project) => GitOps;
+  projectOf: (projectId: string) => Promise<Project>;
+  source: ReviewSourceControl;
+}
+
+interface ReviewTarget {
+  ticket: Ticket;
+  project: Project;
 }
 
 export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
@@ -52,131 +67,11 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
     return gitFor(await projectOf(projectId));
   });
   const source = new ReviewSourceControl({ memory, git: gitFor, content, log });
-  const completions = new FunctionCompletions({ suiteGreen: deps.suiteGreen, log, onChanged: () => void source.refresh() });
-
-  const trusted = (what: string) => {
-    if (vscode.workspace.isTrusted) return true;
-    void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
-    return false;
-  };
-  const fail = (message: string): ReviewActionResult => {
-    log.warn(message);
-    void vscode.window.showErrorMessage(message);
-    return { error: message };
-  };
-
-  /** The ticket a command acts on: its id, its SCM group or one of its files; else the human picks one in review. */
-  const ticketFor = async (arg: unknown, title: string): Promise<{ ticket: Ticket; project: Project } | undefined> => {
-    const m = await memory();
-    const id = typeof arg === "string" ? arg : isObject(arg) && typeof arg.ticketId === "string" ? arg.ticketId : isObject(arg) && typeof arg.id === "string" ? arg.id : undefined;
-    let ticket = id === undefined ? undefined : await m.getTicket(id);
-    if (id !== undefined && !ticket) throw new Error(`There is no ticket ${id}`);
-    if (!ticket) {
-      const waiting = (await ticketsInReview(m)).map((entry) => entry.ticket);
-      if (waiting.length === 0) {
-        void vscode.window.showInformationMessage(vscode.l10n.t("No ticket is waiting for review."));
-        return undefined;
-      }
-      const picked = await vscode.window.showQuickPick(
-        waiting.map((t) => ({ label: `${t._id} · ${t.title}`, description: `${branchOf(t)} → ${mergeTarget(t)}`, ticket: t })),
-        { title, matchOnDescription: true },
-      );
-      ticket = picked?.ticket;
-    }
-    return ticket && { ticket, project: await projectOf(ticket.projectId) };
-  };
-
-  const openChange = async (arg: unknown, file?: unknown): Promise<boolean> => {
-    if (!trusted(vscode.l10n.t("review tickets"))) return false;
-    const find = () => (isReviewResource(arg) ? arg : typeof arg === "string" ? source.entry(arg)?.resources.find((r) => r.change.path === file) : undefined);
-    let resource = find();
-    if (!resource && typeof arg === "string") {
-      await source.refresh();
-      resource = find();
-    }
-    if (!resource) {
-      fail(vscode.l10n.t("{0} has no change to {1} in review.", String(arg), String(file)));
-      return false;
-    }
-    await vscode.commands.executeCommand("vscode.diff", resource.left, resource.right, resource.title, { preview: true });
-    return true;
-  };
-
-  const showCommits = async (arg: unknown, hash?: unknown): Promise<string | undefined> => {
-    if (!trusted(vscode.l10n.t("review tickets"))) return undefined;
-    try {
-      const target = await ticketFor(arg, vscode.l10n.t("Show the Commits of a Ticket"));
-      if (!target) return undefined;
-      const git = gitFor(target.project);
-      const commits = await ticketCommits(target.ticket, git);
-      if (commits.length === 0) {
-        void vscode.window.showInformationMessage(vscode.l10n.t("{0} has no commits of its own: {1} has nothing that {2} lacks.", target.ticket._id, branchOf(target.ticket), mergeTarget(target.ticket)));
-        return undefined;
-      }
-      const commit = typeof hash === "string" ? commits.find((c) => c.hash.startsWith(hash)) : await pickCommit(target.ticket, commits);
-      if (typeof hash === "string" && !commit) throw new Error(`${hash} is not a commit of ${target.ticket._id}`);
-      return commit && (await openCommit(target.project, target.ticket, commit, git));
-    } catch (error) {
-      fail(vscode.l10n.t("Show Commits failed: {0}", describeError(error)));
-      return undefined;
-    }
-  };
-
-  const approve = async (arg: unknown): Promise<ReviewActionResult | undefined> => {
-    if (!trusted(vscode.l10n.t("approve tickets"))) return { error: "untrusted workspace" };
-    let target: { ticket: Ticket; project: Project } | undefined;
-    try {
-      target = await ticketFor(arg, vscode.l10n.t("Approve and Merge a Ticket"));
-      if (!target) return undefined;
-      const { ticket, project } = target;
-      if (!(await deps.trust.allows(project.root, vscode.l10n.t("approve tickets")))) return { error: "untrusted project folder" };
-      const m = await memory();
-      const git = gitFor(project);
-      const confirmed = await confirmFlagged(ticket, await flaggedChanges(ticket, git));
-      if (!confirmed) return { error: "not confirmed" };
-      const approved = await vscode.window.withProgress({ location: vscode.ProgressLocation.SourceControl }, () => approveTicket(ticket._id, { memory: m, git }, { confirmed }));
-      log.info(`${ticket._id} approved: ${branchOf(ticket)} merged into ${mergeTarget(ticket)} (${approved.commit.slice(0, 10)})`);
-      void vscode.window.showInformationMessage(vscode.l10n.t("{0} is merged into {1} and done.", ticket._id, mergeTarget(ticket)));
-      void completions.start(project, ticket.functionalityId, m, git);
-      return approved;
-    } catch (error) {
-      if (error instanceof MergeConflictError && target) {
-        const { ticket } = target;
-        return fail(vscode.l10n.t("{0} cannot be merged: {1} conflicts with {2} in {3}. Both branches are unchanged and {0} stays in review.", ticket._id, error.from, error.into, error.conflicts.join(", ")));
-      }
-      return fail(vscode.l10n.t("Approve and Merge failed: {0}", describeError(error)));
-    } finally {
-      void source.refresh();
-    }
-  };
-
-  const askForChanges = async (arg: unknown): Promise<ReviewActionResult | undefined> => {
-    if (!trusted(vscode.l10n.t("review tickets"))) return { error: "untrusted workspace" };
-    try {
-      const target = await ticketFor(arg, vscode.l10n.t("Request Changes on a Ticket"));
-      if (!target) return undefined;
-      const { ticket } = target;
-      const comment = await vscode.window.showInputBox({
-        title: vscode.l10n.t("Request Changes on {0} · {1}", ticket._id, ticket.title),
-        prompt: vscode.l10n.t("What should change? {0} gets your comment and the ticket goes back to In progress.", ticket.assignedPair ?? vscode.l10n.t("Its pair")),
-        placeHolder: vscode.l10n.t("e.g. Refuse expired cards too"),
-        ignoreFocusOut: true,
-        validateInput: (value) => (value.length > MAX_COMMENT ? vscode.l10n.t("Keep the comment under {0} characters.", MAX_COMMENT) : undefined),
-      });
-      if (!comment?.trim()) return undefined;
-      const moved = await requestChanges(ticket._id, comment, { memory: await memory() });
-      log.info(`Changes requested on ${ticket._id}`);
-      void vscode.window.showInformationMessage(vscode.l10n.t("{0} is back in progress with your comment.", ticket._id));
-      return { ticket: moved };
-    } catch (error) {
-      return fail(vscode.l10n.t("Request Changes failed: {0}", describeError(error)));
-    }
-  };
+  const review: Review = { deps, log, memory, gitFor, projectOf, source };
 
   const subscriptions = vscode.Disposable.from(
     source,
     content,
-    completions,
     vscode.workspace.registerTextDocumentContentProvider(REVIEW_SCHEME, content),
     vscode.window.registerFileDecorationProvider(content),
     deps.store.followMemory((m) => {
@@ -185,19 +80,145 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void source.refresh()),
     vscode.commands.registerCommand(Commands.refreshReviews, () => source.refresh()),
-    vscode.commands.registerCommand(Commands.openReviewChange, openChange),
-    vscode.commands.registerCommand(Commands.showTicketCommits, showCommits),
-    vscode.commands.registerCommand(Commands.approveAndMerge, approve),
-    vscode.commands.registerCommand(Commands.requestChanges, askForChanges),
+    vscode.commands.registerCommand(Commands.openReviewChange, (arg: unknown, file?: unknown) => openChange(review, arg, file)),
+    vscode.commands.registerCommand(Commands.showTicketCommits, (arg: unknown, hash?: unknown) => showCommits(review, arg, hash)),
+    vscode.commands.registerCommand(Commands.approveAndMerge, (arg: unknown) => approve(review, arg)),
+    vscode.commands.registerCommand(Commands.requestChanges, (arg: unknown) => askForChanges(review, arg)),
   );
   return {
     refresh: () => source.refresh(),
     snapshot: () => source.snapshot(),
-    settled: () => completions.settled(),
+    settled: () => deps.teamIdle(),
     dispose: () => {
       subscriptions.dispose();
     },
   };
+}
+
+function trusted(what: string): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
+  return false;
+}
+
+function fail(log: Logger, message: string): ReviewActionResult {
+  log.warn(message);
+  void vscode.window.showErrorMessage(message);
+  return { error: message };
+}
+
+/** The ticket a command acts on: its id, its SCM group or one of its files; else the human picks one in review. */
+async function ticketFor(review: Review, arg: unknown, title: string): Promise<ReviewTarget | undefined> {
+  const m = await review.memory();
+  const id = typeof arg === "string" ? arg : isObject(arg) && typeof arg.ticketId === "string" ? arg.ticketId : isObject(arg) && typeof arg.id === "string" ? arg.id : undefined;
+  let ticket = id === undefined ? undefined : await m.getTicket(id);
+  if (id !== undefined && !ticket) throw new Error(`There is no ticket ${id}`);
+  if (!ticket) {
+    const waiting = (await ticketsInReview(m)).map((entry) => entry.ticket);
+    if (waiting.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t("No ticket is waiting for review."));
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      waiting.map((t) => ({ label: `${t._id} · ${t.title}`, description: `${branchOf(t)} → ${mergeTarget(t)}`, ticket: t })),
+      { title, matchOnDescription: true },
+    );
+    ticket = picked?.ticket;
+  }
+  return ticket && { ticket, project: await review.projectOf(ticket.projectId) };
+}
+
+async function openChange(review: Review, arg: unknown, file?: unknown): Promise<boolean> {
+  if (!trusted(vscode.l10n.t("review tickets"))) return false;
+  const { source } = review;
+  const find = () => (isReviewResource(arg) ? arg : typeof arg === "string" ? source.entry(arg)?.resources.find((r) => r.change.path === file) : undefined);
+  let resource = find();
+  if (!resource && typeof arg === "string") {
+    await source.refresh();
+    resource = find();
+  }
+  if (!resource) {
+    fail(review.log, vscode.l10n.t("{0} has no change to {1} in review.", String(arg), String(file)));
+    return false;
+  }
+  await vscode.commands.executeCommand("vscode.diff", resource.left, resource.right, resource.title, { preview: true });
+  return true;
+}
+
+async function showCommits(review: Review, arg: unknown, hash?: unknown): Promise<string | undefined> {
+  if (!trusted(vscode.l10n.t("review tickets"))) return undefined;
+  try {
+    const target = await ticketFor(review, arg, vscode.l10n.t("Show the Commits of a Ticket"));
+    if (!target) return undefined;
+    const git = review.gitFor(target.project);
+    const commits = await ticketCommits(target.ticket, git);
+    if (commits.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t("{0} has no commits of its own: {1} has nothing that {2} lacks.", target.ticket._id, branchOf(target.ticket), mergeTarget(target.ticket)));
+      return undefined;
+    }
+    const commit = typeof hash === "string" ? commits.find((c) => c.hash.startsWith(hash)) : await pickCommit(target.ticket, commits);
+    if (typeof hash === "string" && !commit) throw new Error(`${hash} is not a commit of ${target.ticket._id}`);
+    return commit && (await openCommit(target.project, target.ticket, commit, git));
+  } catch (error) {
+    fail(review.log, vscode.l10n.t("Show Commits failed: {0}", describeError(error)));
+    return undefined;
+  }
+}
+
+async function approve(review: Review, arg: unknown): Promise<ReviewActionResult | undefined> {
+  if (!trusted(vscode.l10n.t("approve tickets"))) return { error: "untrusted workspace" };
+  const { log } = review;
+  let target: ReviewTarget | undefined;
+  try {
+    target = await ticketFor(review, arg, vscode.l10n.t("Approve and Merge a Ticket"));
+    if (!target) return undefined;
+    const { ticket, project } = target;
+    if (!(await review.deps.trust.allows(project.root, vscode.l10n.t("approve tickets")))) return { error: "untrusted project folder" };
+    const m = await review.memory();
+    const git = review.gitFor(project);
+    const confirmed = await confirmFlagged(ticket, await flaggedChanges(ticket, git));
+    if (!confirmed) return { error: "not confirmed" };
+    const approved = await vscode.window.withProgress({ location: vscode.ProgressLocation.SourceControl }, () => approveTicket(ticket._id, { memory: m, git }, { confirmed }));
+    log.info(`${ticket._id} approved: ${branchOf(ticket)} merged into ${mergeTarget(ticket)} (${approved.commit.slice(0, 10)})`);
+    void vscode.window.showInformationMessage(vscode.l10n.t("{0} is merged into {1} and done.", ticket._id, mergeTarget(ticket)));
+    return approved;
+  } catch (error) {
+    if (error instanceof MergeConflictError && target) {
+      const { ticket } = target;
+      return fail(log, vscode.l10n.t("{0} cannot be merged: {1} conflicts with {2} in {3}. Both branches are unchanged and {0} stays in review.", ticket._id, error.from, error.into, error.conflicts.join(", ")));
+    }
+    return fail(log, vscode.l10n.t("Approve and Merge failed: {0}", describeError(error)));
+  } finally {
+    void review.source.refresh();
+  }
+}
+
+async function askForChanges(review: Review, arg: unknown): Promise<ReviewActionResult | undefined> {
+  if (!trusted(vscode.l10n.t("review tickets"))) return { error: "untrusted workspace" };
+  try {
+    const target = await ticketFor(review, arg, vscode.l10n.t("Request Changes on a Ticket"));
+    if (!target) return undefined;
+    const { ticket } = target;
+    const comment = await askForComment(ticket);
+    if (!comment?.trim()) return undefined;
+    const moved = await requestChanges(ticket._id, comment, { memory: await review.memory() });
+    review.log.info(`Changes requested on ${ticket._id}`);
+    void vscode.window.showInformationMessage(vscode.l10n.t("{0} is back in progress with your comment.", ticket._id));
+    return { ticket: moved };
+  } catch (error) {
+    return fail(review.log, vscode.l10n.t("Request Changes failed: {0}", describeError(error)));
+  }
+}
+
+/** What should change on a ticket, in the human's words; undefined if they cancel. */
+function askForComment(ticket: Ticket): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title: vscode.l10n.t("Request Changes on {0} · {1}", ticket._id, ticket.title),
+    prompt: vscode.l10n.t("What should change? {0} gets your comment and the ticket goes back to In progress.", ticket.assignedPair ?? vscode.l10n.t("Its pair")),
+    placeHolder: vscode.l10n.t("e.g. Refuse expired cards too"),
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.length > MAX_COMMENT ? vscode.l10n.t("Keep the comment under {0} characters.", MAX_COMMENT) : undefined),
+  });
 }
 
 /** Files that act later are merged only after an explicit yes naming them; the files confirmed, or undefined. */

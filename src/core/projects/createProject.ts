@@ -3,12 +3,12 @@
 // created, and what was created is removed again if a later step fails. No vscode here.
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
-import type { GitPort } from "../../core/gitops/git";
-import type { Logger } from "../../core/logger";
-import type { MemoryManager } from "../../core/memory/memoryManager";
-import { newProjectSchema } from "../../core/projects/project";
-import type { Project } from "../../core/store/records";
-import { specTemplate } from "../../core/spec/spec";
+import type { GitPort } from "../gitops/git";
+import type { Logger } from "../logger";
+import type { MemoryManager } from "../memory/memoryManager";
+import { newProjectSchema } from "./project";
+import type { Project } from "../store/records";
+import { specTemplate } from "../spec/spec";
 
 export class NewProjectError extends Error {}
 
