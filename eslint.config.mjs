@@ -2,11 +2,12 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
-const noVscode = {
-  "no-restricted-imports": ["error", {
-    paths: [{ name: "vscode", message: "src/core and src/protocol stay free of the editor: reach it through a port." }],
-  }],
-};
+// The layers, by path: core and protocol know neither the editor nor the adapters; adapters know
+// no editor; webviews know only the protocol; the command line knows no editor.
+const VSCODE = { name: "vscode", message: "only src/features, src/platform and src/extension.ts use the editor: reach it through a port." };
+const layer = (forbidden, message) => ({
+  "no-restricted-imports": ["error", { paths: [VSCODE], patterns: forbidden.length ? [{ group: forbidden, message }] : [] }],
+});
 
 export default tseslint.config(
   { ignores: ["dist/**", "out/**", ".cache/**", ".vscode-test/**", "node_modules/**", "screenshots/**"] },
@@ -24,8 +25,12 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
     },
   },
-  { files: ["src/core/**/*.ts", "src/protocol/**/*.ts"], rules: noVscode },
-  { files: ["webviews/**/*.ts"], languageOptions: { globals: globals.browser }, rules: noVscode },
+  { files: ["src/core/**/*.ts", "src/protocol/**/*.ts"], rules: layer(["**/adapters/**", "**/features/**", "**/platform/**", "**/cli/**", "**/extension"], "the core holds the behaviour and imports no adapter or face; pass what it needs in as a port.") },
+  { files: ["src/adapters/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/cli/**", "**/extension"], "adapters implement the core's ports and know no face.") },
+  { files: ["src/cli/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/extension"], "the command line is a face of its own over the core and adapters.") },
+  { files: ["webviews/**/*.ts"], languageOptions: { globals: globals.browser }, rules: layer(["**/src/core/**", "**/src/adapters/**", "**/src/features/**", "**/src/platform/**", "**/src/cli/**"], "webviews import only src/protocol (and webviews/shared).") },
+  // Small functions with names that explain them.
+  { files: ["src/**/*.ts", "webviews/**/*.ts"], rules: { "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }] } },
   { files: ["src/**/*.ts", "test/**/*.ts"], languageOptions: { globals: globals.node } },
   { files: ["test/**/*.ts"], languageOptions: { globals: globals.mocha } },
   { files: ["**/*.mjs", "**/*.cjs"], languageOptions: { globals: globals.node } },

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { columnSchema, SEVERITIES, ticketHistoryEntrySchema } from "../core/store/records";
+import { COLUMNS, SEVERITIES, ticketHistoryEntrySchema } from "../core/store/records";
 import { defineProtocol } from "./rpc";
 import { commonToHost, commonToWebview } from "./viewState";
 
@@ -8,10 +8,32 @@ import { commonToHost, commonToWebview } from "./viewState";
 
 const id = z.string().min(1).max(200);
 
+/** A board column's id. The page learns the columns, their order and names, from the host. */
+export const columnIdSchema = z.enum(COLUMNS);
+export type ColumnId = z.infer<typeof columnIdSchema>;
+
+/** A column as the board shows it: the board reply lists them in their order, left to right. */
+export const columnInfoSchema = z.object({ id: columnIdSchema, name: z.string().min(1).max(100) });
+export type ColumnInfo = z.infer<typeof columnInfoSchema>;
+
+/**
+ * A move the state machine offers from the card's column (the detail panel's buttons, the lanes
+ * that take the card's drop), as the host judges it now: the page offers and pre-judges moves
+ * with these instead of carrying a copy of the rules. Every other column is refused, and the
+ * host's answer to the move says why: those reasons are not sent with every card, since they
+ * would more than double a 1,000-card board reply that the page never reads.
+ */
+export const cardMoveSchema = z.object({
+  to: columnIdSchema,
+  /** Why the host would refuse the move now (a blocker not done); absent when it would make it. */
+  refused: z.string().max(2000).optional(),
+});
+export type CardMove = z.infer<typeof cardMoveSchema>;
+
 export const cardSchema = z.object({
   id,
   title: z.string(),
-  column: columnSchema,
+  column: columnIdSchema,
   severity: z.enum(SEVERITIES),
   /** Hours. */
   estimate: z.number().nullable(),
@@ -24,6 +46,8 @@ export const cardSchema = z.object({
   waitingFor: z.array(id),
   /** Why the pair stopped on it and waits for the human ("blocked: …", "needs clarification: …"). */
   attention: z.string().max(2000).optional(),
+  /** The moves offered from the card's column, in board order. */
+  moves: z.array(cardMoveSchema).max(COLUMNS.length - 1),
 });
 export type Card = z.infer<typeof cardSchema>;
 
@@ -43,11 +67,16 @@ export const kanbanProtocol = defineProtocol({
   toHost: {
     requests: {
       ...commonToHost.requests,
-      board: { params: z.object({ projectId: id }).strict(), result: z.object({ projectId: id, cards: z.array(cardSchema) }) },
+      board: {
+        params: z.object({ projectId: id }).strict(),
+        result: z.object({ projectId: id, columns: z.array(columnInfoSchema).min(1), cards: z.array(cardSchema) }),
+      },
+      /** The columns alone, for the empty state (no project, so no board to ask for). */
+      columns: { params: z.object({}).strict(), result: z.array(columnInfoSchema).min(1) },
       ticket: { params: z.object({ ticketId: id }).strict(), result: ticketDetailSchema },
       /** A human move; refused (with the reason) when the state machine does not allow it. */
       move: {
-        params: z.object({ ticketId: id, to: columnSchema }).strict(),
+        params: z.object({ ticketId: id, to: columnIdSchema }).strict(),
         result: z.object({ card: cardSchema.optional(), refused: z.string().optional() }),
       },
     },

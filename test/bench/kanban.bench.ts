@@ -22,7 +22,8 @@ import { pathToFileURL } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import * as z from "zod";
 import { COLUMNS, type Column } from "../../src/core/store/records";
-import { cardSchema, type Card } from "../../src/protocol/kanban";
+import { BOARD_COLUMNS, cardMoves } from "../../src/features/kanban/kanbanBoard";
+import { cardSchema, type Card, type CardMove } from "../../src/protocol/kanban";
 
 const TICKETS = Number(process.env.REDGREEN_BENCH_TICKETS) || 1000;
 const RUNS = Number(process.env.REDGREEN_BENCH_RUNS) || 7;
@@ -64,7 +65,7 @@ function generateCards(count: number): Card[] {
     const started = column !== "backlog" && column !== "todo";
     const id = `BOOKSHOP-${n}`;
     const earlier = cards.filter((card) => card.column !== "done").slice(-30);
-    cards.push({
+    const card = {
       id,
       title: `${pick(ACTIONS)} ${pick(THINGS)}${pick(DETAILS)}`,
       column,
@@ -78,7 +79,9 @@ function generateCards(count: number): Card[] {
       waitingFor: !started && earlier.length > 0 && random() < 0.3
         ? [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(earlier).id))]
         : [],
-    });
+    };
+    // As the host judges them: the blockers a card waits for are not done.
+    cards.push({ ...card, moves: cardMoves({ _id: id, column, blockedBy: card.waitingFor }, []) });
   }
   // Shuffled, as a store returns them: each card's place comes from its column, not the order.
   for (let i = cards.length - 1; i > 0; i--) {
@@ -88,15 +91,28 @@ function generateCards(count: number): Card[] {
   return z.array(cardSchema).parse(cards);
 }
 
+/**
+ * Each card's moves once it is one column on, as the host would send them: the stand-in host in
+ * the page answers the page's and the agent's moves (always one column on) with these, since it
+ * has no state machine of its own.
+ */
+function onwardMoves(cards: Card[]): Record<string, CardMove[]> {
+  return Object.fromEntries(cards.flatMap((card) => {
+    const next = COLUMNS[COLUMNS.indexOf(card.column) + 1];
+    return next ? [[card.id, cardMoves({ _id: card.id, column: next, blockedBy: card.waitingFor }, [])]] : [];
+  }));
+}
+
 // ---- The page, served on loopback ---------------------------------------------------------------
 
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".ttf": "font/ttf", ".map": "application/json" };
 
 /** The HTML html.ts builds (same CSP, nonce, stylesheets and #root), with the benchmark's stub first. */
-function pageHtml(mode: "board" | "baseline", cards: Card[]): string {
+function pageHtml(mode: "board" | "baseline", cards: Card[], onward: Record<string, CardMove[]>): string {
   const nonce = randomBytes(18).toString("base64");
   const csp = ["default-src 'none'", "img-src 'self' data:", "font-src 'self'", "style-src 'self'", `script-src 'nonce-${nonce}'`].join("; ");
-  const config = JSON.stringify({ mode, projectId: PROJECT, cards }).replace(/</g, "\\u003c");
+  const host = mode === "board" ? { columns: BOARD_COLUMNS, onward } : {};
+  const config = JSON.stringify({ mode, projectId: PROJECT, cards, ...host }).replace(/</g, "\\u003c");
   const styles = mode === "board"
     ? `<link rel="stylesheet" href="/dist/codicons/codicon.css" id="vscode-codicon-stylesheet">\n  <link rel="stylesheet" href="/dist/webviews/kanban.css">`
     : "";
@@ -120,6 +136,7 @@ function pageHtml(mode: "board" | "baseline", cards: Card[]): string {
 }
 
 async function serve(cards: Card[]): Promise<{ server: Server; url: string }> {
+  const onward = onwardMoves(cards);
   const files: Record<string, string> = {
     "/bench/kanbanPage.mjs": path.join(repoRoot, "test/bench/kanbanPage.mjs"),
   };
@@ -132,7 +149,7 @@ async function serve(cards: Card[]): Promise<{ server: Server; url: string }> {
     if (url.pathname === "/favicon.ico") return send(204, "text/plain", "");
     if (url.pathname === "/board.html" || url.pathname === "/baseline.html") {
       const mode = url.pathname === "/board.html" ? "board" : "baseline";
-      return send(200, "text/html", pageHtml(mode, cards));
+      return send(200, "text/html", pageHtml(mode, cards, onward));
     }
     const file = files[url.pathname] ?? (url.pathname.startsWith("/dist/") ? path.join(repoRoot, path.normalize(url.pathname)) : undefined);
     if (!file?.startsWith(path.join(repoRoot, path.sep))) return send(404, "text/plain", "not found");

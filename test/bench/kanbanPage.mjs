@@ -99,6 +99,12 @@ const list = (column) => document.querySelector(config.mode === "board" ? `.lane
 const inList = (column, id) => [...list(column).children].some((element) => element.dataset.id === id);
 const nextColumn = (column) => COLUMNS[COLUMNS.indexOf(column) + 1];
 
+/** A card one column on, with the moves the host would send from there (kanban.bench.ts computed them). */
+function movedOn(card, to) {
+  if (to !== nextColumn(card.column)) problems.push(`${card.id} moved from ${card.column} to ${to}, not one column on`);
+  return { ...card, column: to, moves: config.onward?.[card.id] ?? [] };
+}
+
 // ---- The board: a stand-in for the extension host --------------------------------------------
 
 // The host posts only after the page said "ready" (the baseline page needs no handshake).
@@ -137,12 +143,13 @@ function answer({ id, method, params }) {
     if (params.projectId !== config.projectId) problems.push(`board asked for ${params.projectId}`);
     boardRequested = true;
     // Held until the benchmark calls answerBoard(), once the page has settled.
-    pendingBoard = () => respond({ projectId: config.projectId, cards: [...cards.values()] });
+    pendingBoard = () => respond({ projectId: config.projectId, columns: config.columns, cards: [...cards.values()] });
     return;
   }
+  if (method === "columns") return respond(config.columns);
   if (method === "move") {
     // The host's state machine said yes: the moved card, at once.
-    const card = { ...cards.get(params.ticketId), column: params.to };
+    const card = movedOn(cards.get(params.ticketId), params.to);
     cards.set(card.id, card);
     return respond({ card });
   }
@@ -233,7 +240,7 @@ const bench = {
   async agentMove(column) {
     await settle();
     const card = cards.get(list(column).firstElementChild.dataset.id);
-    const moved = { ...card, column: nextColumn(column) };
+    const moved = movedOn(card, nextColumn(column));
     cards.set(card.id, moved);
     const t0 = performance.now();
     result = timeUntil(t0, () => inList(moved.column, moved.id));

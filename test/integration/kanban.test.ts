@@ -55,6 +55,8 @@ describe("The Kanban board", function () {
 
   before(async () => {
     const { models } = await activateRedgreen();
+    // This suite is about the board (the chat), not pairs: planned tickets stay where the plan put them.
+    await config().update("pairs.autoStart", false, vscode.ConfigurationTarget.Global);
     architect = await startScriptedOpenAi((request) => (request.schema ? JSON.stringify(PLAN) : "ok"));
     await config().update("models.registry", { models: [{ id: "heavy", backend: "openai", url: architect.url, model: "scripted" }] }, vscode.ConfigurationTarget.Global);
     await models.reload();
@@ -65,6 +67,7 @@ describe("The Kanban board", function () {
 
   after(async () => {
     await config().update("models.registry", undefined, vscode.ConfigurationTarget.Global);
+    await config().update("pairs.autoStart", undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
     await architect.close();
     await fs.rm(folder, { recursive: true, force: true });
@@ -149,7 +152,7 @@ describe("The Kanban board", function () {
     await m.moveTicket(third._id, "inprogress", "developer", "started");
     await eventually(async () => ((await details())["column.inprogress"] === (ui.available ? 2 : 1) ? true : undefined), 10_000, () => "the board did not follow the agent's move");
     // A pair that stops on a ticket: the card says so, with the reason.
-    await m.updateTicket(third._id, {}, "pair-1", "blocked: the suite times out");
+    await m.updateTicket(third._id, { waiting: { kind: "blocked", text: "the suite times out", since: new Date() } }, "pair-1", "blocked: the suite times out");
     if (ui.available) {
       await eventually(async () => (/Blocked/.test(String(await ui.text(FRAME, card(third._id)))) ? true : undefined), 10_000, () => "the card does not show that the ticket is blocked");
       assert.match(String(await ui.attribute(FRAME, card(third._id), "aria-label")), /blocked: the suite times out/);
@@ -166,5 +169,26 @@ describe("The Kanban board", function () {
     await m.moveTicket(third._id, "done", "human", "approved");
     await eventually(async () => ((await fs.stat(worktree).catch(() => undefined)) ? undefined : true), 10_000, () => "the worktree of the done ticket is still there");
     assert.match(execFileSync("git", ["branch", "--list", "ticket/boarddemo-3"], { cwd: folder, encoding: "utf8" }), /ticket\/boarddemo-3/);
+  });
+
+  // The page has no state machine of its own: each card carries its moves as the host judged them,
+  // and the host re-sends a waiting card when its blocker changes.
+  it("offers a waiting ticket's start disabled with the host's reason, and enables it once the blocker is done", async function () {
+    if (!ui.available) this.skip();
+    const m = await memory();
+    const first = await ticket("List the books");
+    const second = await ticket("Search by title");
+    const disabled = ".detail .moves vscode-button[disabled]";
+    await ui.click(FRAME, card(second._id));
+    await eventually(async () => ((await details()).detail === second._id ? true : undefined), 10_000, () => "the detail panel did not open");
+    assert.match(String(await ui.text(FRAME, ".detail .moves")), /Move to Backlog[\s\S]*Move to In progress/);
+    assert.match(String(await ui.attribute(FRAME, disabled, "title")), /blocked by BOARDDEMO-1, which is not done/);
+    await m.moveTicket(first._id, "review", "developer", "tests pass");
+    await m.moveTicket(first._id, "done", "human", "approved");
+    await eventually(async () => ((await ui.count(FRAME, disabled)) === 0 ? true : undefined), 10_000, () => "the start stayed disabled after the blocker was done");
+    await ui.press(FRAME, card(second._id), "Alt+ArrowRight");
+    await eventually(async () => ((await m.getTicket(second._id))?.column === "inprogress" ? true : undefined), 10_000, () => "the freed ticket did not start");
+    await eventually(async () => ((await ui.count(FRAME, `${lane("inprogress")} ${card(second._id)}`)) === 1 ? true : undefined), 10_000, () => "the board does not show the started ticket in progress");
+    assert.equal((await details()).notice, "");
   });
 });

@@ -2,14 +2,14 @@
 // card by card (a move re-parents one element), so a board of 1,000 tickets stays responsive.
 // Cards are plain elements (no web components): a thousand shadow roots would cost more than
 // the whole board.
-import { COLUMNS, type Column } from "../../src/core/store/records";
-import { canMove, COLUMN_NAMES, refuseMove } from "../../src/core/tickets/ticketRules";
-import type { Card } from "../../src/protocol/kanban";
+// The columns and what each card may do come from the host (the board reply, each card's
+// `moves`): the page keeps no copy of the state machine.
+import type { Card, ColumnId, ColumnInfo } from "../../src/protocol/kanban";
 import { h } from "../shared/dom";
 
 export interface BoardActions {
   /** The human asks for a move; the host decides. */
-  move(id: string, to: Column): void;
+  move(id: string, to: ColumnId): void;
   open(id: string): void;
 }
 
@@ -22,21 +22,14 @@ const DRAG_TYPE = "application/x-redgreen-ticket";
 
 export class Board {
   readonly element: HTMLElement;
-  private readonly lanes = {} as Record<Column, Lane>;
+  /** The host's columns, in order; none until the first load. */
+  private columns: ColumnInfo[] = [];
+  private readonly lanes = new Map<ColumnId, Lane>();
   private readonly cards = new Map<string, { card: Card; element: HTMLElement }>();
   private filter = "";
 
   constructor(private readonly actions: BoardActions) {
     this.element = h("div", { className: "board", role: "region", ariaLabel: "Board" });
-    for (const column of COLUMNS) {
-      const count = h("span", { className: "lane-count" }, "0");
-      const list = h("ol", { className: "cards", ariaLabel: COLUMN_NAMES[column] });
-      const lane = h("section", { className: "lane" }, h("h3", { className: "lane-title" }, COLUMN_NAMES[column], count), list);
-      lane.dataset.column = column;
-      this.acceptDrops(lane, column);
-      this.lanes[column] = { list, count };
-      this.element.append(lane);
-    }
     this.element.addEventListener("keydown", (event) => this.onKey(event));
     this.element.addEventListener("click", (event) => {
       const id = cardOf(event.target)?.dataset.id;
@@ -50,39 +43,49 @@ export class Board {
       card.classList.add("dragging");
       // Columns the card cannot go to are dimmed while it is dragged (a drop there is refused anyway).
       const known = this.cards.get(card.dataset.id!)?.card;
-      const allowed = known ? allowedMoves(known) : [];
-      for (const column of COLUMNS) this.lanes[column].list.parentElement!.classList.toggle("no-drop", !allowed.includes(column));
+      const offered = new Set(known?.moves.map((move) => move.to));
+      for (const [column, { list }] of this.lanes) list.parentElement!.classList.toggle("no-drop", !offered.has(column));
     });
     this.element.addEventListener("dragend", (event) => {
       cardOf(event.target)?.classList.remove("dragging");
-      for (const column of COLUMNS) this.lanes[column].list.parentElement!.classList.remove("no-drop", "drop-target");
+      for (const { list } of this.lanes.values()) list.parentElement!.classList.remove("no-drop", "drop-target");
     });
   }
 
-  /** Replaces every card (a new project, or a fresh load). */
-  load(cards: Card[]): void {
+  /** Replaces the lanes and every card (a new project, or a fresh load), in the host's columns. */
+  load(columns: ColumnInfo[], cards: Card[]): void {
+    this.columns = columns;
+    this.lanes.clear();
     this.cards.clear();
-    const fragments = Object.fromEntries(COLUMNS.map((c) => [c, document.createDocumentFragment()])) as Record<Column, DocumentFragment>;
+    const fragments = new Map(columns.map((c) => [c.id, document.createDocumentFragment()]));
     for (const card of cards) {
-      const element = renderCard(card);
+      const element = renderCard(card, this.columnName(card.column));
       this.cards.set(card.id, { card, element });
-      fragments[card.column].append(element);
+      fragments.get(card.column)?.append(element);
     }
-    for (const column of COLUMNS) this.lanes[column].list.replaceChildren(fragments[column]);
+    this.element.replaceChildren(...columns.map(({ id, name }) => this.renderLane(id, name, fragments.get(id)!)));
     this.applyFilter();
     this.updateCounts();
   }
 
+  /** The name the host gave a column (its id until the board is loaded). */
+  columnName(column: ColumnId): string {
+    return this.columns.find((c) => c.id === column)?.name ?? column;
+  }
+
   /** A card changed (here or anywhere): it is redrawn in place, or moved to the end of its new column. */
   upsert(card: Card): void {
+    // Before the first load there are no lanes; the board reply brings every card anyway.
+    const lane = this.lanes.get(card.column);
+    if (!lane) return;
     const known = this.cards.get(card.id);
-    const element = renderCard(card);
+    const element = renderCard(card, this.columnName(card.column));
     element.hidden = !matches(card, this.filter);
     const hadFocus = known?.element === document.activeElement;
     if (known && known.card.column === card.column) known.element.replaceWith(element);
     else {
       known?.element.remove();
-      this.lanes[card.column].list.append(element);
+      lane.list.append(element);
     }
     this.cards.set(card.id, { card, element });
     if (hadFocus) element.focus();
@@ -90,12 +93,14 @@ export class Board {
   }
 
   /** Shows a card in another column at once, moving its element as it is (the host's answer redraws it). */
-  place(id: string, column: Column): void {
+  place(id: string, column: ColumnId): void {
     const known = this.cards.get(id);
-    if (!known) return;
-    known.card = { ...known.card, column };
+    const lane = this.lanes.get(column);
+    if (!known || !lane) return;
+    // Its moves from the new column are the host's to say: none are assumed until it answers.
+    known.card = { ...known.card, column, moves: [] };
     known.element.dataset.column = column;
-    this.lanes[column].list.append(known.element);
+    lane.list.append(known.element);
     this.updateCounts();
   }
 
@@ -119,8 +124,9 @@ export class Board {
     this.updateCounts();
   }
 
-  counts(): Record<Column, number> {
-    return Object.fromEntries(COLUMNS.map((c) => [c, this.lanes[c].list.childElementCount])) as Record<Column, number>;
+  /** Cards per column (no columns before the first load). */
+  counts(): Partial<Record<ColumnId, number>> {
+    return Object.fromEntries([...this.lanes].map(([column, { list }]) => [column, list.childElementCount]));
   }
 
   private applyFilter(): void {
@@ -128,15 +134,24 @@ export class Board {
   }
 
   private updateCounts(): void {
-    for (const column of COLUMNS) {
-      const { list, count } = this.lanes[column];
+    for (const { list, count } of this.lanes.values()) {
       const total = list.childElementCount;
       const shown = this.filter ? list.querySelectorAll(".card:not([hidden])").length : total;
       count.textContent = shown === total ? String(total) : `${shown}/${total}`;
     }
   }
 
-  private acceptDrops(lane: HTMLElement, column: Column): void {
+  private renderLane(column: ColumnId, name: string, cards: DocumentFragment): HTMLElement {
+    const count = h("span", { className: "lane-count" }, "0");
+    const list = h("ol", { className: "cards", ariaLabel: name }, cards);
+    const lane = h("section", { className: "lane" }, h("h3", { className: "lane-title" }, name, count), list);
+    lane.dataset.column = column;
+    this.acceptDrops(lane, column);
+    this.lanes.set(column, { list, count });
+    return lane;
+  }
+
+  private acceptDrops(lane: HTMLElement, column: ColumnId): void {
     const dragged = (event: DragEvent) => event.dataTransfer?.types.includes(DRAG_TYPE) ?? false;
     lane.addEventListener("dragover", (event) => {
       if (!dragged(event)) return;
@@ -160,22 +175,22 @@ export class Board {
   private onKey(event: KeyboardEvent): void {
     const element = cardOf(event.target);
     if (!element) return;
-    const { id, column } = element.dataset as { id: string; column: Column };
-    const index = COLUMNS.indexOf(column);
+    const { id, column } = element.dataset as { id: string; column: ColumnId };
+    const index = this.columns.findIndex((c) => c.id === column);
     const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+    const neighbour = this.columns[index + step]?.id;
     if (event.key === "Enter" || event.key === " ") this.actions.open(id);
     else if (step && event.altKey) {
-      const to = COLUMNS[index + step];
-      if (to) this.actions.move(id, to);
-    } else if (step) this.firstVisible(COLUMNS[index + step])?.focus();
+      if (neighbour) this.actions.move(id, neighbour);
+    } else if (step) this.firstVisible(neighbour)?.focus();
     else if (event.key === "ArrowDown" || event.key === "ArrowUp") sibling(element, event.key === "ArrowDown")?.focus();
     else return;
     event.preventDefault();
   }
 
-  private firstVisible(column: Column | undefined): HTMLElement | undefined {
+  private firstVisible(column: ColumnId | undefined): HTMLElement | undefined {
     if (!column) return undefined;
-    return this.lanes[column].list.querySelector<HTMLElement>(".card:not([hidden])") ?? undefined;
+    return this.lanes.get(column)?.list.querySelector<HTMLElement>(".card:not([hidden])") ?? undefined;
   }
 }
 
@@ -194,20 +209,15 @@ function matches(card: Card, filter: string): boolean {
   return [card.id, card.title, card.functionalityId, card.severity, card.pair ?? "", ...card.requirementIds].some((field) => field.toLowerCase().includes(filter));
 }
 
-/** Why the host's state machine would refuse this move, or undefined: `waitingFor` holds only blockers not done. */
-export function refusal(card: Card, to: Column): string | undefined {
-  return refuseMove({ _id: card.id, column: card.column, blockedBy: card.waitingFor }, to);
-}
-
-/** Where a card may go from its column (the same state machine the host applies). */
-export function allowedMoves(card: Card): Column[] {
-  return COLUMNS.filter((to) => canMove(card.column, to));
+/** Whether the host, as it last judged the card, would make this move (one it does not offer: no). */
+export function wouldMove(card: Card, to: ColumnId): boolean {
+  return card.moves.some((move) => move.to === to && move.refused === undefined);
 }
 
 /** The fixed part of every card, cloned: cheaper than building a thousand cards element by element. */
 let cardTemplate: HTMLElement | undefined;
 
-function renderCard(card: Card): HTMLElement {
+function renderCard(card: Card, columnName: string): HTMLElement {
   cardTemplate ??= h("li", { className: "card", tabIndex: 0, draggable: true },
     h("div", { className: "card-top" }, h("span", { className: "card-id" }), h("span", { className: "severity" })),
     h("div", { className: "card-title" }),
@@ -227,6 +237,6 @@ function renderCard(card: Card): HTMLElement {
   if (card.waitingFor.length) meta.append(h("span", { className: "waiting", title: `Waiting for ${card.waitingFor.join(", ")}` }, h("span", { className: "codicon codicon-lock" }), card.waitingFor.join(", ")));
   element.dataset.id = card.id;
   element.dataset.column = card.column;
-  element.setAttribute("aria-label", `${card.id}: ${card.title}. ${COLUMN_NAMES[card.column]}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}${card.attention ? `, ${card.attention}` : ""}. Enter for details, Alt+Arrow keys to move.`);
+  element.setAttribute("aria-label", `${card.id}: ${card.title}. ${columnName}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}${card.attention ? `, ${card.attention}` : ""}. Enter for details, Alt+Arrow keys to move.`);
   return element;
 }

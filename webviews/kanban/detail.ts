@@ -1,26 +1,23 @@
 // A ticket's detail panel: what it is for, what done means, where it comes from, what happened
-// to it, and the moves the state machine allows from where it stands.
-import type { Column } from "../../src/core/store/records";
-import { COLUMN_NAMES } from "../../src/core/tickets/ticketRules";
-import type { TicketDetail } from "../../src/protocol/kanban";
+// to it, and the moves the state machine offers from where it stands (as the host judged them).
+import type { ColumnId, TicketDetail } from "../../src/protocol/kanban";
 import { h } from "../shared/dom";
 import { button } from "../shared/projectView";
-import { allowedMoves } from "./board";
 
-export function renderDetail(ticket: TicketDetail, actions: { move(to: Column): void; close(): void }): HTMLElement {
+export function renderDetail(ticket: TicketDetail, columnName: (column: ColumnId) => string, actions: { move(to: ColumnId): void; close(): void }): HTMLElement {
   const close = h("button", { className: "icon-button", type: "button", title: "Close (Escape)", ariaLabel: "Close details" }, h("span", { className: "codicon codicon-close" }));
   close.addEventListener("click", () => actions.close());
-  const moves = h("div", { className: "moves" }, ...allowedMoves(ticket).map((to) => {
-    const move = button(`Move to ${COLUMN_NAMES[to]}`, () => actions.move(to), { secondary: true });
-    // Offered but disabled, with the reason, rather than refused after the click.
-    if (to === "inprogress" && ticket.waitingFor.length > 0) {
+  const moves = h("div", { className: "moves" }, ...ticket.moves.map(({ to, refused }) => {
+    const move = button(`Move to ${columnName(to)}`, () => actions.move(to), { secondary: true });
+    // Offered but disabled, with the host's reason (open blockers), rather than refused after the click.
+    if (refused !== undefined) {
       move.setAttribute("disabled", "");
-      move.title = `Waiting for ${ticket.waitingFor.join(", ")}`;
+      move.title = refused;
     }
     return move;
   }));
   const facts: [string, string][] = [
-    ["Column", COLUMN_NAMES[ticket.column]],
+    ["Column", columnName(ticket.column)],
     ["Severity", ticket.severity],
     ["Estimate", ticket.estimate === null ? "–" : `${ticket.estimate} h`],
     ["Pair", ticket.pair ?? "not assigned"],
@@ -42,7 +39,7 @@ export function renderDetail(ticket: TicketDetail, actions: { move(to: Column): 
       h("li", {},
         h("time", { dateTime: new Date(entry.at).toISOString() }, new Date(entry.at).toLocaleString()),
         ` ${entry.by}: `,
-        entry.from && entry.to ? `${COLUMN_NAMES[entry.from]} → ${COLUMN_NAMES[entry.to]}` : entry.to ? COLUMN_NAMES[entry.to] : "",
+        entry.from && entry.to ? `${columnName(entry.from)} → ${columnName(entry.to)}` : entry.to ? columnName(entry.to) : "",
         entry.note ? `${entry.from || entry.to ? " · " : ""}${entry.note}` : "",
       )))),
   );

@@ -1,18 +1,27 @@
 import "@vscode-elements/elements/dist/vscode-textfield/index.js";
 import "../shared/base.css";
 import "./kanban.css";
-import type { Column } from "../../src/core/store/records";
-import { COLUMN_NAMES } from "../../src/core/tickets/ticketRules";
-import { kanbanProtocol, type TicketDetail } from "../../src/protocol/kanban";
+import { kanbanProtocol, type ColumnId, type ColumnInfo, type TicketDetail } from "../../src/protocol/kanban";
 import type { WebviewEndpoint } from "../shared/client";
 import { h } from "../shared/dom";
 import { button, mountProjectView, projectHeader } from "../shared/projectView";
-import { Board, refusal } from "./board";
+import { Board, wouldMove } from "./board";
 import { renderDetail } from "./detail";
 
 type Endpoint = WebviewEndpoint<typeof kanbanProtocol>;
 
-const lanes = () => h("ol", { className: "lanes", ariaLabel: "Board columns" }, ...Object.values(COLUMN_NAMES).map((lane) => h("li", {}, lane)));
+/** The host's columns, asked for once: they do not change while the page lives. */
+let columnsAsked: Promise<ColumnInfo[]> | undefined;
+
+/** The empty state's list of columns, filled in when the host names them (no project: no board to ask). */
+function lanes(): HTMLElement {
+  const list = h("ol", { className: "lanes", ariaLabel: "Board columns" });
+  columnsAsked ??= endpoint.request("columns", {});
+  columnsAsked.then((columns) => list.replaceChildren(...columns.map(({ name }) => h("li", {}, name))), () => {
+    columnsAsked = undefined; // asked again the next time the empty state is drawn
+  });
+  return list;
+}
 
 /** The page's board, kept across re-renders of the project header. */
 const page = {
@@ -83,9 +92,9 @@ function projectActions(projectState: string, commands: string[], run: (command:
 async function loadBoard(projectState: string): Promise<void> {
   const projectId = page.projectId;
   try {
-    const { cards } = await endpoint.request("board", { projectId });
+    const { columns, cards } = await endpoint.request("board", { projectId });
     if (projectId !== page.projectId) return;
-    page.board?.load(cards);
+    page.board?.load(columns, cards);
     page.loadedAt = Date.now();
     updateNote(projectState);
   } catch (error) {
@@ -109,12 +118,12 @@ function showNotice(text: string): void {
   page.notice.hidden = !text;
 }
 
-function move(id: string, to: Column): void {
+function move(id: string, to: ColumnId): void {
   showNotice("");
-  // A move the state machine allows is shown at once and undone if the host refuses it after all
-  // (the host decides; the page only saves the human a round trip).
+  // A move the host said it would make (the card's `moves`) is shown at once and undone if the
+  // host refuses it after all (the host decides; the page only saves the human a round trip).
   const before = page.board?.card(id);
-  const likely = before !== undefined && refusal(before, to) === undefined;
+  const likely = before !== undefined && wouldMove(before, to);
   if (likely) {
     page.board?.place(id, to);
     page.board?.focus(id);
@@ -143,7 +152,8 @@ async function openDetail(id: string): Promise<void> {
   }
   const refocus = page.detailId !== id;
   page.detailId = id;
-  const panel = renderDetail(ticket, { move: (to) => move(id, to), close: closeDetail });
+  const board = page.board;
+  const panel = renderDetail(ticket, (column) => board?.columnName(column) ?? column, { move: (to) => move(id, to), close: closeDetail });
   page.detailHost?.replaceChildren(panel);
   if (refocus) panel.focus();
 }

@@ -5,14 +5,15 @@
 import type * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import { TicketMoveError, type MemoryManager } from "../../core/memory/memoryManager";
-import type { Ticket } from "../../core/store/records";
-import { COLUMN_NAMES, stoppedFor } from "../../core/tickets/ticketRules";
-import type { Card, kanbanProtocol, TicketDetail } from "../../protocol/kanban";
+import { COLUMNS, type Ticket } from "../../core/store/records";
+import { holdAfterHumanMove } from "../../core/orchestrator/projectRules";
+import { canMove, COLUMN_NAMES, refuseMove, stoppedFor } from "../../core/tickets/ticketRules";
+import type { Card, CardMove, ColumnInfo, kanbanProtocol, TicketDetail } from "../../protocol/kanban";
 import type { WebviewViewHost } from "../../platform/webview/viewHost";
 import type { StoreService } from "../store/storeService";
 
-/** Project states in which the board is the agents' plan: a human change there needs a re-review. */
-const PLANNED = new Set(["approved", "planning", "executing"]);
+/** The columns in board order, with the names the board shows: the page has no copy of its own. */
+export const BOARD_COLUMNS: ColumnInfo[] = COLUMNS.map((id) => ({ id, name: COLUMN_NAMES[id] }));
 
 export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
   const attention = stoppedFor(ticket);
@@ -21,7 +22,20 @@ export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
     pair: ticket.assignedPair, passRate: ticket.testPassRate, branch: ticket.branch, functionalityId: ticket.functionalityId,
     requirementIds: ticket.requirementIds, waitingFor: ticket.blockedBy.filter((id) => all.get(id)?.column !== "done"),
     ...(attention ? { attention: attention.slice(0, 2000) } : {}),
+    // The blockers are in the ticket's project; one missing counts as not done, as in `waitingFor`.
+    moves: cardMoves(ticket, ticket.blockedBy.flatMap((id) => all.get(id) ?? [])),
   };
+}
+
+/**
+ * The moves the state machine offers from the ticket's column, judged now with the same rules and
+ * blockers that `moveTicket` applies, so the page's hints and buttons match what the host will do.
+ */
+export function cardMoves(ticket: Pick<Ticket, "_id" | "column" | "blockedBy">, blockers: Pick<Ticket, "_id" | "column">[]): CardMove[] {
+  return COLUMNS.filter((to) => canMove(ticket.column, to)).map((to) => {
+    const refused = refuseMove(ticket, to, blockers);
+    return refused ? { to, refused: refused.slice(0, 2000) } : { to };
+  });
 }
 
 export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; log: Logger; onProjectChanged(): void }): vscode.Disposable {
@@ -36,8 +50,9 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
 
   endpoint.handle("board", async ({ projectId }) => {
     const all = await ticketsById(await memory(), projectId);
-    return { projectId, cards: [...all.values()].filter((t) => !t.withdrawn).map((t) => toCard(t, all)) };
+    return { projectId, columns: BOARD_COLUMNS, cards: [...all.values()].filter((t) => !t.withdrawn).map((t) => toCard(t, all)) };
   });
+  endpoint.handle("columns", () => BOARD_COLUMNS);
 
   endpoint.handle("ticket", async ({ ticketId }): Promise<TicketDetail> => {
     const m = await memory();
@@ -60,22 +75,16 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
       if (error instanceof TicketMoveError) return { refused: error.message };
       throw error;
     }
-    const project = await m.getProject(moved.projectId);
-    if (project && PLANNED.has(project.state)) {
-      const what = `${ticketId} from ${COLUMN_NAMES[before.column]} to ${COLUMN_NAMES[to]}`;
-      try {
-        await m.transitionProject(project._id, "onHold", "human", `the human moved ${what}`);
-        await m.record({ kind: "message", projectId: project._id, channel: "agents", from: "pm", text: `The human moved ${what} by hand. Architect, please re-validate the plan and the dependencies around ${ticketId}.` });
-        await m.record({ kind: "message", projectId: project._id, channel: "human", from: "pm", text: `You moved ${what}. I put "${project.name}" on hold while the Architect and I re-review the board; run **Redgreen: Resume Project** when you want the agents to go on.` });
-      } catch (error) {
-        deps.log.warn(`Putting "${project.name}" on hold after a manual move failed: ${describeError(error)}`);
-      }
-      deps.onProjectChanged();
+    try {
+      if (await holdAfterHumanMove(m, before, moved)) deps.onProjectChanged();
+    } catch (error) {
+      deps.log.warn(`Putting the project of ${ticketId} on hold after a manual move failed: ${describeError(error)}`);
     }
     return { card: toCard(moved, await ticketsById(m, moved.projectId)) };
   });
 
-  // Live updates: the changed card, and the cards that were waiting for it.
+  // Live updates: the changed card, and the cards that were waiting for it (their `waitingFor`
+  // and `moves` follow their blockers: one done lets them start).
   const live = deps.store.followMemory((m) =>
     m.onDidChangeTicket((ticket) => {
       void (async () => {

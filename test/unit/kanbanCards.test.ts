@@ -1,0 +1,49 @@
+import * as assert from "node:assert/strict";
+import * as z from "zod";
+import type { Column, Ticket } from "../../src/core/store/records";
+import { BOARD_COLUMNS, toCard } from "../../src/features/kanban/kanbanBoard";
+import { cardSchema, kanbanProtocol, type Card } from "../../src/protocol/kanban";
+
+// The cards the host sends the Kanban page: the page keeps no copy of the state machine, so each
+// card says where it may go now and why not elsewhere.
+
+const at = new Date(0);
+const ticket = (id: string, column: Column, blockedBy: string[] = []): Ticket => ({
+  _id: id, projectId: "P", functionalityId: "catalogue", title: `Ticket ${id}`, description: "", goal: "a goal", acceptanceCriteria: [],
+  requirementIds: [], column, severity: "medium", timeEstimate: null, assignedPair: null, filesChanged: [], testPassRate: null,
+  branch: null, blockedBy, history: [], createdAt: at, updatedAt: at,
+});
+const byId = (...tickets: Ticket[]) => new Map(tickets.map((t) => [t._id, t]));
+
+describe("Kanban cards", () => {
+  it("names the columns in board order", () => {
+    assert.deepEqual(BOARD_COLUMNS.map((c) => `${c.id}:${c.name}`), ["backlog:Backlog", "todo:To do", "inprogress:In progress", "review:Review", "done:Done"]);
+    kanbanProtocol.toHost.requests.columns.result.parse(BOARD_COLUMNS);
+  });
+
+  it("offers the state machine's moves from the card's column, in board order", () => {
+    const moves = (column: Column) => cardSchema.parse(toCard(ticket("T-1", column), byId())).moves;
+    assert.deepEqual(moves("todo"), [{ to: "backlog" }, { to: "inprogress" }]);
+    assert.deepEqual(moves("review"), [{ to: "inprogress" }, { to: "done" }]);
+    assert.deepEqual(moves("done"), [{ to: "todo" }]);
+  });
+
+  it("offers a blocked ticket's start but refuses it until its blockers are done", () => {
+    const blocked = ticket("T-2", "todo", ["T-1", "T-0"]);
+    const start = (all: Map<string, Ticket>) => cardSchema.parse(toCard(blocked, all)).moves.find((m) => m.to === "inprogress");
+    // T-0 is in no map: a blocker the host cannot find counts as not done, as in waitingFor.
+    assert.deepEqual(start(byId(blocked, ticket("T-1", "review"))), { to: "inprogress", refused: "T-2 is blocked by T-1, T-0, which are not done" });
+    assert.deepEqual(start(byId(blocked, ticket("T-1", "done"), ticket("T-0", "done"))), { to: "inprogress" });
+  });
+
+  it("sends cards the protocol accepts, in replies and live updates", () => {
+    const all = byId(ticket("T-1", "review"), ticket("T-2", "todo", ["T-1"]));
+    const cards = [...all.values()].map((t) => toCard(t, all));
+    kanbanProtocol.toHost.requests.board.result.parse({ projectId: "P", columns: BOARD_COLUMNS, cards });
+    kanbanProtocol.toWebview.notifications.cardChanged.parse({ projectId: "P", card: cards[1] });
+    // A card without its moves is an old host's: the page rejects it rather than guess.
+    const bare: Partial<Card> = { ...cards[0]! };
+    delete bare.moves;
+    assert.equal(z.array(cardSchema).safeParse([bare]).success, false);
+  });
+});
