@@ -2,11 +2,12 @@
 //   dist/extension.js         the host, a CommonJS bundle for Node (vscode and native modules external)
 //   dist/modelHost.js         the model host process (node-llama-cpp external)
 //   dist/mongoStore.js        the MongoDB adapter and driver, loaded only when configured
+//   dist/cli.js               the `redgreen` command line (Node, no vscode: the build fails if it imports it)
 //   dist/webviews/<view>.js   one browser ESM bundle per webview (+ its CSS)
 //   dist/codicons/            the icon font the webviews' components use
 //   out/                      with --tests: src and test transpiled file by file, for mocha
 // Flags: --production (minified, no source maps), --watch, --tests.
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import { repoRoot } from "./lib.mjs";
@@ -40,6 +41,18 @@ const configs = [
     format: "cjs",
     target: "node20",
     external: ["vscode", "node-llama-cpp"],
+  },
+  {
+    ...common,
+    // The CLI's composition root. Nothing is external but node-llama-cpp (which it never loads
+    // itself: the model host does): an import of vscode anywhere in its graph fails the build.
+    entryPoints: { cli: at("src/cli/main.ts") },
+    outdir: at("dist"),
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["node-llama-cpp"],
+    banner: { js: "#!/usr/bin/env node" },
   },
   {
     ...common,
@@ -87,4 +100,5 @@ if (watch) {
   console.log("[redgreen] watching for changes");
 } else {
   await Promise.all(configs.map((config) => esbuild.build(config)));
+  chmodSync(at("dist/cli.js"), 0o755);
 }

@@ -1,0 +1,154 @@
+// `plan`, `run`, `pause` and `resume`: the team from a terminal, through the same orchestrator and
+// project rules as the editor. `run` works until no ticket is ready and says by its exit code
+// what is left: 0 every ticket is in review or done, 2 something waits for the human. Ctrl-C
+// stops the pairs at their next step boundary (nothing verified is lost); a second one ends at once.
+import { Option, type Command } from "commander";
+import { promises as fs } from "node:fs";
+import { createInterface } from "node:readline/promises";
+import type { DevDecision } from "../../core/agents/planning";
+import type { MemoryManager } from "../../core/memory/memoryManager";
+import type { HumanPort } from "../../core/orchestrator/human";
+import type { Orchestrator } from "../../core/orchestrator/orchestrator";
+import { pauseProject, resumeProject } from "../../core/orchestrator/projectRules";
+import { STATE_NAMES } from "../../core/projects/project";
+import { COLUMNS, type Project, type Ticket } from "../../core/store/records";
+import { stoppedFor } from "../../core/tickets/ticketRules";
+import { act, JSON_OPTION } from "../command";
+import { EXIT, ExitCode } from "../errors";
+import type { Output } from "../output";
+import { resolveProject } from "../projectArg";
+import { planOutput, projectStateOutput, runOutput } from "../schemas";
+import type { CliServices } from "../services";
+import { specFileOf } from "../specApproval";
+import { live, projectRef } from "../views";
+
+interface TeamOptions {
+  json?: boolean;
+  dev?: DevDecision;
+}
+
+const PROJECT_ARG = ["[project]", "a project id, name or folder (default: the project around the current folder)"] as const;
+const devOption = () => new Option("--dev <decision>", "when a DEV branch exists already and nobody is at a terminal (default: pause)").choices(["reuse", "recreate", "pause"]);
+
+/** The terminal as the team's human: a question on a terminal, else the --dev flag (pause, the safe default). */
+function terminalHuman(out: Output, dev: DevDecision | undefined): HumanPort {
+  return {
+    decideDev: async (project) => {
+      if (dev) return dev;
+      if (!process.stdin.isTTY) return "pause";
+      const prompt = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const answer = (await prompt.question(`"${project.name}": a DEV branch exists already. Reuse it, recreate it from main, or pause? [reuse/recreate/pause] `)).trim().toLowerCase();
+        return answer === "reuse" || answer === "recreate" ? answer : "pause";
+      } finally {
+        prompt.close();
+      }
+    },
+    notify: (_level, text) => out.progress(text),
+  };
+}
+
+/** What waits for the human: tickets a pair stopped on, and the project itself when nothing can run. */
+function waiting(tickets: Ticket[]): { ticket: string; title: string; reason: string }[] {
+  return live(tickets).flatMap((t) => {
+    const reason = stoppedFor(t);
+    return reason ? [{ ticket: t._id, title: t.title, reason }] : [];
+  });
+}
+
+function byColumn(tickets: Ticket[]): Record<(typeof COLUMNS)[number], string[]> {
+  const shown = live(tickets);
+  return Object.fromEntries(COLUMNS.map((c) => [c, shown.filter((t) => t.column === c).map((t) => t._id)])) as Record<(typeof COLUMNS)[number], string[]>;
+}
+
+/** The agents' channel and ticket moves of one project, as progress on stderr. */
+function follow(memory: MemoryManager, project: Project, out: Output): { dispose(): void } {
+  const said = memory.onDidRecordMessage((message) => {
+    if (message.projectId === project._id && message.channel === "agents") out.progress(`${message.ticketId ?? project.name} ${message.from}: ${message.text}`);
+  });
+  const moved = memory.onDidChangeTicket((ticket) => {
+    if (ticket.projectId === project._id && ticket.history.at(-1)?.to) out.progress(`${ticket._id} → ${ticket.column}`);
+  });
+  return { dispose: () => { said.dispose(); moved.dispose(); } };
+}
+
+/** Runs until idle; Ctrl-C stops at a step boundary, a second Ctrl-C at once. Whether it was interrupted. */
+async function untilIdle(team: Orchestrator, out: Output): Promise<boolean> {
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts++;
+    if (interrupts === 1) out.progress("Stopping the pairs at their next step (Ctrl-C again to stop at once)…");
+    if (interrupts === 1) void team.stop();
+    else team.dispose();
+  };
+  process.on("SIGINT", onInterrupt);
+  try {
+    await team.idle();
+    await team.stop();
+    return interrupts > 0;
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+async function run(services: CliServices, arg: string | undefined, options: TeamOptions): Promise<void> {
+  const memory = await services.memory();
+  const project = await resolveProject(memory, arg);
+  await services.requireTrusted(project.root, "run its team");
+  const team = await services.orchestrator(project, terminalHuman(services.out, options.dev));
+  const progress = follow(memory, project, services.out);
+  const interrupted = await untilIdle(team.start(), services.out).finally(() => progress.dispose());
+  const now = (await memory.getProject(project._id)) ?? project;
+  const tickets = await memory.tickets(project._id);
+  const open = live(tickets).filter((t) => t.column !== "review" && t.column !== "done");
+  const exitCode = interrupted ? EXIT.interrupted : open.length === 0 && tickets.length > 0 ? EXIT.ok : EXIT.waitsForHuman;
+  if (options.json) services.out.json(runOutput, { project: projectRef(now), state: now.state, tickets: byColumn(tickets), waitingForHuman: waiting(tickets), exitCode });
+  else services.out.result(runSummary(now, tickets, exitCode));
+  if (exitCode !== EXIT.ok) throw new ExitCode(exitCode);
+}
+
+function runSummary(project: Project, tickets: Ticket[], exitCode: number): string {
+  const columns = byColumn(tickets);
+  const lines = [`"${project.name}" is ${STATE_NAMES[project.state]}: ${COLUMNS.map((c) => `${columns[c].length} ${c}`).join(", ")}.`];
+  for (const wait of waiting(tickets)) lines.push(`${wait.ticket} (${wait.title}) ${wait.reason}`);
+  if (exitCode === EXIT.waitsForHuman && tickets.length === 0) lines.push(`Nothing to run: the project is ${STATE_NAMES[project.state]} (approve its spec with redgreen spec approve).`);
+  else if (exitCode === EXIT.waitsForHuman) lines.push("Something waits for you: answer in the editor's chat, move the ticket, or resume the project.");
+  if (exitCode === EXIT.ok) lines.push("Every ticket is in review or done: redgreen review list.");
+  return lines.join("\n");
+}
+
+async function plan(services: CliServices, arg: string | undefined, options: TeamOptions): Promise<void> {
+  const memory = await services.memory();
+  const project = await resolveProject(memory, arg);
+  await services.requireTrusted(project.root, "plan it");
+  const outcome = await (await services.orchestrator(project, terminalHuman(services.out, options.dev))).plan(project._id);
+  const tickets = live(await memory.tickets(project._id)).length;
+  const message = outcome.kind === "failed" ? outcome.message : null;
+  if (options.json) services.out.json(planOutput, { project: projectRef(project), outcome: outcome.kind, message, tickets });
+  else services.out.result(outcome.kind === "failed" ? `Planning "${project.name}" failed: ${message}` : `"${project.name}": ${outcome.kind}, ${tickets} tickets.`);
+  if (outcome.kind === "failed") throw new ExitCode(EXIT.error);
+}
+
+async function changeState(services: CliServices, arg: string | undefined, options: TeamOptions, to: "pause" | "resume"): Promise<void> {
+  const memory = await services.memory();
+  const project = await resolveProject(memory, arg);
+  const text = to === "resume" ? await fs.readFile(specFileOf(project), "utf8").catch(() => undefined) : undefined;
+  const changed = to === "pause" ? await pauseProject(memory, project) : await resumeProject(memory, project, text);
+  if (options.json) services.out.json(projectStateOutput, { project: projectRef(changed), state: changed.state });
+  else services.out.result(`"${changed.name}" is ${STATE_NAMES[changed.state]}.`);
+}
+
+export function registerTeam(program: Command): void {
+  program.command("plan").description("the Architect plans the project's approved spec into tickets and branches (re-plans a changed one)")
+    .argument(...PROJECT_ARG).addOption(devOption()).option(...JSON_OPTION)
+    .action(act<TeamOptions>(({ services, args: [arg], options }) => plan(services, arg, options)));
+  program.command("run").description("the team works (planning an approved spec first) until no ticket is ready; exit 0: all in review or done, 2: something waits for you")
+    .argument(...PROJECT_ARG).addOption(devOption()).option(...JSON_OPTION)
+    .action(act<TeamOptions>(({ services, args: [arg], options }) => run(services, arg, options)));
+  program.command("pause").description("put an executing project on hold: its pairs stop at their next step")
+    .argument(...PROJECT_ARG).option(...JSON_OPTION)
+    .action(act<TeamOptions>(({ services, args: [arg], options }) => changeState(services, arg, options, "pause")));
+  program.command("resume").description("take a project off hold (its spec must be as approved)")
+    .argument(...PROJECT_ARG).option(...JSON_OPTION)
+    .action(act<TeamOptions>(({ services, args: [arg], options }) => changeState(services, arg, options, "resume")));
+}

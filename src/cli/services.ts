@@ -1,0 +1,185 @@
+// The CLI's container: every service a command needs, each built once, the heavy ones only when a
+// command asks for them (the store when it reads projects, the model host when it needs a model).
+// Commands get this and never construct adapters. `plan`, `run`, `pause` and `resume` will take
+// the orchestrator from here, built over the same memory, git factory, test runner and models.
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { processTestRunner, type ProcessTestRunner } from "../adapters/exec/processTestRunner";
+import { worktreeFiles } from "../adapters/exec/worktreeFiles";
+import { simpleGitPort } from "../adapters/git/simpleGit";
+import { scanRepository } from "../adapters/repoScan";
+import { LocalModelBackend } from "../adapters/llm/localBackend";
+import { ModelHostProcess } from "../adapters/llm/modelHostProcess";
+import { OpenAiBackend } from "../adapters/llm/openAiBackend";
+import { openEmbeddedStore } from "../adapters/store/embedded/embeddedStore";
+import type * as MongoAdapter from "../adapters/store/mongo/mongoStore";
+import type { GitPort } from "../core/gitops/git";
+import { GitOps } from "../core/gitops/gitOps";
+import type { Logger } from "../core/logger";
+import { MemoryManager, type MemoryModels } from "../core/memory/memoryManager";
+import { ModelManager } from "../core/models/manager";
+import type { HumanPort } from "../core/orchestrator/human";
+import { Orchestrator } from "../core/orchestrator/orchestrator";
+import type { SettingsReader } from "../core/orchestrator/settingsReader";
+import type { Store } from "../core/store/port";
+import type { Project } from "../core/store/records";
+import { dataFiles, resolveDataDir } from "./dataDir";
+import { loadRegistry, type LoadedRegistry } from "./modelRegistry";
+import { Output, type LogLevel } from "./output";
+import { CliSettings } from "./settings";
+import { TrustList } from "./trustList";
+
+/** The options every command has (see program.ts). */
+export interface GlobalOptions {
+  data?: string;
+  trust?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+/** The MongoDB password never goes in a file: it comes from the environment. */
+export const MONGO_PASSWORD_ENV = "REDGREEN_MONGODB_PASSWORD";
+
+export class CliServices {
+  readonly dataDir: string;
+  readonly files: ReturnType<typeof dataFiles>;
+  readonly out: Output;
+  readonly log: Logger;
+  readonly settings: CliSettings;
+  readonly trust: TrustList;
+  readonly gitPort: GitPort = simpleGitPort;
+  private opened: Promise<{ store: Store; memory: MemoryManager }> | undefined;
+  private runner: ProcessTestRunner | undefined;
+  private modelParts: { host: ModelHostProcess; backend: LocalModelBackend; manager: ModelManager } | undefined;
+
+  constructor(private readonly options: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
+    const level: LogLevel = options.verbose ? "debug" : options.quiet ? "error" : "warn";
+    this.out = new Output(process.stdout, process.stderr, level, env);
+    this.log = this.out.logger();
+    this.dataDir = resolveDataDir(options.data, env);
+    this.files = dataFiles(this.dataDir);
+    this.settings = new CliSettings(this.files.settings, this.log);
+    this.trust = new TrustList(this.files.trust);
+  }
+
+  /** The Memory Manager over the store (opened on first use). */
+  async memory(): Promise<MemoryManager> {
+    this.opened ??= this.openMemory();
+    return (await this.opened).memory;
+  }
+
+  private async openMemory(): Promise<{ store: Store; memory: MemoryManager }> {
+    const uri = this.settings.get("store.mongodbUri");
+    const store = uri
+      ? await loadMongoAdapter().openMongoStore(uri, { password: process.env[MONGO_PASSWORD_ENV] })
+      : await openEmbeddedStore(this.files.store, { sweepIntervalMs: 0, onProblem: (message) => this.log.warn(`store: ${message}`) });
+    try {
+      const memory = await MemoryManager.open({
+        store,
+        models: this.memoryModels(),
+        workingCapacity: this.settings.get("memory.workingSize"),
+        retentionDays: this.settings.get("store.retentionDays"),
+      });
+      this.log.debug(`Store: ${store.kind} at ${store.location}`);
+      return { store, memory };
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** What memory asks of the models, built only when memory really needs one (embeddings, summaries). */
+  private memoryModels(): MemoryModels {
+    const models = () => this.models();
+    return {
+      embed: (texts) => models().embed(texts),
+      embeddingModelId: () => models().embeddingModelId(),
+      countTokens: (role, text) => models().countTokens(role, text),
+      contextSize: (role) => models().contextSize(role),
+      ask: (role, request) => models().ask(role, request),
+    };
+  }
+
+  /**
+   * Git for a project, through Redgreen's policy (GitOps): refused unless its folder is trusted
+   * (or --trust says so now). `what` is what the user wanted to do, for the refusal.
+   */
+  async git(project: Pick<Project, "root">, what: string): Promise<GitOps> {
+    await this.requireTrusted(project.root, what);
+    return new GitOps(this.gitPort, project.root, this.log);
+  }
+
+  /** Throws the refusal unless `folder` is trusted; with --trust, trusts it (and keeps that) first. */
+  async requireTrusted(folder: string, what: string): Promise<void> {
+    if (this.options.trust && !this.trust.isTrusted(folder)) {
+      await this.trust.remember(folder, true);
+      this.out.progress(`Trusted ${path.resolve(folder)} (kept in ${this.files.trust})`);
+    }
+    this.trust.require(folder, what);
+  }
+
+  /** The test runner: the sandbox as the settings say, nothing at all in an untrusted folder. */
+  testRunner(): ProcessTestRunner {
+    this.runner ??= processTestRunner({
+      isTrusted: (cwd) => this.trust.isTrusted(cwd),
+      sandbox: { require: () => this.settings.get("sandbox.require"), network: () => this.settings.get("sandbox.network") },
+    });
+    return this.runner;
+  }
+
+  /**
+   * The team for one project (the orchestrator over this process's memory, models, git and test
+   * runner), working as if auto-start were on: `run` is the human's request to work.
+   */
+  async orchestrator(project: Project, human: HumanPort): Promise<Orchestrator> {
+    const memory = await this.memory();
+    const settings: SettingsReader = { get: (key) => (key === "pairs.autoStart" ? true : this.settings.get(key)) as never };
+    return new Orchestrator({
+      memory, models: this.models(project), runner: this.testRunner(), files: worktreeFiles, settings, human, log: this.log,
+      git: (p) => new GitOps(this.gitPort, p.root, this.log),
+      readSpec: (p) => fs.readFile(path.join(p.root, p.specPath), "utf8"),
+      scan: (p) => scanRepository(p.root, p.specPath),
+      refusal: (p) => Promise.resolve(this.trust.isTrusted(p.root) ? undefined : `${p.root} is not trusted: run redgreen trust ${p.root}`),
+      scope: (p) => p._id === project._id,
+    });
+  }
+
+  /** The registry layers for a project (its own file only when its folder is trusted). */
+  registry(project?: Pick<Project, "root">): LoadedRegistry {
+    return loadRegistry(this.files.models, project && { root: project.root, trusted: this.trust.isTrusted(project.root) });
+  }
+
+  /**
+   * The ModelManager, built on first use with the local model host (a child process running
+   * dist/modelHost.js with this Node) and OpenAI-compatible servers. `project` picks the registry.
+   */
+  models(project?: Pick<Project, "root">): ModelManager {
+    if (this.modelParts) return this.modelParts.manager;
+    const { registry, dropped } = this.registry(project);
+    for (const drop of dropped) this.log.warn(`${drop.source} defines the model "${drop.id}", left out (${drop.reason})`);
+    const host = new ModelHostProcess({ entry: path.join(__dirname, "modelHost.js"), log: this.log, gpu: this.settings.get("models.gpu") === "auto" ? "auto" : false });
+    const backend = new LocalModelBackend(host);
+    const threads = () => this.settings.get("models.threads") || os.availableParallelism();
+    const manager = new ModelManager(registry, { local: backend, openai: new OpenAiBackend() }, { defaultThreads: threads });
+    this.modelParts = { host, backend, manager };
+    return manager;
+  }
+
+  /** Releases everything that was opened: the model host, then the store (its lock). */
+  async close(): Promise<void> {
+    if (this.modelParts) {
+      this.modelParts.manager.dispose();
+      this.modelParts.backend.dispose();
+      this.modelParts.host.dispose();
+    }
+    const opened = await this.opened?.catch(() => undefined);
+    await opened?.store.close();
+  }
+}
+
+/** The MongoDB adapter is its own bundle next to this one (dist/mongoStore.js), loaded only when configured. */
+function loadMongoAdapter(): typeof MongoAdapter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(__dirname, "mongoStore.js")) as typeof MongoAdapter;
+}
