@@ -3,7 +3,7 @@ import type { GitOps } from "../gitops/gitOps";
 import type { MemoryManager } from "../memory/memoryManager";
 import { requirementIds } from "../spec/requirements";
 import { SEVERITIES, type Project, type Ticket } from "../store/records";
-import type { PmModels } from "./pm";
+import type { AgentModels } from "../models/manager";
 import { principlesFor } from "./principles";
 
 // The Architect's planning: the approved spec becomes functional areas and tickets (JSON
@@ -86,7 +86,7 @@ function areaId(name: string): string {
 }
 
 export class ArchitectAgent {
-  constructor(private readonly models: PmModels, private readonly memory: MemoryManager) {}
+  constructor(private readonly models: AgentModels, private readonly memory: MemoryManager) {}
 
   /** Asks for a plan of `spec` (or of its requirements `only`) and checks it. */
   async plan(project: Project, spec: string, options: PlanOptions = {}): Promise<Plan> {

@@ -2,7 +2,7 @@ import * as z from "zod";
 import type { ChatMessage } from "../models/types";
 import type { Role } from "../models/registry";
 import { fileEditSchema } from "../tdd/edits";
-import type { PmModels } from "./pm";
+import type { AgentModels } from "../models/manager";
 import { principlesFor } from "./principles";
 
 // The Developer/Tester pair's steps as the models see them: what each is asked, and the JSON it
@@ -69,7 +69,7 @@ function messages(role: Role, instructions: string, context: PairContext, ask: s
   ];
 }
 
-export function askTester(models: PmModels, context: PairContext, options: { ticketId: string; functionalityId: string; escalate?: boolean; signal?: AbortSignal; maxTokens?: number }) {
+export function askTester(models: AgentModels, context: PairContext, options: { ticketId: string; functionalityId: string; escalate?: boolean; signal?: AbortSignal; maxTokens?: number }) {
   return models.ask("tester", {
     messages: messages("tester",
       "You are the Tester of a TDD pair. You write ONE new failing test at a time, for the next acceptance criterion that has no test yet; you never write production code.",
@@ -79,7 +79,7 @@ export function askTester(models: PmModels, context: PairContext, options: { tic
   }, { schema: testerStepSchema, ticketId: options.ticketId, functionalityId: options.functionalityId, signal: options.signal, escalate: options.escalate });
 }
 
-export function askDeveloper(models: PmModels, context: PairContext, options: { ticketId: string; functionalityId: string; escalate?: boolean; signal?: AbortSignal; maxTokens?: number }) {
+export function askDeveloper(models: AgentModels, context: PairContext, options: { ticketId: string; functionalityId: string; escalate?: boolean; signal?: AbortSignal; maxTokens?: number }) {
   return models.ask("developer", {
     messages: messages("developer",
       "You are the Developer of a TDD pair. You write the least production code that makes the failing test pass, and keep every other test passing. You may not create, change or delete test files.",
@@ -89,7 +89,7 @@ export function askDeveloper(models: PmModels, context: PairContext, options: { 
   }, { schema: developerStepSchema, ticketId: options.ticketId, functionalityId: options.functionalityId, signal: options.signal, escalate: options.escalate });
 }
 
-export function askRefactor(models: PmModels, context: PairContext, options: { ticketId: string; functionalityId: string; signal?: AbortSignal; maxTokens?: number }) {
+export function askRefactor(models: AgentModels, context: PairContext, options: { ticketId: string; functionalityId: string; signal?: AbortSignal; maxTokens?: number }) {
   return models.ask("developer", {
     messages: messages("developer",
       "You are the Developer of a TDD pair, in the refactor step: the suite is green. Improve the production code's structure without changing behaviour, or skip. You may not change test files.",

@@ -6,7 +6,7 @@ import { diffRequirements, type RequirementsDiff } from "../spec/requirements";
 import { specHash } from "../spec/spec";
 import type { Column, Project, SpecVersion, Ticket } from "../store/records";
 import { ArchitectAgent, type PlanResult } from "./architect";
-import type { PmModels } from "./pm";
+import type { AgentModels } from "../models/manager";
 
 // Planning after approval: approved → planning → executing. A plan that cannot be had leaves the
 // project approved (planning can be retried); a failure while applying one puts it on hold.
@@ -20,7 +20,7 @@ export type DevDecision = "reuse" | "recreate" | "pause";
 
 export interface PlanningDeps {
   memory: MemoryManager;
-  models: PmModels;
+  models: AgentModels;
   git: GitOps;
   /** A summary of the code already in the repository, or undefined when there is none. */
   scan(root: string): Promise<string | undefined>;

@@ -1,7 +1,6 @@
 import * as z from "zod";
-import { CancelledError, type AskOptions, type AskResult } from "../models/manager";
-import type { Role } from "../models/registry";
-import type { ChatMessage, ChatRequest } from "../models/types";
+import { CancelledError, type AgentModels } from "../models/manager";
+import type { ChatMessage } from "../models/types";
 import { principlesFor } from "./principles";
 
 // The PM's turn in the chat: classify what the human wants (a constrained, validated reply),
@@ -20,9 +19,6 @@ export const specEditSchema = z.object({
 });
 export type SpecEdit = z.infer<typeof specEditSchema>;
 
-export interface PmModels {
-  ask<T = string>(role: Role, request: ChatRequest, options?: AskOptions<T>): Promise<AskResult<T>>;
-}
 
 export interface PmTurnInput {
   projectName: string;
@@ -45,7 +41,7 @@ const HISTORY_TURNS = 10;
 const SPEC_CHARS = 6000;
 
 export class PmAgent {
-  constructor(private readonly models: PmModels) {}
+  constructor(private readonly models: AgentModels) {}
 
   /** The whole turn; Stop (the signal) at any step ends it with what was said so far. */
   async turn(input: PmTurnInput): Promise<PmTurnResult> {

@@ -68,6 +68,11 @@ export interface AskResult<T> {
   attempts: CallRecord[];
 }
 
+/** What every agent asks of the models: a reply for its role (the ModelManager is one). */
+export interface AgentModels {
+  ask<T = string>(role: Role, request: ChatRequest, options?: AskOptions<T>): Promise<AskResult<T>>;
+}
+
 export interface ModelStats {
   calls: number;
   ok: number;

@@ -1,6 +1,6 @@
 import { completeFunction, type FunctionCompletion } from "../agents/functionCompletion";
 import { planProject, type PlanningOutcome } from "../agents/planning";
-import type { PmModels } from "../agents/pm";
+import type { AgentModels } from "../models/manager";
 import type { GitOps } from "../gitops/gitOps";
 import { DisposableStore, type Disposable } from "../lifecycle";
 import { describeError, type Logger } from "../logger";
@@ -22,7 +22,7 @@ import { tddLimits, type SettingsReader } from "./settingsReader";
 
 export interface OrchestratorDeps {
   memory: MemoryManager;
-  models: PmModels;
+  models: AgentModels;
   git(project: Project): GitOps;
   runner: TestRunner;
   files(worktree: string): WorktreeFiles;

@@ -1,10 +1,11 @@
 import path from "node:path";
 import { askDeveloper, askRefactor, askTester, type PairContext } from "../agents/pair";
-import type { PmModels } from "../agents/pm";
+import type { AgentModels } from "../models/manager";
 import { featureBranch, ticketBranch, type Actor, type GitOps } from "../gitops/gitOps";
 import { describeError } from "../logger";
 import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
+import { settingDefault } from "../settings";
 import { stopNote } from "../tickets/ticketRules";
 import { totalCoverage } from "./coverage";
 import { applyEdits, changesTestSettings, checkEdits, filesTestsRun, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
@@ -31,11 +32,19 @@ export interface TddLimits {
   maxTokens?: number;
 }
 
-export const DEFAULT_TDD_LIMITS: TddLimits = { attemptsPerStep: 3, cyclesPerTicket: 8, testTimeoutMs: 5 * 60_000, outputCapBytes: 200_000, contextBudget: 1500, checkpointMs: 10 * 60_000 };
+/** The limits as the settings' defaults give them (core/settings.ts is the one place they are written). */
+export const DEFAULT_TDD_LIMITS: TddLimits = {
+  attemptsPerStep: settingDefault("tdd.attemptsPerStep"),
+  cyclesPerTicket: settingDefault("tdd.cyclesPerTicket"),
+  testTimeoutMs: settingDefault("tdd.testTimeoutSeconds") * 1000,
+  checkpointMs: settingDefault("tdd.checkpointMinutes") * 60_000,
+  outputCapBytes: 200_000,
+  contextBudget: 1500,
+};
 
 export interface TddDeps {
   memory: MemoryManager;
-  models: PmModels;
+  models: AgentModels;
   git: GitOps;
   runner: TestRunner;
   files(worktree: string): WorktreeFiles;

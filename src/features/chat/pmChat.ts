@@ -3,7 +3,8 @@
 // human's click. Conversations come back from memory when the page (or the window) reloads.
 import { promises as fs } from "node:fs";
 import * as vscode from "vscode";
-import { applySpecEdit, PmAgent, type PmModels, type PmTurnResult, type SpecEdit } from "../../core/agents/pm";
+import { applySpecEdit, PmAgent, type PmTurnResult, type SpecEdit } from "../../core/agents/pm";
+import type { AgentModels } from "../../core/models/manager";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import { ModelNotConfiguredError } from "../../core/models/manager";
@@ -27,7 +28,7 @@ interface Proposal {
 export interface PmChatDeps {
   view: WebviewViewHost<typeof chatProtocol>;
   store: StoreService;
-  models: PmModels;
+  models: AgentModels;
   log: Logger;
   /** Tells the views that a project changed (approval moves its state). */
   onProjectChanged(): void;

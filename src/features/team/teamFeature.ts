@@ -4,7 +4,7 @@
 import { promises as fs } from "node:fs";
 import * as vscode from "vscode";
 import type { DevDecision, PlanningOutcome } from "../../core/agents/planning";
-import type { PmModels } from "../../core/agents/pm";
+import type { AgentModels } from "../../core/models/manager";
 import type { GitOps } from "../../core/gitops/gitOps";
 import type { Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
@@ -24,7 +24,7 @@ import type { StoreService } from "../store/storeService";
 export interface TeamDeps {
   store: StoreService;
   current: CurrentProject;
-  models: PmModels;
+  models: AgentModels;
   settings: Settings;
   log: Logger;
   runner: TestRunner;
