@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { cutMarker, parseTestOutput, SandboxUnavailableError, UntrustedWorkspaceError, type TestRun, type TestRunner, type TestRunRequest } from "../../core/tdd/testRun";
+import { parseTestOutput } from "../../core/tdd/testOutput";
+import { cutMarker, SandboxUnavailableError, UntrustedWorkspaceError, type TestRun, type TestRunner, type TestRunRequest } from "../../core/tdd/testRun";
 import { bubblewrapArgs, probeSandbox, type SandboxProbe } from "./sandbox";
 
 // Runs a project's test command as a real process in the ticket's worktree: through the platform

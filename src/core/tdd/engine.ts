@@ -9,7 +9,8 @@ import { settingDefault } from "../settings";
 import { stopNote } from "../tickets/ticketRules";
 import { totalCoverage } from "./coverage";
 import { applyEdits, changesTestSettings, checkEdits, filesTestsRun, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
-import { failureKind, type TestRun, type TestRunner } from "./testRun";
+import { failureKind } from "./testOutput";
+import type { TestRun, TestRunner } from "./testRun";
 
 // The red-green-refactor engine: one pair, one ticket, in the ticket's worktree. The engine, not
 // the prompt, enforces the discipline: a Tester's test must fail, and for the right reason (an

@@ -1,9 +1,7 @@
 // Running a project's test command: the port the TDD engine uses and what a run reports.
 // The adapter (src/adapters/exec) runs the command as a real process with limits; the core only
 // sees this shape, so the engine can be tested with a fake runner. Reading the output lives in
-// testOutput.ts, re-exported here so the engine has one module to import.
-
-export { failureKind, parseTestOutput, type FailureKind } from "./testOutput";
+// testOutput.ts.
 
 export type TestRunnerName = "node-test" | "mocha" | "jest" | "vitest" | "pytest" | "unknown";
 
