@@ -64,7 +64,9 @@ export function registerTeam(deps: TeamDeps): Team {
       memory, models: deps.models, git: deps.git, runner: deps.runner, files: deps.files, settings: deps.settings, log: deps.log, human: editorHuman(memory),
       readSpec: (project) => fs.readFile(specFileOf(project), "utf8"),
       scan: deps.scan,
-      refusal: (project) => deps.trust.refusal(project.root),
+      // Background work never asks (a question per event would be a storm of dialogs): a folder
+      // outside the workspace is asked about by New Project, Plan Project or Start Pair.
+      refusal: (project) => Promise.resolve(deps.trust.knows(project.root) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
     }).start();
     orchestrator = made;
     return { dispose: () => { made.dispose(); if (orchestrator === made) orchestrator = undefined; } };
@@ -103,6 +105,7 @@ function teamCommands(deps: TeamDeps, team: () => Orchestrator): vscode.Disposab
         void vscode.window.showInformationMessage(vscode.l10n.t("No project to plan."));
         return undefined;
       }
+      if (!(await deps.trust.allows(project.root, vscode.l10n.t("plan it")))) return undefined;
       const outcome = await team().plan(project._id);
       if (outcome.kind === "failed") void vscode.window.showErrorMessage(outcome.message);
       return outcome;
