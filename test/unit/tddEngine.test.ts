@@ -165,6 +165,23 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.ok(!existsSync(postCommit), "git ran no hook of its own for the agents' commits");
   });
 
+  it("after Request Changes, returns a ticket to review only after a new red and green, never on a bare \"covered\"", async () => {
+    const { deps: d, backend } = deps({ code: [tester([RED_TEST]), GREEN, SKIP, COVERED] });
+    assert.equal((await runTicket(project, ticket, d)).kind, "review");
+    await requestChanges("CALC-1", "Also add negative numbers.", { memory });
+    backend.script("code", [COVERED, COVERED, COVERED]);
+    const lazy = await runTicket(project, (await memory.getTicket("CALC-1"))!, d);
+    assert.equal(lazy.kind, "blocked", "three bare \"covered\" in a row: the human decides");
+    assert.match(await agentsSaid(), /Attempt 1 of the red step failed: changes were requested in review/);
+    assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress");
+    const negative = { path: "test/negative.test.js", content: "const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest('adds negatives', () => assert.strictEqual(sum(-2, -3), -5));\nconst { negate } = require('../src/sum.js');\ntest('negates', () => assert.strictEqual(negate(2), -2));\n" };
+    const withNegate = developer([{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\nexports.negate = (a) => -a;\n" }]);
+    backend.script("code", [tester([negative]), withNegate, SKIP, COVERED]);
+    const answered = await runTicket(project, (await memory.getTicket("CALC-1"))!, d);
+    assert.equal(answered.kind, "review");
+    assert.equal((log().match(/\(red\)/g) ?? []).length, 2, "a new red answers the comment");
+  });
+
   it("commits a checkpoint of work in progress when a step runs long, and still marks red and green", async () => {
     project = await memory.createProject({ ...project, _id: `${project._id}-slow`, name: "Slow Calc", testCommand: "node --test && node -e \"setTimeout(() => {}, 700)\"" }, "human");
     ticket = await memory.createTicket({ ...ticket, _id: "SLOW-1", projectId: project._id, branch: await git.createTicketBranch("SLOW-1", "math") }, "architect");

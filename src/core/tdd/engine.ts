@@ -80,6 +80,8 @@ export class TicketRun {
   /** How often each failure (by fingerprint) was seen on this ticket. */
   private readonly seen = new Map<string, number>();
   private lastCommitAt = Date.now();
+  /** When the ticket came back from review with changes requested and no red since answers them. */
+  private changesRequestedAt: Date | undefined;
 
   constructor(private readonly project: Project, private ticket: Ticket, private readonly deps: TddDeps) {}
 
@@ -100,7 +102,9 @@ export class TicketRun {
     const feature = featureBranch(this.ticket.functionalityId);
     const branch = ticketBranch(this.ticket._id);
     (await git.branchChanges(feature, branch)).files.forEach((file) => this.touched.add(file.path));
-    const [lastCommit] = await git.commits(feature, branch);
+    const commits = await git.commits(feature, branch);
+    const [lastCommit] = commits;
+    this.changesRequestedAt = unansweredRequest(this.ticket, commits);
     this.lastRun = await this.runSuite();
     let awaitingGreen = this.lastRun.summary.outcome === "fail" && (lastCommit?.subject.endsWith("(red)") ?? false);
     await this.say("tester", `Starting ${this.ticket._id} in ${this.worktree}. The suite now: ${describeRun(this.lastRun)}${awaitingGreen ? "; going on from the last red test" : ""}.`);
@@ -147,6 +151,8 @@ export class TicketRun {
     if ("failed" in reply || "stop" in reply) return reply;
     const step = reply.value;
     if (step.status === "covered") {
+      // Back from review, "covered" at once would return it unchanged: the reviewer asked for more.
+      if (this.changesRequestedAt) return { failed: "changes were requested in review: first write the failing test that the reviewer's comment calls for (or ask the human with needs_clarification)" };
       const short = await this.coverageShortfall();
       if (short) return short;
       await this.say("tester", `Every acceptance criterion is covered${step.note ? `: ${step.note}` : "."}`);
@@ -160,6 +166,7 @@ export class TicketRun {
     if (notRed) return this.refuse(applied, notRed);
     const refused = await this.accept(run, applied, `test: ${step.criterion || this.ticket.title} (red)`, "tester");
     if (refused) return refused;
+    this.changesRequestedAt = undefined;
     await this.say("tester", `Red: ${step.criterion}. ${describeRun(run)}.`);
     return "done";
   }
@@ -435,6 +442,17 @@ export function fingerprint(run: TestRun): string {
 function counted(run: TestRun | undefined): number | undefined {
   const { passed, failed } = run?.summary ?? {};
   return passed === null || passed === undefined || failed === null || failed === undefined ? undefined : passed + failed;
+}
+
+/**
+ * When the ticket's last move brought it back from review (Request Changes) and no red commit
+ * came after it: the time of that move; otherwise undefined. Commit dates have whole seconds.
+ */
+function unansweredRequest(ticket: Ticket, commits: { subject: string; date: Date }[]): Date | undefined {
+  const lastMove = [...ticket.history].reverse().find((entry) => entry.to !== undefined);
+  if (lastMove?.from !== "review" || lastMove.to !== "inprogress") return undefined;
+  const since = Math.floor(lastMove.at.getTime() / 1000) * 1000;
+  return commits.some((commit) => commit.subject.endsWith("(red)") && commit.date.getTime() >= since) ? undefined : lastMove.at;
 }
 
 /** One argument for the shell, whatever the path holds. */
