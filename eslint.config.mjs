@@ -3,10 +3,12 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 // The layers, by path: core and protocol know neither the editor nor the adapters; adapters know
-// no editor; webviews know only the protocol; the command line knows no editor.
+// no editor; features use the editor but get every adapter from extension.ts (the composition
+// root) and know no command line; webviews know only the protocol; the command line knows no editor.
 const VSCODE = { name: "vscode", message: "only src/features, src/platform and src/extension.ts use the editor: reach it through a port." };
-const layer = (forbidden, message) => ({
-  "no-restricted-imports": ["error", { paths: [VSCODE], patterns: forbidden.length ? [{ group: forbidden, message }] : [] }],
+// `paths`: the editor is forbidden unless a layer says otherwise (features are its face).
+const layer = (forbidden, message, paths = [VSCODE]) => ({
+  "no-restricted-imports": ["error", { paths, patterns: forbidden.length ? [{ group: forbidden, message }] : [] }],
 });
 
 export default tseslint.config(
@@ -26,6 +28,7 @@ export default tseslint.config(
     },
   },
   { files: ["src/core/**/*.ts", "src/protocol/**/*.ts"], rules: layer(["**/adapters/**", "**/features/**", "**/platform/**", "**/cli/**", "**/extension"], "the core holds the behaviour and imports no adapter or face; pass what it needs in as a port.") },
+  { files: ["src/features/**/*.ts"], rules: layer(["**/adapters/**", "**/cli/**"], "features get their adapters passed in from src/extension.ts (the one composition root); take a port or a factory in your deps.", []) },
   { files: ["src/adapters/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/cli/**", "**/extension"], "adapters implement the core's ports and know no face.") },
   { files: ["src/cli/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/extension"], "the command line is a face of its own over the core and adapters.") },
   { files: ["webviews/**/*.ts"], languageOptions: { globals: globals.browser }, rules: layer(["**/src/core/**", "**/src/adapters/**", "**/src/features/**", "**/src/platform/**", "**/src/cli/**"], "webviews import only src/protocol (and webviews/shared).") },

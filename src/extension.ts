@@ -1,11 +1,12 @@
-// activate() builds the services and registers each feature; nothing else lives here.
+// activate() builds the services and registers each feature; nothing else lives here. This is the
+// one place that constructs adapters: features get them passed in (eslint.config.mjs enforces it).
 import { processTestRunner } from "./adapters/exec/processTestRunner";
 import * as vscode from "vscode";
 import { describeError } from "./core/logger";
 import { registerLogCommands } from "./features/logs";
 import { registerAskModel } from "./features/models/askModel";
 import { registerModelServer } from "./features/models/modelServer";
-import { ModelService } from "./features/models/modelService";
+import { ModelService, type ModelBackends, type ModelHostSetup } from "./features/models/modelService";
 import { registerSelectModelFiles } from "./features/models/selectModelFiles";
 import { registerChatView, registerKanbanView } from "./features/projectViews";
 import { registerSetMongoPassword, StoreService } from "./features/store/storeService";
@@ -21,6 +22,12 @@ import { worktreeFiles } from "./adapters/exec/worktreeFiles";
 import { scanRepository } from "./adapters/repoScan";
 import { GitOps } from "./core/gitops/gitOps";
 import { simpleGitPort } from "./adapters/git/simpleGit";
+import { describeModelFile } from "./adapters/llm/ggufFile";
+import { LocalModelBackend } from "./adapters/llm/localBackend";
+import { ModelHostProcess } from "./adapters/llm/modelHostProcess";
+import { OpenAiBackend } from "./adapters/llm/openAiBackend";
+import { openStore } from "./adapters/store/openStore";
+import type { Project } from "./core/store/records";
 import type { SandboxProbe } from "./adapters/exec/sandbox";
 import { registerSandboxNotice, type SandboxState } from "./features/sandbox/sandboxNotice";
 import { RedgreenLog } from "./platform/log";
@@ -47,9 +54,11 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
   context.subscriptions.push(log, registerLogCommands(log));
   try {
     const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
-    const models = new ModelService({ ...services, workspaceState: context.workspaceState });
+    const models = new ModelService({ ...services, workspaceState: context.workspaceState, backends: modelBackends });
     const trust = new ProjectTrust(context.globalState);
-    const store = new StoreService({ context, log, settings: services.settings, models: models.manager });
+    const store = new StoreService({ context, log, settings: services.settings, models: models.manager, openStore });
+    // One git factory for every feature that runs git in a project's folder.
+    const git = (project: Project) => new GitOps(simpleGitPort, project.root, log);
     storeToClose = store;
     const current = new CurrentProject(store, context.workspaceState);
     const kanban = registerKanbanView(services, current);
@@ -62,18 +71,18 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     // The team: planning, pairs and completions, driven by the store's events (core/orchestrator).
     const team = registerTeam({
       store, current, models, settings: services.settings, log, runner, trust,
-      git: (project) => new GitOps(simpleGitPort, project.root, log),
+      git,
       files: worktreeFiles,
       scan: (project) => scanRepository(project.root, project.specPath),
     });
-    const review = registerTicketReview({ store, log, teamIdle: () => team.idle(), trust });
+    const review = registerTicketReview({ store, log, teamIdle: () => team.idle(), trust, git });
     context.subscriptions.push(
       models,
       store,
       current,
       kanban,
       chat,
-      registerSelectModelFiles(log, () => models.reload()),
+      registerSelectModelFiles({ log, describeModelFile, onAssigned: () => models.reload() }),
       registerAskModel(models, log),
       registerModelServer(models, services.settings, context.secrets, log),
       registerSetMongoPassword(context.secrets, log),
@@ -81,7 +90,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, trust }),
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
       registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
-      registerWorktreeCleanup({ store, log, trust }),
+      registerWorktreeCleanup({ store, log, trust, git }),
       registerSandboxNotice({ state: sandboxState(runner.sandboxProbe()), settings: services.settings, log, globalState: context.globalState }),
       review,
     );
@@ -102,6 +111,12 @@ async function reportActivationFailure(log: RedgreenLog, error: unknown): Promis
     showLogs,
   );
   if (choice === showLogs) log.show();
+}
+
+/** The model host process (started on its first request) and the backends the ModelManager routes to. */
+function modelBackends(setup: ModelHostSetup): ModelBackends {
+  const host = new ModelHostProcess(setup);
+  return { host, local: new LocalModelBackend(host), openai: new OpenAiBackend() };
 }
 
 function sandboxState(probe: SandboxProbe): SandboxState {

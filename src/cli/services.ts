@@ -12,8 +12,7 @@ import { scanRepository } from "../adapters/repoScan";
 import { LocalModelBackend } from "../adapters/llm/localBackend";
 import { ModelHostProcess } from "../adapters/llm/modelHostProcess";
 import { OpenAiBackend } from "../adapters/llm/openAiBackend";
-import { openEmbeddedStore } from "../adapters/store/embedded/embeddedStore";
-import type * as MongoAdapter from "../adapters/store/mongo/mongoStore";
+import { openStore } from "../adapters/store/openStore";
 import type { GitPort } from "../core/gitops/git";
 import { GitOps } from "../core/gitops/gitOps";
 import type { Logger } from "../core/logger";
@@ -70,10 +69,14 @@ export class CliServices {
   }
 
   private async openMemory(): Promise<{ store: Store; memory: MemoryManager }> {
-    const uri = this.settings.get("store.mongodbUri");
-    const store = uri
-      ? await loadMongoAdapter().openMongoStore(uri, { password: process.env[MONGO_PASSWORD_ENV] })
-      : await openEmbeddedStore(this.files.store, { sweepIntervalMs: 0, onProblem: (message) => this.log.warn(`store: ${message}`) });
+    const store = await openStore({
+      mongodbUri: this.settings.get("store.mongodbUri"),
+      password: process.env[MONGO_PASSWORD_ENV],
+      embeddedFolder: this.files.store,
+      // A command ends soon: the next one sweeps when it opens the store.
+      sweepIntervalMs: 0,
+      onProblem: (message) => this.log.warn(`store: ${message}`),
+    });
     try {
       const memory = await MemoryManager.open({
         store,
@@ -176,10 +179,4 @@ export class CliServices {
     const opened = await this.opened?.catch(() => undefined);
     await opened?.store.close();
   }
-}
-
-/** The MongoDB adapter is its own bundle next to this one (dist/mongoStore.js), loaded only when configured. */
-function loadMongoAdapter(): typeof MongoAdapter {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(__dirname, "mongoStore.js")) as typeof MongoAdapter;
 }

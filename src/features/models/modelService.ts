@@ -1,14 +1,14 @@
 // The models feature's live parts: the model host process, its backend, the registry and the
-// ModelManager, plus the status bar item that shows the host's state.
+// ModelManager, plus the status bar item that shows the host's state. The host and the backends
+// are built by extension.ts (adapters/llm); this feature owns and shows them.
 import os from "node:os";
 import * as vscode from "vscode";
-import { DisposableStore } from "../../core/lifecycle";
+import { DisposableStore, type Disposable } from "../../core/lifecycle";
+import type { Logger } from "../../core/logger";
 import { ModelManager, type AskOptions, type AskResult } from "../../core/models/manager";
+import type { ModelBackend } from "../../core/models/ports";
 import { parseRegistry, type Registry, type Role } from "../../core/models/registry";
 import type { ChatRequest } from "../../core/models/types";
-import { LocalModelBackend } from "../../adapters/llm/localBackend";
-import { ModelHostProcess, type HostState } from "../../adapters/llm/modelHostProcess";
-import { OpenAiBackend } from "../../adapters/llm/openAiBackend";
 import type { RedgreenLog } from "../../platform/log";
 import type { Settings } from "../../platform/settings";
 import { Commands } from "../commands";
@@ -20,11 +20,45 @@ export interface ModelServices {
   settings: Settings;
   /** Keeps the user's answers about the workspace's model servers. */
   workspaceState: vscode.Memento;
+  /**
+   * Builds the model host process (started lazily, on the first request) and the backends:
+   * the local one over the host, and OpenAI-compatible servers. Called once, here.
+   */
+  backends: (options: ModelHostSetup) => ModelBackends;
+}
+
+/** What the host needs from the editor: its bundle and the settings read when it is built. */
+export interface ModelHostSetup {
+  /** dist/modelHost.js */
+  entry: string;
+  log: Logger;
+  gpu: "auto" | false;
+}
+
+/** The host's states (the adapter's own; `ModelHost.state` makes the compiler check they agree). */
+export type HostState = "starting" | "ready" | "crashed" | "stopped";
+
+/** The model host process, as this feature sees it: a state to show (adapters/llm/modelHostProcess). */
+export interface ModelHost extends Disposable {
+  readonly state: HostState;
+  onDidChangeState(listener: (state: HostState, detail?: string) => void): Disposable;
+}
+
+/** The backend over the model host; it can also serve its models over HTTP (modelServer.ts). */
+export interface LocalBackend extends ModelBackend, Disposable {
+  serve(port: number, token: string): Promise<number>;
+  stopServing(): Promise<void>;
+}
+
+export interface ModelBackends {
+  host: ModelHost;
+  local: LocalBackend;
+  openai: ModelBackend;
 }
 
 export class ModelService implements vscode.Disposable {
-  readonly host: ModelHostProcess;
-  readonly backend: LocalModelBackend;
+  readonly host: ModelHost;
+  readonly backend: LocalBackend;
   readonly manager: ModelManager;
   /** Settles once the latest registry has been read; commands wait for it. */
   ready: Promise<void>;
@@ -33,19 +67,17 @@ export class ModelService implements vscode.Disposable {
   private loaded: Registry = parseRegistry({}, "empty");
   private readonly status = vscode.window.createStatusBarItem("redgreen.models", vscode.StatusBarAlignment.Left, 50);
 
-  constructor({ extensionUri, log, settings, workspaceState }: ModelServices) {
-    this.host = this.store.add(
-      new ModelHostProcess({
-        entry: vscode.Uri.joinPath(extensionUri, "dist", "modelHost.js").fsPath,
-        log,
-        gpu: settings.get("models.gpu") === "auto" ? "auto" : false,
-      }),
-    );
-    this.backend = this.store.add(new LocalModelBackend(this.host));
+  constructor({ extensionUri, log, settings, workspaceState, backends }: ModelServices) {
+    const { host, local, openai } = backends({
+      entry: vscode.Uri.joinPath(extensionUri, "dist", "modelHost.js").fsPath,
+      log,
+      gpu: settings.get("models.gpu") === "auto" ? "auto" : false,
+    });
+    // Released in reverse: the manager, then the backend, then the host it runs on.
+    this.host = this.store.add(host);
+    this.backend = this.store.add(local);
     const threads = () => settings.get("models.threads") || os.availableParallelism();
-    this.manager = this.store.add(
-      new ModelManager(parseRegistry({}, "empty"), { local: this.backend, openai: new OpenAiBackend() }, { defaultThreads: threads }),
-    );
+    this.manager = this.store.add(new ModelManager(parseRegistry({}, "empty"), { local: this.backend, openai }, { defaultThreads: threads }));
     this.source = this.store.add(new RegistrySource(extensionUri, settings, log, workspaceState));
     this.ready = this.reload();
     this.store.add(this.source.onDidChange(() => void this.reload()));

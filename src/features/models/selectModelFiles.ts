@@ -3,7 +3,6 @@
 import * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import type { ModelFileSummary } from "../../core/models/gguf";
-import { describeModelFile } from "../../adapters/llm/ggufFile";
 import { Commands } from "../commands";
 
 /** The model ids the default registry routes roles to (models/registry.json). */
@@ -28,8 +27,15 @@ export function describeSummary(s: ModelFileSummary): string {
   return `${s.architecture}, ${params} parameters, ${s.quantization}${context}, ${(s.sizeBytes / 2 ** 20).toFixed(0)} MB`;
 }
 
-/** `onAssigned` runs after the registry setting was written (the model service reloads it). */
-export function registerSelectModelFiles(log: Logger, onAssigned: () => Promise<void>): vscode.Disposable {
+export interface SelectModelFilesDeps {
+  log: Logger;
+  /** What a GGUF file is, read from its header without loading it (adapters/llm/ggufFile). */
+  describeModelFile: (path: string) => Promise<ModelFileSummary>;
+  /** Runs after the registry setting was written (the model service reloads it). */
+  onAssigned: () => Promise<void>;
+}
+
+export function registerSelectModelFiles({ log, describeModelFile, onAssigned }: SelectModelFilesDeps): vscode.Disposable {
   return vscode.commands.registerCommand(
     Commands.selectModelFiles,
     // Arguments let other features (and tests) skip the dialogs.

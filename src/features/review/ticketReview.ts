@@ -2,8 +2,7 @@
 // commits, Approve and Merge, Request Changes (the team, core/orchestrator, completes a
 // functionality into DEV after the approval of its last ticket). Git runs only in a trusted workspace.
 import * as vscode from "vscode";
-import { simpleGitPort } from "../../adapters/git/simpleGit";
-import { GitOps, MergeConflictError } from "../../core/gitops/gitOps";
+import { MergeConflictError, type GitOps } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
@@ -21,6 +20,8 @@ export interface TicketReviewDeps {
   teamIdle(): Promise<void>;
   /** Whether git may run in a project's folder, which may lie outside the trusted workspace (asks once). */
   trust: { allows(folder: string, what: string): Promise<boolean> };
+  /** Git for a project's folder (extension.ts builds it, one for every feature). */
+  git: (project: Project) => GitOps;
 }
 
 export interface TicketReview extends vscode.Disposable {
@@ -56,7 +57,7 @@ interface ReviewTarget {
 export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
   const { log } = deps;
   const memory = () => deps.store.memory();
-  const gitFor = (project: Project) => new GitOps(simpleGitPort, project.root, log);
+  const gitFor = deps.git;
   const projectOf = async (projectId: string): Promise<Project> => {
     const project = await (await memory()).getProject(projectId);
     if (!project) throw new Error(`There is no project ${projectId}`);

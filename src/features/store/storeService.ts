@@ -1,15 +1,14 @@
 // Opens the store and the Memory Manager over it: the embedded store in the workspace's extension
 // storage by default, MongoDB when `redgreen.store.mongodbUri` is set (password from SecretStorage).
-// Reopens when those settings or the password change.
+// Reopens when those settings or the password change. The opening itself is the adapters' (shared
+// with the command line); this service adds the editor's parts: settings, secrets, messages, state.
 import path from "node:path";
 import * as vscode from "vscode";
-import { openEmbeddedStore } from "../../adapters/store/embedded/embeddedStore";
 import { Emitter } from "../../core/lifecycle";
 import { describeError, type Logger } from "../../core/logger";
 import { MemoryManager, type MemoryModels } from "../../core/memory/memoryManager";
 import type { Store } from "../../core/store/port";
 import type { Settings } from "../../platform/settings";
-import type * as MongoAdapter from "../../adapters/store/mongo/mongoStore";
 
 export const MONGO_PASSWORD_KEY = "redgreen.store.mongodbPassword";
 
@@ -23,6 +22,16 @@ export interface StoreServices {
   log: Logger;
   settings: Settings;
   models: MemoryModels;
+  /** Opens the store the settings choose (extension.ts passes adapters/store/openStore, which the CLI shares). */
+  openStore(options: StoreOpening): Promise<Store>;
+}
+
+/** Which store to open: the settings' values, the password and where its problems go. */
+export interface StoreOpening {
+  mongodbUri?: string;
+  password?: string;
+  embeddedFolder?: string;
+  onProblem(message: string): void;
 }
 
 export class StoreService implements vscode.Disposable {
@@ -113,24 +122,23 @@ export class StoreService implements vscode.Disposable {
     this.set({ kind: "opening" });
     const uri = settings.get("store.mongodbUri");
     try {
-      let store: Store;
-      if (uri) {
-        store = await loadMongoAdapter().openMongoStore(uri, { password: await context.secrets.get(MONGO_PASSWORD_KEY) });
-      } else {
-        const location = this.embeddedLocation;
-        if (!location) {
-          // Without a folder there is no project, and a shared global store would make every
-          // empty window compete for one lock.
-          log.info("No folder is open: the embedded store opens with one");
-          return this.set({ kind: "failed", message: vscode.l10n.t("Open a folder: Redgreen keeps its store per workspace.") });
-        }
-        store = await openEmbeddedStore(location, {
-          onProblem: (message) => {
-            log.warn(message);
-            void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen store: {0}", message));
-          },
-        });
+      const location = this.embeddedLocation;
+      if (!uri && !location) {
+        // Without a folder there is no project, and a shared global store would make every
+        // empty window compete for one lock.
+        log.info("No folder is open: the embedded store opens with one");
+        return this.set({ kind: "failed", message: vscode.l10n.t("Open a folder: Redgreen keeps its store per workspace.") });
       }
+      const store = await this.services.openStore({
+        mongodbUri: uri,
+        // Secret storage is read only when MongoDB needs it.
+        password: uri ? await context.secrets.get(MONGO_PASSWORD_KEY) : undefined,
+        embeddedFolder: location,
+        onProblem: (message) => {
+          log.warn(message);
+          void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen store: {0}", message));
+        },
+      });
       if (this.disposed) {
         await store.close();
         return this.state;
@@ -165,15 +173,6 @@ export class StoreService implements vscode.Disposable {
     this.changed.dispose();
     void this.close().catch(() => undefined);
   }
-}
-
-/**
- * The MongoDB driver is most of the extension's code, so it is its own bundle (dist/mongoStore.js,
- * next to dist/extension.js), loaded only when a URI is configured.
- */
-function loadMongoAdapter(): typeof MongoAdapter {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(__dirname, "mongoStore.js")) as typeof MongoAdapter;
 }
 
 /** "Redgreen: Set MongoDB Password…": asks for it and keeps it in SecretStorage only. */

@@ -2,13 +2,21 @@
 // closes the worktrees of the tickets it withdraws. Git refuses to remove a worktree with uncommitted changes, and then it is
 // kept and the log says so: nothing an agent wrote is thrown away.
 import type * as vscode from "vscode";
-import { simpleGitPort } from "../../adapters/git/simpleGit";
-import { GitOps } from "../../core/gitops/gitOps";
+import type { GitOps } from "../../core/gitops/gitOps";
 import { describeError, type Logger } from "../../core/logger";
+import type { Project } from "../../core/store/records";
 import type { ProjectTrust } from "../projects/projectTrust";
 import type { StoreService } from "../store/storeService";
 
-export function registerWorktreeCleanup(deps: { store: StoreService; log: Logger; trust: ProjectTrust }): vscode.Disposable {
+export interface WorktreeCleanupDeps {
+  store: StoreService;
+  log: Logger;
+  trust: ProjectTrust;
+  /** Git for a project's folder (extension.ts builds it, one for every feature). */
+  git: (project: Project) => GitOps;
+}
+
+export function registerWorktreeCleanup(deps: WorktreeCleanupDeps): vscode.Disposable {
   return deps.store.followMemory((memory) =>
     memory.onDidChangeTicket((ticket) => {
       // Withdrawn tickets: re-planning closes their worktrees itself.
@@ -17,8 +25,7 @@ export function registerWorktreeCleanup(deps: { store: StoreService; log: Logger
         const project = await memory.getProject(ticket.projectId);
         // Background work asks nothing: a folder not trusted yet keeps its worktree.
         if (!project || !deps.trust.knows(project.root)) return;
-        const git = new GitOps(simpleGitPort, project.root, deps.log);
-        await git.closeTicket(ticket._id);
+        await deps.git(project).closeTicket(ticket._id);
       })().catch((error: unknown) => deps.log.warn(`The worktree of ${ticket._id} was kept: ${describeError(error)}`));
     }),
   );
