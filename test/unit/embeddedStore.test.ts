@@ -149,6 +149,32 @@ describe("embedded store: crashes, corruption, locking", function () {
     await again.close();
   });
 
+  it("is never held by two processes that open it at the same moment, whether a dead process left its lock or not", async function () {
+    this.timeout(120_000);
+    const module = path.resolve(__dirname, "../../src/adapters/store/embedded/embeddedStore.js");
+    // Each contender waits for the same instant, opens the store once, holds it a while, and says which.
+    const contender = `const { openEmbeddedStore } = require(${JSON.stringify(module)});
+      const at = Number(process.argv[1]);
+      setTimeout(async () => {
+        try { const store = await openEmbeddedStore(process.argv[2], { sweepIntervalMs: 0 }); console.log("held"); setTimeout(() => store.close(), 1500); }
+        catch (error) { console.log(/in use by another process/.test(error.message) ? "refused" : "error " + error.message); }
+      }, Math.max(0, at - Date.now()));`;
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => dead.on("exit", resolve));
+    for (let round = 0; round < 6; round++) {
+      if (round % 2 === 1) await fs.writeFile(path.join(dir, "LOCK"), String(dead.pid)); // left by a process that died
+      const at = Date.now() + 600;
+      const said = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ["-e", contender, String(at), dir]);
+        let out = "";
+        child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+        child.on("exit", () => resolve(out.trim()));
+      })));
+      assert.deepEqual(said.filter((s) => s === "held").length, 1, `round ${round}: ${said.join(", ")}`);
+      assert.deepEqual(said.filter((s) => s !== "held"), Array(5).fill("refused"), `round ${round}: ${said.join(", ")}`);
+    }
+  });
+
   it("cuts a torn tail at the last newline byte, even inside a multi-byte character", async () => {
     const file = path.join(dir, "conversations.jsonl");
     let store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });

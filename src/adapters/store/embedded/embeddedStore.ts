@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import type { Clock } from "../../../core/clock";
 import { systemClock } from "../../../core/clock";
@@ -335,32 +337,73 @@ const LOCK_STALE_MS = 90_000;
 const LOCK_HEARTBEAT_MS = 30_000;
 
 /**
- * One process writes a store folder at a time. The holder refreshes the lock's time every 30 s,
- * so a lock left behind is recognised even when its process id has been reused since.
+ * One process writes a store folder at a time. On Linux the kernel decides: the holder listens on
+ * an abstract socket named after the folder, which only one process can bind and which is freed
+ * the moment that process dies, so two processes starting together (or both taking over a lock a
+ * dead one left) can never both win. The LOCK file says who holds it, and is the lock itself
+ * elsewhere: its holder refreshes its time every 30 s, so a lock left behind is recognised even
+ * when its process id has been reused since.
  */
 async function takeLock(dir: string): Promise<{ file: string; release(): Promise<void> }> {
-  const key = path.resolve(dir);
+  const key = await fs.realpath(dir).catch(() => path.resolve(dir));
   if (openHere.has(key)) throw new StoreError(`the store in ${dir} is already open in this window`);
   const file = path.join(dir, "LOCK");
+  const guard = await exclusiveGuard(key, file, dir);
+  try {
+    const lock = await takeFileLock(dir, file);
+    openHere.add(key);
+    return {
+      file,
+      release: async () => {
+        openHere.delete(key);
+        await lock.release();
+        guard?.close();
+      },
+    };
+  } catch (error) {
+    guard?.close();
+    throw error;
+  }
+}
+
+/** Linux's abstract socket for the folder, or undefined where there is none (the LOCK file alone decides). */
+async function exclusiveGuard(key: string, file: string, dir: string): Promise<net.Server | undefined> {
+  if (process.platform !== "linux") return undefined;
+  const server = net.createServer((socket) => socket.destroy());
+  const name = `\0redgreen-store-${createHash("sha256").update(key).digest("hex")}`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ path: name }, () => resolve());
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    const owner = (await fs.readFile(file, "utf8").catch(() => "")).trim();
+    throw new StoreError(`the store in ${dir} is in use by another process${owner ? ` (pid ${owner})` : ""}; close the other window using it`);
+  }
+  server.unref();
+  return server;
+}
+
+/** The LOCK file: created exclusively, or taken over when its holder is gone (or its heartbeat stopped). */
+async function takeFileLock(dir: string, file: string): Promise<{ release(): Promise<void> }> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await fs.writeFile(file, String(process.pid), { flag: "wx", mode: PRIVATE_FILE });
-      openHere.add(key);
       const heartbeat = setInterval(() => {
         const now = new Date();
         void fs.utimes(file, now, now).catch(() => undefined);
       }, LOCK_HEARTBEAT_MS);
       heartbeat.unref();
       return {
-        file,
         release: async () => {
           clearInterval(heartbeat);
-          openHere.delete(key);
           await fs.rm(file, { force: true });
         },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      // A holder of an older version (no socket), or one on another platform, still counts.
       const owner = Number((await fs.readFile(file, "utf8").catch(() => "")).trim());
       const age = Date.now() - ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? 0);
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner) && age < LOCK_STALE_MS) {
