@@ -197,6 +197,21 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     assert.equal(git(project, "log", "--format=%s", "ticket/pausing-1").split("\n").filter((s) => s.endsWith("(red)")).length, 1, "the red was not written twice");
   });
 
+  it("does not restart a pair in a loop on a ticket whose worktree cannot be made: it tells the human once and goes idle", async () => {
+    overrides["pairs.autoStart"] = false;
+    const project = await repository("Broken", [{ name: "answer", value: 42 }]);
+    const team = orchestrator().start();
+    await approveSpec(project);
+    await team.idle();
+    // Something the pair cannot get past before the ticket leaves To do: its worktree's path is taken.
+    await fs.mkdir(path.join(project.root, ".redgreen", "worktrees"), { recursive: true });
+    await fs.writeFile(path.join(project.root, ".redgreen", "worktrees", "broken-1"), "in the way\n");
+    team.startPairs(project._id);
+    await team.idle();
+    assert.equal(notices.filter((text) => /BROKEN-1: pair-1 stopped on an error/.test(text)).length, 1, notices.join("\n"));
+    assert.deepEqual(await tickets(project), [["answer answers", "todo"]]);
+  });
+
   it("with auto-start off, plans but starts no pair until Start Pair", async () => {
     overrides["pairs.autoStart"] = false;
     const project = await repository("Manual", [{ name: "answer", value: 42 }]);

@@ -148,6 +148,15 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.ok(!existsSync(path.join(worktree(), "notes.txt")), "the refused attempt left nothing in the worktree");
   });
 
+  it("counts an ignored .gitignore that a run plants as a write of its own: it would steer later commits", async () => {
+    const planter = developer([{ path: "src/sum.js", content: "require('fs').writeFileSync(__dirname + '/.gitignore', '*\\n');\nexports.sum = (a, b) => a + b;\n" }]);
+    const { deps: d } = deps({ code: [tester([RED_TEST]), planter, GREEN, SKIP, COVERED] });
+    assert.equal((await runTicket(project, ticket, d)).kind, "review");
+    assert.match(await agentsSaid(), /Attempt 1 of the green step failed: the test run changed files besides the edits \(src\/\.gitignore\)/);
+    assert.ok(!existsSync(path.join(worktree(), "src", ".gitignore")), "the reset removed it");
+    assert.equal(execFileSync("git", ["show", "ticket/calc-1:src/sum.js"], { cwd: dir, encoding: "utf8" }), "exports.sum = (a, b) => a + b;\n");
+  });
+
   it("runs the repository's pre-commit hook in the sandbox before each agent commit, and no hook through git", async () => {
     const hooks = path.join(dir, ".git", "hooks");
     const escaped = path.join(root, `escaped-${n}`);

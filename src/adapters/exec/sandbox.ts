@@ -58,8 +58,10 @@ export function bubblewrapArgs(command: string, policy: SandboxPolicy): { args: 
     args.push("--tmpfs", home);
     for (const folder of toolFolders(policy.env.PATH ?? "", home)) args.push("--ro-bind", folder, folder);
   }
-  for (const folder of policy.readOnly ?? []) if (existsSync(folder)) args.push("--ro-bind", folder, folder);
+  // Read-only folders are mounted after the worktree (a later mount wins), so one inside it (a
+  // hooks folder such as .husky/) stays read-only too.
   args.push("--bind", cwd, cwd);
+  for (const folder of policy.readOnly ?? []) if (existsSync(folder)) args.push("--ro-bind", folder, folder);
   // The worktree's .git (a file naming its git folder) stays as the engine made it: a run that
   // pointed it elsewhere would steer the git commands Redgreen runs outside the sandbox next.
   const dotGit = path.join(cwd, ".git");

@@ -20,6 +20,9 @@ function gitEnv(withCredentials: boolean): Record<string, string> {
   return env;
 }
 
+/** Files git reads as instructions wherever they lie in a work tree. */
+const GIT_CONTROL_FILES = new Set([".gitignore", ".gitattributes"]);
+
 function git(dir: string, options: { credentials?: boolean; hooksOff?: string } = {}): SimpleGit {
   const config = ["core.fsmonitor=false", ...(options.hooksOff ? [`core.hooksPath=${options.hooksOff}`] : [])];
   return simpleGit({ baseDir: dir, maxConcurrentProcesses: 2, config, unsafe: { allowUnsafeFsMonitor: true, allowUnsafeHooksPath: true } }).env(gitEnv(options.credentials ?? false));
@@ -249,7 +252,10 @@ export const simpleGitPort: GitPort = {
     const repo = git(worktree);
     const tracked = await repo.raw(["diff", "--name-only", "--no-renames", "-z", "--end-of-options", since, "--"]);
     const untracked = await repo.raw(["ls-files", "-z", "--others", "--exclude-standard"]);
-    return [...new Set(`${tracked}\0${untracked}`.split("\0").filter(Boolean))];
+    // Files git itself obeys count even where they ignore themselves: a run that plants an ignored
+    // .gitignore or .gitattributes would steer every later `git add` outside the sandbox.
+    const controls = (await repo.raw(["ls-files", "-z", "--others", "--ignored", "--exclude-standard"])).split("\0").filter((file) => GIT_CONTROL_FILES.has(path.posix.basename(file)));
+    return [...new Set([...`${tracked}\0${untracked}`.split("\0"), ...controls].filter(Boolean))];
   },
 
   async stageAll(worktree) {
@@ -261,6 +267,9 @@ export const simpleGitPort: GitPort = {
     // commit passed checkRef: it cannot read as an option.
     await repo.raw(["reset", "-q", "--hard", commit]);
     await repo.raw(["clean", "-q", "-f", "-d"]);
+    for (const file of (await repo.raw(["ls-files", "-z", "--others", "--ignored", "--exclude-standard"])).split("\0")) {
+      if (GIT_CONTROL_FILES.has(path.posix.basename(file))) await fs.rm(path.join(worktree, file), { force: true });
+    }
   },
 
   async addDetachedWorktree(dir, worktree, ref) {

@@ -101,7 +101,7 @@ async function run(services: CliServices, arg: string | undefined, options: Team
   const now = (await memory.getProject(project._id)) ?? project;
   const tickets = await memory.tickets(project._id);
   const open = live(tickets).filter((t) => t.column !== "review" && t.column !== "done");
-  const exitCode = interrupted ? EXIT.interrupted : open.length === 0 && tickets.length > 0 ? EXIT.ok : EXIT.waitsForHuman;
+  const exitCode = interrupted ? EXIT.interrupted : open.length === 0 && live(tickets).length > 0 ? EXIT.ok : EXIT.waitsForHuman;
   if (options.json) services.out.json(runOutput, { project: projectRef(now), state: now.state, tickets: byColumn(tickets), waitingForHuman: waiting(tickets), exitCode });
   else services.out.result(runSummary(now, tickets, exitCode));
   if (exitCode !== EXIT.ok) throw new ExitCode(exitCode);

@@ -108,6 +108,7 @@ export class Orchestrator implements Disposable {
   async pausePairs(projectId: string): Promise<boolean> {
     this.pairsPaused.add(projectId);
     this.started.delete(projectId);
+    await this.assigning;
     const busy = this.pairs.flatMap((pair) => (pair.work?.projectId === projectId ? [pair.work] : []));
     for (const work of busy) work.pausing = true;
     await Promise.all(busy.map((work) => work.done));
@@ -131,6 +132,7 @@ export class Orchestrator implements Disposable {
   async stop(): Promise<void> {
     this.stopping = true;
     this.subscriptions.dispose();
+    await this.assigning;
     for (const pair of this.pairs) if (pair.work) pair.work.pausing = true;
     await Promise.all([...this.pairs.map((pair) => pair.work?.done), ...this.planning.values(), ...this.completions.values()]);
   }
@@ -172,7 +174,8 @@ export class Orchestrator implements Disposable {
       } while (this.again && !this.stopping);
     })().finally(() => {
       this.assigning = undefined;
-      this.settleIfIdle();
+      if (this.again && !this.stopping) this.wake();
+      else this.settleIfIdle();
     });
   }
 
@@ -183,6 +186,7 @@ export class Orchestrator implements Disposable {
     if (free.length === 0) return;
     const ready = (this.deps.scheduler ?? oldestReadyFirst).order(await this.readyWork());
     for (const next of ready) {
+      if (this.stopping || this.pairsPaused.has(next.project._id)) continue;
       const pair = this.pairFor(next.ticket, free);
       if (!pair) break;
       free.splice(free.indexOf(pair), 1);
@@ -266,7 +270,12 @@ export class Orchestrator implements Disposable {
     this.deps.log.error(`${ticket._id}: ${reason}`);
     this.deps.human.notify("warn", `${ticket._id}: ${reason}`);
     const now = await this.deps.memory.getTicket(ticket._id).catch(() => undefined);
-    if (now?.column !== "inprogress") return;
+    // Where the wait cannot be recorded (the ticket never left To do, the store failed), this
+    // process leaves the ticket alone until it restarts: never a loop of the same failure.
+    if (now?.column !== "inprogress") {
+      this.failed.add(ticket._id);
+      return;
+    }
     await this.deps.memory.updateTicket(ticket._id, { waiting: { kind: "blocked", text: reason, since: new Date() } }, pair.id, `blocked: ${reason}`).catch(() => this.failed.add(ticket._id));
   }
 
@@ -283,18 +292,26 @@ export class Orchestrator implements Disposable {
       const outcome = await planProject(project, await this.deps.readSpec(project), {
         memory, models: this.deps.models, git: this.deps.git(project), scan: () => this.deps.scan(project), decideDev: (p) => this.deps.human.decideDev(p),
       });
-      log.info(`Planning "${project.name}": ${outcome.kind}${outcome.kind === "failed" ? ` (${outcome.message})` : ""}`);
+      log.info(`Planning "${project.name}": ${outcome.kind}`);
+      if (outcome.kind === "failed") this.planningFailed(project.name, outcome.message);
       return outcome;
     } catch (error) {
+      this.planningFailed(projectId, describeError(error));
       return { kind: "failed", message: describeError(error) };
     }
+  }
+
+  /** Planning runs in the background: its failure is told, not only returned. */
+  private planningFailed(name: string, message: string): void {
+    this.deps.log.warn(`Planning "${name}" failed: ${message}`);
+    this.deps.human.notify("warn", `Planning "${name}" failed: ${message}`);
   }
 
   /** Completes a functionality into DEV when its last ticket is done; runs after any running one for it. */
   private complete(projectId: string, functionalityId: string): Promise<FunctionCompletion | undefined> {
     const key = `${projectId}\n${functionalityId}`;
     const previous = this.completions.get(key) ?? Promise.resolve(undefined);
-    const run = previous.then(() => this.completeNow(projectId, functionalityId));
+    const run = previous.catch(() => undefined).then(() => this.completeNow(projectId, functionalityId));
     this.completions.set(key, run);
     void run.finally(() => {
       if (this.completions.get(key) === run) this.completions.delete(key);
@@ -305,16 +322,16 @@ export class Orchestrator implements Disposable {
 
   private async completeNow(projectId: string, functionalityId: string): Promise<FunctionCompletion | undefined> {
     const { memory, log } = this.deps;
-    const project = await memory.getProject(projectId);
-    if (!project) return undefined;
     try {
+      const project = await memory.getProject(projectId);
+      if (!project) return undefined;
       const outcome = await completeFunction(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: (worktree) => this.suiteGreen(project, worktree) });
       log.info(`Completing ${functionalityId} of "${project.name}": ${outcome.kind}`);
       if (outcome.kind === "merged") this.deps.human.notify("info", `${project.name}: every ticket of ${functionalityId} is done and its suite is green; the Architect merged it into DEV.`);
       else if (outcome.kind !== "notReady" && outcome.kind !== "alreadyMerged") this.deps.human.notify("warn", `${project.name}: every ticket of ${functionalityId} is done, but it was not merged into DEV. The PM explains why in the chat.`);
       return outcome;
     } catch (error) {
-      log.error(`Completing ${functionalityId} of "${project.name}" failed: ${describeError(error)}`);
+      log.error(`Completing ${functionalityId} of ${projectId} failed: ${describeError(error)}`);
       return undefined;
     }
   }

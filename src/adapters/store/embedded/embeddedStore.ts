@@ -347,11 +347,13 @@ const LOCK_HEARTBEAT_MS = 30_000;
 async function takeLock(dir: string): Promise<{ file: string; release(): Promise<void> }> {
   const key = await fs.realpath(dir).catch(() => path.resolve(dir));
   if (openHere.has(key)) throw new StoreError(`the store in ${dir} is already open in this window`);
+  // Reserved before the first wait: a second open in this process must not see its own lock as stale.
+  openHere.add(key);
   const file = path.join(dir, "LOCK");
-  const guard = await exclusiveGuard(key, file, dir);
+  let guard: net.Server | undefined;
   try {
+    guard = await exclusiveGuard(key, file, dir);
     const lock = await takeFileLock(dir, file);
-    openHere.add(key);
     return {
       file,
       release: async () => {
@@ -361,6 +363,7 @@ async function takeLock(dir: string): Promise<{ file: string; release(): Promise
       },
     };
   } catch (error) {
+    openHere.delete(key);
     guard?.close();
     throw error;
   }
