@@ -84,7 +84,8 @@ async function capture(theme, colorTheme) {
   }, { paceMs: 15 });
   testerTurns = 0;
   const registry = { models: ["reasoning", "heavy", "code"].map((id) => ({ id, backend: "openai", url: pm.url, model: "scripted" })) };
-  const server = await startCodeServer({ folder, settings: { "redgreen.models.registry": registry } });
+  // The pictures show the board as planned: no pair takes a ticket meanwhile.
+  const server = await startCodeServer({ folder, settings: { "redgreen.models.registry": registry, "redgreen.pairs.autoStart": false } });
   const browser = await launchBrowser();
   const problems = [];
   try {
