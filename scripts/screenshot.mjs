@@ -45,9 +45,9 @@ function pairReply(request) {
   return JSON.stringify({ status: "code", note: "the least code that passes", edits: [{ path: "src/bookDetail.js", content: code }] });
 }
 
-/** The Architect's plan for the board pictures: 30 tickets in 5 areas, with dependencies. */
+/** The Architect's plan for the board pictures: 30 tickets in 5 functionalities, with dependencies. */
 function boardPlan() {
-  const areas = {
+  const functionalities = {
     Catalogue: ["List the books", "Book detail page", "Cover images", "Categories", "Stock levels", "Catalogue import"],
     Search: ["Search by title", "Search by author", "Filters by price", "Sort results", "Search suggestions", "Empty results page"],
     Cart: ["Add to cart", "Change quantities", "Remove items", "Cart total with tax", "Keep the cart across visits", "Cart badge"],
@@ -57,7 +57,7 @@ function boardPlan() {
   const severities = ["high", "medium", "critical", "low", "medium", "high"];
   let n = 0;
   return {
-    areas: Object.entries(areas).map(([name, titles]) => ({
+    functionalities: Object.entries(functionalities).map(([name, titles]) => ({
       name,
       tickets: titles.map((title, i) => {
         n++;
@@ -77,7 +77,7 @@ async function capture(theme, colorTheme) {
   const pm = await startScriptedOpenAi((request) => {
     if (request.schema?.properties?.intent) return '{"intent":"change"}';
     if (request.schema?.properties?.section) return JSON.stringify(PM_EDIT);
-    if (request.schema?.properties?.areas) return JSON.stringify(boardPlan());
+    if (request.schema?.properties?.functionalities) return JSON.stringify(boardPlan());
     const pair = pairReply(request);
     if (pair) return pair;
     return PM_REPLY;

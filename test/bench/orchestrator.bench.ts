@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const dir = await repository(root);
   const store = await openEmbeddedStore(path.join(root, "store"), { sweepIntervalMs: 0 });
   const memory = await MemoryManager.open({ store, models: noModels });
-  const plan = { areas: [{ name: "Bench", tickets: Array.from({ length: TICKETS }, (_, i) => ({ key: `T${i}`, title: `Value ${i}`, description: "", goal: `v${i}`, acceptanceCriteria: [`\`v${i}()\` returns ${i}`], requirementIds: ["R-1"], severity: "medium", estimateHours: 1, dependsOn: [] })) }] };
+  const plan = { functionalities: [{ name: "Bench", tickets: Array.from({ length: TICKETS }, (_, i) => ({ key: `T${i}`, title: `Value ${i}`, description: "", goal: `v${i}`, acceptanceCriteria: [`\`v${i}()\` returns ${i}`], requirementIds: ["R-1"], severity: "medium", estimateHours: 1, dependsOn: [] })) }] };
   const backend = new ScriptedBackend({ arch: [JSON.stringify(plan)], tester: forever(readingTester), dev: forever(readingDeveloper) });
   const registry = parseRegistry({ models: ["arch", "tester", "dev"].map((id) => ({ id, backend: "local", path: `/m/${id}.gguf`, profile: "small" })), roles: { architect: { model: "arch" }, tester: { model: "tester" }, developer: { model: "dev" } } }, "bench");
   const models = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2, clock: new FakeClock() });

@@ -14,7 +14,7 @@ import { cliIn, gitIn, parsed, snapshotCli, type Run } from "./harness";
 // scripted OpenAI-compatible server on loopback whose pairs read their prompts.
 
 const plan = (criteria: string[]) => ({
-  areas: [{ name: "Answers", tickets: criteria.map((criterion, i) => ({ key: `T${i + 1}`, title: `Answer ${i + 1}`, description: "", goal: criterion, acceptanceCriteria: [criterion], requirementIds: ["R-1"], severity: "medium", estimateHours: 1, dependsOn: [] })) }],
+  functionalities: [{ name: "Answers", tickets: criteria.map((criterion, i) => ({ key: `T${i + 1}`, title: `Answer ${i + 1}`, description: "", goal: criterion, acceptanceCriteria: [criterion], requirementIds: ["R-1"], severity: "medium", estimateHours: 1, dependsOn: [] })) }],
 });
 
 describe("redgreen run: the team from a terminal", function () {
@@ -31,7 +31,7 @@ describe("redgreen run: the team from a terminal", function () {
   /** The Architect by its reply schema; the pairs read their prompts. */
   const answer = (request: ScriptedRequest): string => {
     const properties = request.schema?.properties ?? {};
-    if ("areas" in properties) return JSON.stringify(plan(criteria));
+    if ("functionalities" in properties) return JSON.stringify(plan(criteria));
     return "criterion" in properties ? readingTester(request as ChatRequest) : readingDeveloper(request as ChatRequest);
   };
 

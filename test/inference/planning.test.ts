@@ -165,7 +165,7 @@ describe("Architect planning with a random-weight model on the real model host",
       }
       assert.ok(branches.includes("DEV"));
       assert.equal((await memory.getProject(project._id))!.state, "executing");
-      assert.match(toHuman.at(-1)!, /The plan is ready: \d+ tickets in \d+ areas/);
+      assert.match(toHuman.at(-1)!, /The plan is ready: \d+ tickets in \d+ functionalities/);
     } else {
       assert.equal(outcome.kind, "failed");
       assert.equal(records.length, bound, "every model in the chain was tried, each the configured number of times");

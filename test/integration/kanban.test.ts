@@ -15,7 +15,7 @@ import { ui } from "./ui";
 // webview moves a ticket and the move persists; a move the state machine refuses is shown.
 
 const PLAN = {
-  areas: [
+  functionalities: [
     { name: "Catalogue", tickets: [
       { key: "T1", title: "List the books", description: "A page that lists every book.", goal: "Readers see the catalogue.", acceptanceCriteria: ["every book is listed"], requirementIds: ["R-1"], severity: "high", estimateHours: 3, dependsOn: [] },
       { key: "T2", title: "Search by title", description: "", goal: "Readers find a book.", acceptanceCriteria: ["a title search finds the book"], requirementIds: ["R-1"], severity: "medium", estimateHours: 2, dependsOn: ["T1"] },
@@ -96,7 +96,7 @@ describe("The Kanban board", function () {
       const text = (await m.transcript(projectId, { channel: "human" })).map((c) => c.text).join("\n");
       return /The plan is ready/.test(text) ? text : undefined;
     }, 10_000, () => "the PM did not say the plan is ready");
-    assert.match(said, /The plan is ready: 3 tickets in 2 areas/);
+    assert.match(said, /The plan is ready: 3 tickets in 2 functionalities/);
     assert.match(said, /No ticket covers R-4/);
   });
 

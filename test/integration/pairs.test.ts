@@ -17,7 +17,7 @@ import { startScriptedOpenAi, type ScriptedRequest } from "./scriptedOpenAi";
 // Control view, and Approve and Merge takes it to done and, being the functionality's last
 // ticket, the Architect merges the feature branch into DEV.
 
-const PLAN = { areas: [{ name: "Math", tickets: [{ key: "T1", title: "Sum", description: "", goal: "Add two numbers.", acceptanceCriteria: ["sum(2, 3) is 5"], requirementIds: ["R-1"], severity: "high", estimateHours: 1, dependsOn: [] }] }] };
+const PLAN = { functionalities: [{ name: "Math", tickets: [{ key: "T1", title: "Sum", description: "", goal: "Add two numbers.", acceptanceCriteria: ["sum(2, 3) is 5"], requirementIds: ["R-1"], severity: "high", estimateHours: 1, dependsOn: [] }] }] };
 const CRITERION = /sum\((\d+), (\d+)\) is (\d+)/;
 const testOf = (a: string, b: string, total: string) =>
   `const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest('adds two numbers', () => assert.strictEqual(sum(${a}, ${b}), ${total}));\n`;
@@ -28,11 +28,11 @@ describe("A pair in the real editor, from plan to merge", function () {
   const folder = path.join(os.tmpdir(), `redgreen-it-pair-${process.pid}`);
   let server: Awaited<ReturnType<typeof startScriptedOpenAi>>;
 
-  /** Which agent asks is told by the reply schema: plan (areas), Tester (criterion), refactor, Developer. Each reads its prompt. */
+  /** Which agent asks is told by the reply schema: plan (functionalities), Tester (criterion), refactor, Developer. Each reads its prompt. */
   const answer = (request: ScriptedRequest): string => {
     const properties = request.schema?.properties ?? {};
     const prompt = request.messages.map((m) => m.content).join("\n");
-    if ("areas" in properties) return JSON.stringify(PLAN);
+    if ("functionalities" in properties) return JSON.stringify(PLAN);
     if ("criterion" in properties) {
       if (prompt.includes("--- test/sum.test.js")) return JSON.stringify({ status: "covered", criterion: "", note: "sum is covered", edits: [] });
       const [criterion, a, b, total] = CRITERION.exec(prompt) ?? [];

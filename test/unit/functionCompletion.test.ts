@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { completeFunction } from "../../src/core/agents/functionCompletion";
+import { completeFunctionality } from "../../src/core/agents/functionCompletion";
 import { approveTicket } from "../../src/core/tickets/review";
 import { reviewRepo, type ReviewRepo } from "../fixtures/reviewRepo";
 
@@ -45,7 +45,7 @@ describe("Completing a functionality into DEV", function () {
     const { git, memory, ops, project } = repo;
     const mainBefore = git("rev-parse", "main");
     await approveBoth();
-    const outcome = await completeFunction(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
+    const outcome = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
     assert.equal(outcome.kind, "merged");
     assert.equal(suiteRuns.length, 1);
     assert.equal(suiteRuns[0]!.head, git("rev-parse", "feature/cart"), "the suite ran on the feature branch");
@@ -58,7 +58,7 @@ describe("Completing a functionality into DEV", function () {
     assert.match((await said("human")).at(-1)!, /^pm: "cart" is complete: its 2 tickets are in DEV \(merge [0-9a-f]{10}, test suite green\)\.$/);
     assert.match((await said("agents")).join("\n"), /architect: Merged feature\/cart into DEV/);
 
-    const again = await completeFunction(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
+    const again = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
     assert.equal(again.kind, "alreadyMerged");
     assert.equal(suiteRuns.length, 1, "nothing is checked again");
   });
@@ -73,19 +73,19 @@ describe("Completing a functionality into DEV", function () {
     await approveTicket("SHOP-1", { memory, git: ops });
     const dev = git("rev-parse", "DEV");
     const before = { human: await said("human"), agents: await said("agents") };
-    const outcome = await completeFunction(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
+    const outcome = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
     assert.deepEqual(outcome, { kind: "notReady", open: ["SHOP-2"] });
     assert.equal(suiteRuns.length, 0);
     assert.equal(git("rev-parse", "DEV"), dev);
     assert.deepEqual({ human: await said("human"), agents: await said("agents") }, before, "nothing is said");
-    assert.deepEqual(await completeFunction(project, "no-such-area", { memory, git: ops, suiteGreen: suite(true) }), { kind: "notReady", open: [] });
+    assert.deepEqual(await completeFunctionality(project, "no-such-area", { memory, git: ops, suiteGreen: suite(true) }), { kind: "notReady", open: [] });
   });
 
   it("merges nothing when the suite is red on the feature branch, and the PM says why", async () => {
     const { git, memory, ops, project } = repo;
     await approveBoth();
     const dev = git("rev-parse", "DEV");
-    const outcome = await completeFunction(project, "cart", { memory, git: ops, suiteGreen: suite(false) });
+    const outcome = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: suite(false) });
     assert.equal(outcome.kind, "red");
     assert.equal(git("rev-parse", "DEV"), dev);
     assert.equal((await said("human")).at(-1), 'pm: Every ticket of "cart" is done, but the Architect did not merge feature/cart into DEV: the test suite (`make check`) fails on feature/cart, so the tickets do not work together yet.');
@@ -96,7 +96,7 @@ describe("Completing a functionality into DEV", function () {
     const { git, memory, ops, project } = repo;
     await approveBoth();
     const dev = git("rev-parse", "DEV");
-    const outcome = await completeFunction(project, "cart", { memory, git: ops, suiteGreen: () => Promise.reject(new Error("make: not found")) });
+    const outcome = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: () => Promise.reject(new Error("make: not found")) });
     assert.deepEqual(outcome, { kind: "failed", message: "make: not found" });
     assert.equal(git("rev-parse", "DEV"), dev);
     assert.match((await said("human")).at(-1)!, /the test suite could not be run on it \(make: not found\)/);
@@ -108,7 +108,7 @@ describe("Completing a functionality into DEV", function () {
     await commitOn("DEV", { "cart.txt": "someone else's total\n" }, "another area changed cart.txt");
     const dev = git("rev-parse", "DEV");
     const feature = git("rev-parse", "feature/cart");
-    const outcome = await completeFunction(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
+    const outcome = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
     assert.deepEqual(outcome, { kind: "conflict", conflicts: ["cart.txt"] });
     assert.equal(git("rev-parse", "DEV"), dev);
     assert.equal(git("rev-parse", "feature/cart"), feature);
@@ -121,7 +121,7 @@ describe("Completing a functionality into DEV", function () {
     await commitOn("ticket/shop-1", { "cart.txt": "total\n" }, "Cart total");
     await memory.moveTicket("SHOP-1", "done", "human", "moved on the Kanban board");
     const dev = git("rev-parse", "DEV");
-    const outcome = await completeFunction(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
+    const outcome = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
     assert.deepEqual(outcome, { kind: "unmerged", tickets: ["SHOP-1"] });
     assert.equal(suiteRuns.length, 0);
     assert.equal(git("rev-parse", "DEV"), dev);
@@ -134,7 +134,7 @@ describe("Completing a functionality into DEV", function () {
     execFileSync("git", ["init", "-q", "--bare", remote]);
     git("remote", "add", "origin", remote);
     await approveBoth();
-    const outcome = await completeFunction(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
+    const outcome = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
     assert.deepEqual(outcome.kind === "merged" && outcome.pushed, ["DEV", "feature/cart"]);
     const remoteRef = (ref: string) => execFileSync("git", ["rev-parse", ref], { cwd: remote, encoding: "utf8", stdio: "pipe" }).trim();
     assert.equal(remoteRef("DEV"), git("rev-parse", "DEV"));

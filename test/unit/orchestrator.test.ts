@@ -30,7 +30,7 @@ const root = path.join(os.tmpdir(), `redgreen-orchestrator-${process.pid}`);
 /** A plan of one functionality whose tickets each ask for "`name()` returns N". */
 function planOf(tickets: { name: string; value: number; extra?: string }[]): Plan {
   return {
-    areas: [{
+    functionalities: [{
       name: "Answers",
       tickets: tickets.map((t, i) => ({
         key: `T${i + 1}`, title: `${t.name} answers`, description: "", goal: `\`${t.name}()\` returns ${t.value}`,

@@ -19,7 +19,7 @@ const root = path.join(os.tmpdir(), `redgreen-planning-${process.pid}`);
 const spec = specTemplate("Shop");
 
 const plan: Plan = {
-  areas: [
+  functionalities: [
     { name: "Checkout", tickets: [
       { key: "T1", title: "Cart total", description: "", goal: "The cart shows its total", acceptanceCriteria: ["total of two items"], requirementIds: ["R-1"], severity: "high", estimateHours: 2, dependsOn: [] },
       { key: "T2", title: "Pay", description: "", goal: "Pay an order", acceptanceCriteria: ["a paid order is recorded"], requirementIds: ["R-1", "R-2"], severity: "medium", estimateHours: 3, dependsOn: ["T1"] },
@@ -76,15 +76,15 @@ describe("Architect planning", function () {
     assert.deepEqual(tickets[1]!.requirementIds, ["R-1", "R-2"]);
     assert.deepEqual(git("branch", "--format=%(refname:short)").split("\n").sort(), ["DEV", "feature/checkout", "feature/gift-cards", "main", "ticket/shop-1", "ticket/shop-2", "ticket/shop-3"]);
     assert.equal((await memory.getProject(project._id))!.state, "executing");
-    assert.match((await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /Planned 3 tickets in 2 areas/);
+    assert.match((await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /Planned 3 tickets in 2 functionalities/);
     const toHuman = (await memory.transcript(project._id, { channel: "human" })).map((c) => c.text);
     assert.match(toHuman.join("\n"), /No ticket covers R-4 yet/);
-    assert.match(toHuman.at(-1)!, /3 tickets in 2 areas are on the Kanban board/);
+    assert.match(toHuman.at(-1)!, /3 tickets in 2 functionalities are on the Kanban board/);
     assert.equal(git("status", "--porcelain"), "?? notes.txt", "the user's working tree is as it was");
   });
 
   it("asks again when a plan names requirements the spec lacks, then gives up without changing anything", async () => {
-    const bad = JSON.stringify({ areas: [{ name: "X", tickets: [{ ...plan.areas[0]!.tickets[0]!, requirementIds: ["R-99"] }] }] });
+    const bad = JSON.stringify({ functionalities: [{ name: "X", tickets: [{ ...plan.functionalities[0]!.tickets[0]!, requirementIds: ["R-99"] }] }] });
     const { manager, backend } = models([bad, "not json at all"]);
     const outcome = await planProject(project, spec, { memory, models: manager, git: new GitOps(simpleGitPort, dir, silent), scan: () => Promise.resolve(undefined), decideDev: () => Promise.resolve("reuse") });
     assert.equal(outcome.kind, "failed");
@@ -110,7 +110,7 @@ describe("Architect planning", function () {
   it("checks plans against the spec's requirement ids, keys and dependencies", () => {
     assert.deepEqual(requirementIds(spec), ["R-1", "R-2", "R-3", "R-4"]);
     assert.deepEqual(planProblems(plan, spec), []);
-    const broken: Plan = { areas: [{ name: "A", tickets: [{ ...plan.areas[0]!.tickets[1]!, key: "T1", requirementIds: ["R-7"], dependsOn: ["T1", "T9"] }, { ...plan.areas[0]!.tickets[0]! }] }] };
+    const broken: Plan = { functionalities: [{ name: "A", tickets: [{ ...plan.functionalities[0]!.tickets[1]!, key: "T1", requirementIds: ["R-7"], dependsOn: ["T1", "T9"] }, { ...plan.functionalities[0]!.tickets[0]! }] }] };
     assert.deepEqual(planProblems(broken, spec), [
       "tickets name requirements the spec does not have: R-7",
       "ticket keys are not unique: T1",

@@ -26,7 +26,7 @@ const specV2 = specV1
   .replace("- **R-3**: A nice-to-have.\n  - Acceptance: how we know it works.\n", "")
   .replace("### Could have\n", "### Could have\n\n- **R-4**: Refunds to the card.\n  - Acceptance: a refund shows on the card.\n");
 
-type PlannedTicket = Plan["areas"][number]["tickets"][number];
+type PlannedTicket = Plan["functionalities"][number]["tickets"][number];
 const ticket = (key: string, title: string, requirementIds: string[], dependsOn: string[] = []): PlannedTicket => ({
   key, title, description: "", goal: title, acceptanceCriteria: [`${title} works`], requirementIds, severity: "medium", estimateHours: 1, dependsOn,
 });
@@ -34,12 +34,12 @@ const ticket = (key: string, title: string, requirementIds: string[], dependsOn:
 // SHOP-1 cart (R-1, untouched), SHOP-2 pay (R-2, done), SHOP-3 receipt (R-2, review), SHOP-4 invoice
 // (R-2, to do), SHOP-5 redeem (R-3 only: withdrawn), SHOP-6 refund to gift card (R-1 and R-3, blocked by SHOP-5).
 const firstPlan: Plan = {
-  areas: [
+  functionalities: [
     { name: "Checkout", tickets: [ticket("T1", "Cart total", ["R-1"]), ticket("T2", "Pay", ["R-2"]), ticket("T3", "Receipt", ["R-2"]), ticket("T4", "Invoice", ["R-2"])] },
     { name: "Gift Cards", tickets: [ticket("T5", "Redeem", ["R-3"]), ticket("T6", "Refund to gift card", ["R-1", "R-3"], ["T5"])] },
   ],
 };
-const refundPlan: Plan = { areas: [{ name: "Refunds", tickets: [ticket("T1", "Refund to card", ["R-4"])] }] };
+const refundPlan: Plan = { functionalities: [{ name: "Refunds", tickets: [ticket("T1", "Refund to card", ["R-4"])] }] };
 
 describe("Spec requirements", () => {
   it("gives each requirement its definition and acceptance criteria, not the lines that only mention it", () => {
@@ -127,7 +127,7 @@ describe("Re-planning after an approved spec change", function () {
     project = await approve(specV2);
 
     // The first reply plans R-1 as well, which has its tickets already: refused, asked again.
-    const tooMuch: Plan = { areas: [{ name: "Refunds", tickets: [ticket("T1", "Refund to card", ["R-4", "R-1"])] }] };
+    const tooMuch: Plan = { functionalities: [{ name: "Refunds", tickets: [ticket("T1", "Refund to card", ["R-4", "R-1"])] }] };
     const { manager, backend } = models([JSON.stringify(tooMuch), JSON.stringify(refundPlan)]);
     const outcome = await planProject(project, specV2, deps(manager));
 
@@ -197,7 +197,7 @@ describe("Re-planning after an approved spec change", function () {
 
   it("refuses, in a restricted plan, tickets for requirements outside it", () => {
     assert.deepEqual(planProblems(refundPlan, specV2, ["R-4"]), []);
-    const tooMuch: Plan = { areas: [{ name: "Refunds", tickets: [ticket("T1", "Refund", ["R-4", "R-1"]), ticket("T2", "Audit", ["R-2"])] }] };
+    const tooMuch: Plan = { functionalities: [{ name: "Refunds", tickets: [ticket("T1", "Refund", ["R-4", "R-1"]), ticket("T2", "Audit", ["R-2"])] }] };
     assert.deepEqual(planProblems(tooMuch, specV2, ["R-4"]), ["tickets name requirements outside this plan (R-4): R-1, R-2"]);
     assert.deepEqual(planProblems(tooMuch, specV2), [], "without a restriction every requirement of the spec may be planned");
   });
@@ -208,7 +208,7 @@ describe("Re-planning after an approved spec change", function () {
       _id: "SHOP-9", projectId: project._id, functionalityId: "checkout", title: "By hand", description: "", goal: "By hand", acceptanceCriteria: ["made by hand"],
       requirementIds: ["R-1"], column: "todo", severity: "low", timeEstimate: null, assignedPair: null, filesChanged: [], testPassRate: null, branch: null, blockedBy: [],
     }, "human");
-    const plan: Plan = { areas: [{ name: "Checkout", tickets: [ticket("T1", "Refund to card", ["R-4"])] }] };
+    const plan: Plan = { functionalities: [{ name: "Checkout", tickets: [ticket("T1", "Refund to card", ["R-4"])] }] };
     const result = await new ArchitectAgent(models([]).manager, memory).apply(project, specV2, plan, gitOps, { only: ["R-4", "R-2"] });
     assert.deepEqual(result.tickets.map((t) => [t._id, t.branch]), [["SHOP-10", "ticket/shop-10"]]);
     assert.deepEqual(result.uncovered, ["R-2"]);

@@ -53,7 +53,7 @@ const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
     page.projectId = state.project.id;
     page.detailId = "";
     const board = new Board({ move, open: (id) => void openDetail(id) });
-    const filter = h("vscode-textfield", { className: "filter", placeholder: "Filter tickets (id, title, area, R-n)" }) as HTMLElement & { value: string };
+    const filter = h("vscode-textfield", { className: "filter", placeholder: "Filter tickets (id, title, functionality, R-n)" }) as HTMLElement & { value: string };
     filter.setAttribute("aria-label", "Filter tickets");
     filter.addEventListener("input", () => board.setFilter(filter.value));
     page.board = board;

@@ -4,7 +4,7 @@
 // review functions: the editor's rules, the editor's errors.
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { completeFunction } from "../../core/agents/functionCompletion";
+import { completeFunctionality } from "../../core/agents/functionCompletion";
 import { approveTicket, branchOf, flaggedChanges, mergeTarget, requestChanges, reviewChanges, ticketInReview, ticketsInReview, UnconfirmedFilesError } from "../../core/tickets/review";
 import { flaggedFiles } from "../../core/tdd/edits";
 import { tddLimits } from "../../core/orchestrator/settingsReader";
@@ -132,7 +132,7 @@ async function complete(services: CliServices, project: Project, ticket: Ticket)
     if (run.summary.outcome === "error") throw new Error(`\`${project.testCommand}\` could not run properly${run.timedOut ? " (time limit)" : ""}: ${run.output.slice(-300)}`);
     return run.summary.outcome === "pass";
   };
-  const result = await completeFunction(project, ticket.functionalityId, { memory, git, suiteGreen });
+  const result = await completeFunctionality(project, ticket.functionalityId, { memory, git, suiteGreen });
   const details: Record<string, string> = {
     notReady: `"${ticket.functionalityId}" still has open tickets${"open" in result ? `: ${result.open.join(", ")}` : ""}.`,
     alreadyMerged: `DEV already has all of "${ticket.functionalityId}".`,

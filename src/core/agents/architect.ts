@@ -6,9 +6,9 @@ import { SEVERITIES, type Project, type Ticket } from "../store/records";
 import type { AgentModels } from "../models/manager";
 import { principlesFor } from "./principles";
 
-// The Architect's planning: the approved spec becomes functional areas and tickets (JSON
+// The Architect's planning: the approved spec becomes functionalities and tickets (JSON
 // constrained by a grammar from these zod schemas, then validated), each ticket serving named
-// requirements; then DEV, a feature branch per area and a ticket branch per ticket.
+// requirements; then DEV, a feature branch per functionality and a ticket branch per ticket.
 
 const ticketPlanSchema = z.object({
   key: z.string().trim().min(1).max(20),
@@ -24,7 +24,7 @@ const ticketPlanSchema = z.object({
 });
 
 export const planSchema = z.object({
-  areas: z
+  functionalities: z
     .array(z.object({ name: z.string().trim().min(1).max(60), tickets: z.array(ticketPlanSchema).min(1).max(40) }))
     .min(1)
     .max(20),
@@ -41,23 +41,23 @@ export { requirementIds };
  */
 export function planProblems(plan: Plan, spec: string, only?: readonly string[]): string[] {
   const known = new Set(requirementIds(spec));
-  const keys = plan.areas.flatMap((area) => area.tickets.map((t) => t.key));
+  const keys = plan.functionalities.flatMap((functionality) => functionality.tickets.map((t) => t.key));
   const problems: string[] = [];
-  const named = [...new Set(plan.areas.flatMap((a) => a.tickets.flatMap((t) => t.requirementIds)))];
+  const named = [...new Set(plan.functionalities.flatMap((a) => a.tickets.flatMap((t) => t.requirementIds)))];
   const unknown = named.filter((id) => !known.has(id));
   if (unknown.length) problems.push(`tickets name requirements the spec does not have: ${unknown.join(", ")}`);
   const outside = named.filter((id) => known.has(id) && only !== undefined && !only.includes(id));
   if (outside.length) problems.push(`tickets name requirements outside this plan (${only?.join(", ")}): ${outside.join(", ")}`);
   const duplicates = keys.filter((key, i) => keys.indexOf(key) !== i);
   if (duplicates.length) problems.push(`ticket keys are not unique: ${[...new Set(duplicates)].join(", ")}`);
-  const dangling = plan.areas.flatMap((a) => a.tickets.flatMap((t) => t.dependsOn.filter((d) => !keys.includes(d) || d === t.key)));
+  const dangling = plan.functionalities.flatMap((a) => a.tickets.flatMap((t) => t.dependsOn.filter((d) => !keys.includes(d) || d === t.key)));
   if (dangling.length) problems.push(`dependencies on unknown tickets: ${[...new Set(dangling)].join(", ")}`);
   return problems;
 }
 
 export interface PlanResult {
   tickets: Ticket[];
-  areas: string[];
+  functionalities: string[];
   /** Requirements asked for (the spec's, or those of a re-plan) that no ticket serves. */
   uncovered: string[];
 }
@@ -81,8 +81,8 @@ export interface PlanOptions {
   maxTokens?: number;
 }
 
-function areaId(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "area";
+function functionalityIdOf(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "functionality";
 }
 
 export class ArchitectAgent {
@@ -99,7 +99,7 @@ export class ArchitectAgent {
       "architect",
       {
         messages: [
-          { role: "system", content: `${principlesFor("architect")}\n\nYou are the Architect. Split the approved spec of "${project.name}" into functional areas and small tickets, each doable test-first in one session.` },
+          { role: "system", content: `${principlesFor("architect")}\n\nYou are the Architect. Split the approved spec of "${project.name}" into functionalities and small tickets, each doable test-first in one session.` },
           {
             role: "user",
             content:
@@ -117,20 +117,20 @@ export class ArchitectAgent {
   }
 
   /**
-   * Turns a plan into tickets (to do) and branches: DEV, feature/<area>, ticket/<id>. In a second
+   * Turns a plan into tickets (to do) and branches: DEV, feature/<functionality>, ticket/<id>. In a second
    * round DEV and feature branches exist already and are kept; `only` is what this round planned.
    */
   async apply(project: Project, spec: string, plan: Plan, git: GitOps, options: { only?: readonly string[] } = {}): Promise<PlanResult> {
     const prefix = projectKey(project);
     let next = nextTicketNumber(prefix, await this.memory.tickets(project._id));
     const idOf = new Map<string, string>();
-    for (const area of plan.areas) for (const t of area.tickets) idOf.set(t.key, `${prefix}-${next++}`);
+    for (const functionality of plan.functionalities) for (const t of functionality.tickets) idOf.set(t.key, `${prefix}-${next++}`);
     await git.createDev();
     const tickets: Ticket[] = [];
-    for (const area of plan.areas) {
-      const functionalityId = areaId(area.name);
+    for (const functionality of plan.functionalities) {
+      const functionalityId = functionalityIdOf(functionality.name);
       await git.ensureFeature(functionalityId);
-      for (const t of area.tickets) {
+      for (const t of functionality.tickets) {
         const id = idOf.get(t.key)!;
         const branch = await git.createTicketBranch(id, functionalityId);
         tickets.push(
@@ -147,6 +147,6 @@ export class ArchitectAgent {
       }
     }
     const covered = new Set(tickets.flatMap((t) => t.requirementIds));
-    return { tickets, areas: plan.areas.map((a) => areaId(a.name)), uncovered: (options.only ?? requirementIds(spec)).filter((id) => !covered.has(id)) };
+    return { tickets, functionalities: plan.functionalities.map((a) => functionalityIdOf(a.name)), uncovered: (options.only ?? requirementIds(spec)).filter((id) => !covered.has(id)) };
   }
 }

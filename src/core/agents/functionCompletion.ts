@@ -10,14 +10,14 @@ import { branchOf } from "../tickets/review";
 // said to the human by the PM, and nothing is merged: a red suite, a conflict, a missing branch.
 // Never main: GitOps refuses it, and DEV is the only target here.
 
-export interface FunctionCompletionDeps {
+export interface FunctionalityCompletionDeps {
   memory: MemoryManager;
   git: GitOps;
   /** Whether the project's test suite passes in `worktreePath`, a checkout of the feature branch. */
   suiteGreen(worktreePath: string): Promise<boolean>;
 }
 
-export type FunctionCompletion =
+export type FunctionalityCompletion =
   /** Some tickets are not done yet (or there are none): nothing to do. */
   | { kind: "notReady"; open: string[] }
   /** DEV has everything of the feature branch already (an earlier completion): nothing to say. */
@@ -29,7 +29,7 @@ export type FunctionCompletion =
   | { kind: "merged"; commit: string; pushed: string[] }
   | { kind: "failed"; message: string };
 
-export async function completeFunction(project: Project, functionalityId: string, deps: FunctionCompletionDeps): Promise<FunctionCompletion> {
+export async function completeFunctionality(project: Project, functionalityId: string, deps: FunctionalityCompletionDeps): Promise<FunctionalityCompletion> {
   const { memory, git } = deps;
   const feature = featureBranch(functionalityId);
   const tickets = (await memory.tickets(project._id)).filter((t) => t.functionalityId === functionalityId && !t.withdrawn);
@@ -38,7 +38,7 @@ export async function completeFunction(project: Project, functionalityId: string
 
   const say = (channel: "agents" | "human", text: string) =>
     memory.record({ kind: "message", projectId: project._id, functionalityId, channel, from: channel === "human" ? "pm" : "architect", text });
-  const stop = async (outcome: FunctionCompletion, why: string): Promise<FunctionCompletion> => {
+  const stop = async (outcome: FunctionalityCompletion, why: string): Promise<FunctionalityCompletion> => {
     await say("agents", `${feature} stays out of DEV: ${why}`);
     await say("human", `Every ticket of "${functionalityId}" is done, but the Architect did not merge ${feature} into DEV: ${why}`);
     return outcome;

@@ -108,11 +108,11 @@ async function planFromScratch(run: Run, spec: string): Promise<PlanningOutcome>
   await memory.transitionProject(project._id, "planning", "architect", "the plan is ready to apply");
   if (recreateDev) await deps.git.createDev(true);
   const result = await architect.apply(project, spec, plan, deps.git);
-  await agents(`Planned ${result.tickets.length} tickets in ${result.areas.length} areas (${result.areas.join(", ")}); branches DEV, ${result.areas.map(featureBranch).join(", ")} and one ticket/<id> per ticket.`);
+  await agents(`Planned ${result.tickets.length} tickets in ${result.functionalities.length} functionalities (${result.functionalities.join(", ")}); branches DEV, ${result.functionalities.map(featureBranch).join(", ")} and one ticket/<id> per ticket.`);
   if (result.uncovered.length > 0) await pm(`No ticket covers ${result.uncovered.join(", ")} yet. Should the Architect plan them, or are they out of scope?`);
   await memory.markPlanned(project._id, specHash(spec));
   await memory.transitionProject(project._id, "executing", "architect", `${result.tickets.length} tickets planned`);
-  await pm(`The plan is ready: ${result.tickets.length} tickets in ${result.areas.length} areas are on the Kanban board.`);
+  await pm(`The plan is ready: ${result.tickets.length} tickets in ${result.functionalities.length} functionalities are on the Kanban board.`);
   return { kind: "planned", result };
 }
 

@@ -19,7 +19,7 @@ const ROLE_PRINCIPLES: Partial<Record<Role, string>> = {
 - Answer briefly and concretely, in Markdown.
 - Never claim the spec is approved or changed: the human approves and accepts changes in the editor.`,
   architect: `You are the Architect.
-- Split work into functional areas and tickets small enough for one test-first session each.
+- Split work into functionalities and tickets small enough for one test-first session each.
 - Every ticket has a clear goal, acceptance criteria a test can check, and the requirement ids it serves.
 - Order work by dependencies; prefer the existing patterns and structure of the repository.`,
 };

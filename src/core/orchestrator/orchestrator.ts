@@ -1,4 +1,4 @@
-import { completeFunction, type FunctionCompletion } from "../agents/functionCompletion";
+import { completeFunctionality, type FunctionalityCompletion } from "../agents/functionCompletion";
 import { planProject, type PlanningOutcome } from "../agents/planning";
 import type { AgentModels } from "../models/manager";
 import type { GitOps } from "../gitops/gitOps";
@@ -52,7 +52,7 @@ export class Orchestrator implements Disposable {
   private readonly pairs: Pair[] = [];
   private readonly subscriptions = new DisposableStore();
   private readonly planning = new Map<string, Promise<PlanningOutcome>>();
-  private readonly completions = new Map<string, Promise<FunctionCompletion | undefined>>();
+  private readonly completions = new Map<string, Promise<FunctionalityCompletion | undefined>>();
   /** Projects whose pairs the human paused (Pause Pair) until Start Pair. */
   private readonly pairsPaused = new Set<string>();
   /** With auto-start off: projects whose pairs the human started, until they run out of work. */
@@ -308,7 +308,7 @@ export class Orchestrator implements Disposable {
   }
 
   /** Completes a functionality into DEV when its last ticket is done; runs after any running one for it. */
-  private complete(projectId: string, functionalityId: string): Promise<FunctionCompletion | undefined> {
+  private complete(projectId: string, functionalityId: string): Promise<FunctionalityCompletion | undefined> {
     const key = `${projectId}\n${functionalityId}`;
     const previous = this.completions.get(key) ?? Promise.resolve(undefined);
     const run = previous.catch(() => undefined).then(() => this.completeNow(projectId, functionalityId));
@@ -320,12 +320,12 @@ export class Orchestrator implements Disposable {
     return run;
   }
 
-  private async completeNow(projectId: string, functionalityId: string): Promise<FunctionCompletion | undefined> {
+  private async completeNow(projectId: string, functionalityId: string): Promise<FunctionalityCompletion | undefined> {
     const { memory, log } = this.deps;
     try {
       const project = await memory.getProject(projectId);
       if (!project) return undefined;
-      const outcome = await completeFunction(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: (worktree) => this.suiteGreen(project, worktree) });
+      const outcome = await completeFunctionality(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: (worktree) => this.suiteGreen(project, worktree) });
       log.info(`Completing ${functionalityId} of "${project.name}": ${outcome.kind}`);
       if (outcome.kind === "merged") this.deps.human.notify("info", `${project.name}: every ticket of ${functionalityId} is done and its suite is green; the Architect merged it into DEV.`);
       else if (outcome.kind !== "notReady" && outcome.kind !== "alreadyMerged") this.deps.human.notify("warn", `${project.name}: every ticket of ${functionalityId} is done, but it was not merged into DEV. The PM explains why in the chat.`);
