@@ -222,5 +222,11 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     team.startPairs(project._id);
     await team.idle();
     assert.deepEqual(await tickets(project), [["answer answers", "review"]]);
+    // That Start Pair lasted until the work ran out: a ticket planned later waits for the next one.
+    const [first] = await memory.tickets(project._id);
+    const branch = await new GitOps(simpleGitPort, project.root, silent).createTicketBranch("MANUAL-9", first!.functionalityId);
+    await memory.createTicket({ ...first!, _id: "MANUAL-9", title: "later", column: "todo", assignedPair: null, branch, filesChanged: [], testPassRate: null }, "architect");
+    await team.idle();
+    assert.deepEqual(await tickets(project), [["answer answers", "review"], ["later", "todo"]]);
   });
 });

@@ -201,7 +201,10 @@ export class Orchestrator implements Disposable {
     const work: ReadyTicket[] = [];
     for (const project of await memory.projects()) {
       if (!(await this.mayWork(project))) continue;
-      work.push(...readyTickets(project, await memory.tickets(project._id)).filter(({ ticket }) => !taken.has(ticket._id) && !this.failed.has(ticket._id)));
+      const ready = readyTickets(project, await memory.tickets(project._id)).filter(({ ticket }) => !this.failed.has(ticket._id));
+      // A Start Pair (auto-start off) lasts until the project has no ready ticket and no pair on it.
+      if (ready.length === 0 && !this.pairs.some((pair) => pair.work?.projectId === project._id)) this.started.delete(project._id);
+      work.push(...ready.filter(({ ticket }) => !taken.has(ticket._id)));
     }
     return work;
   }
@@ -258,7 +261,6 @@ export class Orchestrator implements Disposable {
       return this.pairFailed(pair, ticket, error);
     }
     log.info(`${pair.id} on ${ticket._id}: ${outcome.kind}${outcome.kind === "blocked" ? ` (${outcome.reason})` : ""}`);
-    if (outcome.kind !== "review" && outcome.kind !== "paused") this.started.delete(project._id);
   }
 
   /**
