@@ -451,8 +451,10 @@ function counted(run: TestRun | undefined): number | undefined {
 function unansweredRequest(ticket: Ticket, commits: { subject: string; date: Date }[]): Date | undefined {
   const lastMove = [...ticket.history].reverse().find((entry) => entry.to !== undefined);
   if (lastMove?.from !== "review" || lastMove.to !== "inprogress") return undefined;
+  // A red in the request's own second may have come before it: only a later second counts (at
+  // worst the pair is asked for one more red, never spared one).
   const since = Math.floor(lastMove.at.getTime() / 1000) * 1000;
-  return commits.some((commit) => commit.subject.endsWith("(red)") && commit.date.getTime() >= since) ? undefined : lastMove.at;
+  return commits.some((commit) => commit.subject.endsWith("(red)") && commit.date.getTime() > since) ? undefined : lastMove.at;
 }
 
 /** One argument for the shell, whatever the path holds. */
