@@ -1,4 +1,3 @@
-import path from "node:path";
 import { askDeveloper, askRefactor, askTester, type PairContext } from "../agents/pair";
 import type { AgentModels } from "../models/manager";
 import { featureBranch, ticketBranch, type Actor, type GitOps } from "../gitops/gitOps";
@@ -6,10 +5,13 @@ import { describeError } from "../logger";
 import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
 import { settingDefault } from "../settings";
+import { unansweredChangeRequest } from "../tickets/review";
 import { stopNote } from "../tickets/ticketRules";
+import { preCommitRefusal, strayWrites, type Applied } from "./commitGate";
 import { totalCoverage } from "./coverage";
 import { applyEdits, changesTestSettings, checkEdits, filesTestsRun, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
 import { failureKind } from "./testOutput";
+import { counted, describeRun, fingerprint, firstLine } from "./runSummary";
 import type { TestRun, TestRunner } from "./testRun";
 
 // The red-green-refactor engine: one pair, one ticket, in the ticket's worktree. The engine, not
@@ -67,8 +69,6 @@ export type TicketOutcome =
 /** How a step ended when it did not succeed: a stop for the human, or a failure to fingerprint. */
 type StepEnd = { stop: TicketOutcome } | { failed: string; output?: string };
 
-/** A step's edits as written, and the commit the step started from (where a refused attempt goes back to). */
-type Applied = { changed: string[]; edits: FileEdit[]; base: string };
 
 const LAST_RUN_CHARS = 4000;
 
@@ -104,7 +104,7 @@ export class TicketRun {
     (await git.branchChanges(feature, branch)).files.forEach((file) => this.touched.add(file.path));
     const commits = await git.commits(feature, branch);
     const [lastCommit] = commits;
-    this.changesRequestedAt = unansweredRequest(this.ticket, commits);
+    this.changesRequestedAt = unansweredChangeRequest(this.ticket, commits);
     this.lastRun = await this.runSuite();
     let awaitingGreen = this.lastRun.summary.outcome === "fail" && (lastCommit?.subject.endsWith("(red)") ?? false);
     await this.say("tester", `Starting ${this.ticket._id} in ${this.worktree}. The suite now: ${describeRun(this.lastRun)}${awaitingGreen ? "; going on from the last red test" : ""}.`);
@@ -313,31 +313,6 @@ export class TicketRun {
     await this.say("developer", `Discarded unverified changes an interrupted step left behind: ${left.join(", ")}.`);
   }
 
-  /**
-   * What the test run (or the pre-commit hook) wrote itself: every file that differs from the
-   * step's start and is not an edit as the engine wrote it. Such writes would slip past the edit
-   * rules into a commit (a Developer's code rewriting a test while the suite runs).
-   */
-  private async strayWrites(applied: Applied): Promise<string[]> {
-    const written = new Map(applied.edits.map((edit) => [edit.path, edit.content]));
-    const stray = (await this.deps.git.changedSince(this.worktree, applied.base)).filter((file) => !written.has(file));
-    for (const [file, content] of written) if ((await this.files.read(file)) !== content) stray.push(file);
-    return stray;
-  }
-
-  /** The repository's pre-commit hook, run in the sandbox like a test run; why it refused, or undefined. */
-  private async preCommitRefusal(role: EditRole): Promise<{ failed: string; output: string } | undefined> {
-    const { git } = this.deps;
-    const hook = await git.hookFile(this.worktree, "pre-commit");
-    if (!hook) return undefined;
-    await git.stageAll(this.worktree, this.actor(role));
-    const readOnly = [await git.gitFolder(), path.dirname(hook)];
-    const run = await this.deps.runner.run({ cwd: this.worktree, command: shellQuote(hook), timeoutMs: this.deps.limits.testTimeoutMs, outputCapBytes: this.deps.limits.outputCapBytes, signal: this.deps.signal, readOnly });
-    if (run.exitCode === 0) return undefined;
-    const tail = run.output.trim().split("\n").slice(-3).join(" / ").slice(0, 300);
-    return { failed: `the repository's pre-commit hook refused the commit (${run.timedOut ? "timed out" : `exit code ${run.exitCode}`})${tail ? `: ${tail}` : ""}`, output: run.output };
-  }
-
   /** What the test command runs besides the runner: scripts it or package.json names, and the hooks folder. */
   private async filesThatRunTests(): Promise<string[]> {
     const named = filesTestsRun(this.project.testCommand, await this.files.read("package.json"), await this.files.list());
@@ -368,9 +343,10 @@ export class TicketRun {
    * baseline, its files the ticket's, and it is committed. Otherwise the attempt is refused.
    */
   private async accept(run: TestRun, applied: Applied, message: string, role: EditRole): Promise<StepEnd | undefined> {
-    const hook = await this.preCommitRefusal(role);
+    const { limits, signal } = this.deps;
+    const hook = await preCommitRefusal({ git: this.deps.git, runner: this.deps.runner, worktree: this.worktree, actor: this.actor(role), timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes, signal });
     if (hook) return this.refuse(applied, hook);
-    const stray = await this.strayWrites(applied);
+    const stray = await strayWrites(this.deps.git, this.files, this.worktree, applied);
     if (stray.length > 0) return this.refuse(applied, { failed: `the test run changed files besides the edits (${stray.join(", ")}): code and tests may write only git-ignored files while they run` });
     this.lastRun = run;
     applied.changed.forEach((file) => this.touched.add(file));
@@ -429,47 +405,4 @@ export class TicketRun {
 
 export function runTicket(project: Project, ticket: Ticket, deps: TddDeps): Promise<TicketOutcome> {
   return new TicketRun(project, ticket, deps).run();
-}
-
-/** What identifies a failure across attempts: the failing tests and the first line of the error. */
-export function fingerprint(run: TestRun): string {
-  if (run.timedOut) return "the suite timed out";
-  const names = run.summary.failures.map((f) => f.name).sort().join(", ");
-  return `${names || "the suite fails"}: ${firstLine(run)}`;
-}
-
-/** How many tests a run reported, when it reported them. */
-function counted(run: TestRun | undefined): number | undefined {
-  const { passed, failed } = run?.summary ?? {};
-  return passed === null || passed === undefined || failed === null || failed === undefined ? undefined : passed + failed;
-}
-
-/**
- * When the ticket's last move brought it back from review (Request Changes) and no red commit
- * came after it: the time of that move; otherwise undefined. Commit dates have whole seconds.
- */
-function unansweredRequest(ticket: Ticket, commits: { subject: string; date: Date }[]): Date | undefined {
-  const lastMove = [...ticket.history].reverse().find((entry) => entry.to !== undefined);
-  if (lastMove?.from !== "review" || lastMove.to !== "inprogress") return undefined;
-  // A red in the request's own second may have come before it: only a later second counts (at
-  // worst the pair is asked for one more red, never spared one).
-  const since = Math.floor(lastMove.at.getTime() / 1000) * 1000;
-  return commits.some((commit) => commit.subject.endsWith("(red)") && commit.date.getTime() > since) ? undefined : lastMove.at;
-}
-
-/** One argument for the shell, whatever the path holds. */
-function shellQuote(file: string): string {
-  return `'${file.replace(/'/g, `'\\''`)}'`;
-}
-
-function firstLine(run: TestRun): string {
-  const message = run.summary.failures[0]?.message ?? run.output.split("\n").find((line) => /error|fail|not ok/i.test(line)) ?? `exit code ${run.exitCode}`;
-  return message.split("\n")[0]!.trim().slice(0, 200);
-}
-
-function describeRun(run: TestRun): string {
-  const { passed, failed, outcome } = run.summary;
-  if (run.timedOut) return "the suite timed out";
-  if (passed === null || failed === null) return `${outcome} (exit code ${run.exitCode})`;
-  return `${passed} passing, ${failed} failing`;
 }

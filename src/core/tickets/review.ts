@@ -118,3 +118,16 @@ export async function requestChanges(ticketId: string, comment: unknown, deps: {
   });
   return memory.moveTicket(ticketId, "inprogress", "human", "changes requested in review");
 }
+
+/**
+ * When the ticket's last move brought it back from review (Request Changes) and no red commit
+ * came after it: the time of that move; otherwise undefined. Commit dates have whole seconds.
+ */
+export function unansweredChangeRequest(ticket: Ticket, commits: { subject: string; date: Date }[]): Date | undefined {
+  const lastMove = [...ticket.history].reverse().find((entry) => entry.to !== undefined);
+  if (lastMove?.from !== "review" || lastMove.to !== "inprogress") return undefined;
+  // A red in the request's own second may have come before it: only a later second counts (at
+  // worst the pair is asked for one more red, never spared one).
+  const since = Math.floor(lastMove.at.getTime() / 1000) * 1000;
+  return commits.some((commit) => commit.subject.endsWith("(red)") && commit.date.getTime() > since) ? undefined : lastMove.at;
+}
