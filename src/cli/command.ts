@@ -36,4 +36,6 @@ export function needsSubcommand(group: Command): Command {
   });
 }
 
+export const PROJECT_ARG = ["[project]", "a project id, name or folder (default: the project around the current folder)"] as const;
+
 export const JSON_OPTION = ["--json", "print the result as JSON (shapes: src/cli/README.md)"] as const;

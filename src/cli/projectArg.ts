@@ -3,11 +3,10 @@
 // without one, the project whose folder holds the current directory (the innermost one).
 import { statSync } from "node:fs";
 import path from "node:path";
-import { isInside } from "../core/folderTrust";
+import { isInside, realFolder } from "../core/folderTrust";
 import type { MemoryManager } from "../core/memory/memoryManager";
 import type { Project } from "../core/store/records";
 import { CliError } from "./errors";
-import { realFolder } from "./trustList";
 
 function known(projects: Project[]): string {
   return projects.length === 0 ? "there is no project yet: create one with redgreen init" : `known projects: ${projects.map((p) => `${p.name} (${p.root})`).join(", ")}`;

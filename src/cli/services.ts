@@ -20,6 +20,7 @@ import { MemoryManager, type MemoryModels } from "../core/memory/memoryManager";
 import { ModelManager } from "../core/models/manager";
 import type { HumanPort } from "../core/orchestrator/human";
 import { Orchestrator } from "../core/orchestrator/orchestrator";
+import { specFileOf } from "../core/spec/specFile";
 import type { SettingsReader } from "../core/orchestrator/settingsReader";
 import type { Store } from "../core/store/port";
 import type { Project } from "../core/store/records";
@@ -141,7 +142,7 @@ export class CliServices {
     return new Orchestrator({
       memory, models: this.models(project), runner: this.testRunner(), files: worktreeFiles, settings, human, log: this.log,
       git: (p) => new GitOps(this.gitPort, p.root, this.log),
-      readSpec: (p) => fs.readFile(path.join(p.root, p.specPath), "utf8"),
+      readSpec: (p) => fs.readFile(specFileOf(p), "utf8"),
       scan: (p) => scanRepository(p.root, p.specPath),
       refusal: (p) => Promise.resolve(this.trust.isTrusted(p.root) ? undefined : `${p.root} is not trusted: run redgreen trust ${p.root}`),
       scope: (p) => p._id === project._id,

@@ -1,17 +1,14 @@
 // Approving a project's spec from the file on disk, through the core's rule (core/spec/approval.ts),
 // which the editor's CodeLens uses too.
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import type { GitPort } from "../core/gitops/git";
 import type { Logger } from "../core/logger";
 import type { MemoryManager } from "../core/memory/memoryManager";
+import { specFileOf } from "../core/spec/specFile";
 import { approveSpec, type SpecApproval } from "../core/spec/approval";
 import type { Project } from "../core/store/records";
 import { CliError } from "./errors";
 
-export function specFileOf(project: Project): string {
-  return path.join(project.root, project.specPath);
-}
 
 export async function readSpec(project: Project): Promise<string> {
   const file = specFileOf(project);

@@ -2,25 +2,15 @@
 // The rule is the core's (core/folderTrust.ts): an answer covers the folders inside it, the
 // nearest answer wins. A terminal has no workspace and no question pops up: a folder is trusted
 // only after `redgreen trust <folder>` (or `--trust`), and refused otherwise with that instruction.
-import { promises as fs, readFileSync, realpathSync } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
-import { FolderTrust, type AnswerStore } from "../core/folderTrust";
+import { FolderTrust, realFolder, type AnswerStore } from "../core/folderTrust";
 import { CliError } from "./errors";
 
 /** trust.json: the core's answer keys, each a map of absolute folder → trusted. */
 export const trustFileSchema = z.record(z.string(), z.record(z.string(), z.boolean()));
 
-/** Symlinks resolved, so that a link to a folder is that folder (a folder not made yet: its nearest parent, resolved). */
-export function realFolder(folder: string): string {
-  const resolved = path.resolve(folder);
-  try {
-    return realpathSync.native(resolved);
-  } catch {
-    const parent = path.dirname(resolved);
-    return parent === resolved ? resolved : path.join(realFolder(parent), path.basename(resolved));
-  }
-}
 
 /** The core's AnswerStore over a JSON file, read once and written through. */
 class TrustFile implements AnswerStore {

@@ -4,6 +4,7 @@
 // trusted workspace is asked about once and the answer is kept, per folder (a kept answer covers
 // the folders inside it, as the editor's trusted folders do). No editor here: the editor passes
 // its workspace trust, folders and globalState; a CLI its own.
+import { realpathSync } from "node:fs";
 import path from "node:path";
 
 /** Where answers are kept: the editor's globalState fits (a Memento); a CLI can use a JSON file. */
@@ -80,5 +81,16 @@ export class FolderTrust {
 
   private answers(): Record<string, boolean> {
     return this.ports.answers.get<Record<string, boolean>>(ANSWERS_KEY) ?? {};
+  }
+}
+
+/** Symlinks resolved, so that a link to a folder is that folder (a folder not made yet: its nearest parent, resolved). */
+export function realFolder(folder: string): string {
+  const resolved = path.resolve(folder);
+  try {
+    return realpathSync.native(resolved);
+  } catch {
+    const parent = path.dirname(resolved);
+    return parent === resolved ? resolved : path.join(realFolder(parent), path.basename(resolved));
   }
 }

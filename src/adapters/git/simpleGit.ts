@@ -28,8 +28,24 @@ function git(dir: string, options: { credentials?: boolean; hooksOff?: string } 
   return simpleGit({ baseDir: dir, maxConcurrentProcesses: 2, config, unsafe: { allowUnsafeFsMonitor: true, allowUnsafeHooksPath: true } }).env(gitEnv(options.credentials ?? false));
 }
 
-async function commonDir(dir: string): Promise<string> {
-  return path.resolve(dir, (await git(dir).raw(["rev-parse", "--git-common-dir"])).trim());
+/** A folder's git folder does not move while Redgreen runs: asked once per folder (a git process per commit saved). */
+const commonDirs = new Map<string, Promise<string>>();
+
+function commonDir(dir: string): Promise<string> {
+  const key = path.resolve(dir);
+  let found = commonDirs.get(key);
+  if (!found) {
+    found = git(dir).raw(["rev-parse", "--git-common-dir"]).then((out) => path.resolve(dir, out.trim()));
+    found.catch(() => commonDirs.delete(key));
+    commonDirs.set(key, found);
+  }
+  return found;
+}
+
+/** Ignored files of the work tree that git itself obeys (an ignored .gitignore or .gitattributes). */
+async function ignoredControlFiles(repo: SimpleGit): Promise<string[]> {
+  const ignored = (await repo.raw(["ls-files", "-z", "--others", "--ignored", "--exclude-standard"])).split("\0");
+  return ignored.filter((file) => GIT_CONTROL_FILES.has(path.posix.basename(file)));
 }
 
 /**
@@ -254,8 +270,7 @@ export const simpleGitPort: GitPort = {
     const untracked = await repo.raw(["ls-files", "-z", "--others", "--exclude-standard"]);
     // Files git itself obeys count even where they ignore themselves: a run that plants an ignored
     // .gitignore or .gitattributes would steer every later `git add` outside the sandbox.
-    const controls = (await repo.raw(["ls-files", "-z", "--others", "--ignored", "--exclude-standard"])).split("\0").filter((file) => GIT_CONTROL_FILES.has(path.posix.basename(file)));
-    return [...new Set([...`${tracked}\0${untracked}`.split("\0"), ...controls].filter(Boolean))];
+    return [...new Set([...`${tracked}\0${untracked}`.split("\0"), ...(await ignoredControlFiles(repo))].filter(Boolean))];
   },
 
   async stageAll(worktree) {
@@ -267,9 +282,7 @@ export const simpleGitPort: GitPort = {
     // commit passed checkRef: it cannot read as an option.
     await repo.raw(["reset", "-q", "--hard", commit]);
     await repo.raw(["clean", "-q", "-f", "-d"]);
-    for (const file of (await repo.raw(["ls-files", "-z", "--others", "--ignored", "--exclude-standard"])).split("\0")) {
-      if (GIT_CONTROL_FILES.has(path.posix.basename(file))) await fs.rm(path.join(worktree, file), { force: true });
-    }
+    for (const file of await ignoredControlFiles(repo)) await fs.rm(path.join(worktree, file), { force: true });
   },
 
   async addDetachedWorktree(dir, worktree, ref) {

@@ -9,7 +9,7 @@ import type { Project, Ticket } from "../../core/store/records";
 import { COLUMNS } from "../../core/store/records";
 import { COLUMN_NAMES, stoppedFor } from "../../core/tickets/ticketRules";
 import type { MemoryManager } from "../../core/memory/memoryManager";
-import { act, JSON_OPTION } from "../command";
+import { act, JSON_OPTION, PROJECT_ARG } from "../command";
 import { resolveProject } from "../projectArg";
 import { boardOutput, projectsOutput, statusOutput } from "../schemas";
 import { readSpec } from "../specApproval";
@@ -20,7 +20,6 @@ interface JsonOptions {
   json?: boolean;
 }
 
-const PROJECT_ARG = ["[project]", "a project id, name or folder (default: the project around the current folder)"] as const;
 
 export function registerProjects(program: Command): void {
   program

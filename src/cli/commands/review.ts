@@ -4,7 +4,7 @@
 // review functions: the editor's rules, the editor's errors.
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { completeFunctionality } from "../../core/agents/functionCompletion";
+import { completeFunctionality, featureSuiteCheck } from "../../core/agents/functionCompletion";
 import { approveTicket, branchOf, flaggedChanges, mergeTarget, requestChanges, reviewChanges, ticketInReview, ticketsInReview, UnconfirmedFilesError } from "../../core/tickets/review";
 import { flaggedFiles } from "../../core/tdd/edits";
 import { tddLimits } from "../../core/orchestrator/settingsReader";
@@ -125,13 +125,7 @@ function registerApprove(review: Command): void {
 async function complete(services: CliServices, project: Project, ticket: Ticket): Promise<{ kind: string; detail: string }> {
   const memory = await services.memory();
   const git = await services.git(project, "complete its functionalities");
-  const runner = services.testRunner();
-  const limits = tddLimits(services.settings);
-  const suiteGreen = async (worktree: string) => {
-    const run = await runner.run({ cwd: worktree, command: project.testCommand, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes });
-    if (run.summary.outcome === "error") throw new Error(`\`${project.testCommand}\` could not run properly${run.timedOut ? " (time limit)" : ""}: ${run.output.slice(-300)}`);
-    return run.summary.outcome === "pass";
-  };
+  const suiteGreen = featureSuiteCheck(services.testRunner(), tddLimits(services.settings), project);
   const result = await completeFunctionality(project, ticket.functionalityId, { memory, git, suiteGreen });
   const details: Record<string, string> = {
     notReady: `"${ticket.functionalityId}" still has open tickets${"open" in result ? `: ${result.open.join(", ")}` : ""}.`,

@@ -2,10 +2,11 @@
 // version. Approval commits the file (git: the folder must be trusted) and stores the version.
 import type { Command } from "commander";
 import { STATE_NAMES } from "../../core/projects/project";
-import { act, JSON_OPTION, needsSubcommand } from "../command";
+import { act, JSON_OPTION, PROJECT_ARG, needsSubcommand } from "../command";
 import { resolveProject } from "../projectArg";
 import { specApproveOutput, specDiffOutput } from "../schemas";
-import { approveSpecFile, readSpec, specFileOf } from "../specApproval";
+import { specFileOf } from "../../core/spec/specFile";
+import { approveSpecFile, readSpec } from "../specApproval";
 import { fileDiff } from "../unifiedDiff";
 import { projectRef } from "../views";
 
@@ -13,7 +14,6 @@ interface JsonOptions {
   json?: boolean;
 }
 
-const PROJECT_ARG = ["[project]", "a project id, name or folder (default: the project around the current folder)"] as const;
 
 export function registerSpec(program: Command): void {
   const spec = needsSubcommand(program.command("spec").description("approve a project's spec, or compare it with the approved version"));

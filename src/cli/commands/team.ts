@@ -11,15 +11,15 @@ import type { HumanPort } from "../../core/orchestrator/human";
 import type { Orchestrator } from "../../core/orchestrator/orchestrator";
 import { pauseProject, resumeProject } from "../../core/orchestrator/projectRules";
 import { STATE_NAMES } from "../../core/projects/project";
+import { specFileOf } from "../../core/spec/specFile";
 import { COLUMNS, type Project, type Ticket } from "../../core/store/records";
 import { stoppedFor } from "../../core/tickets/ticketRules";
-import { act, JSON_OPTION } from "../command";
+import { act, JSON_OPTION, PROJECT_ARG } from "../command";
 import { EXIT, ExitCode } from "../errors";
 import type { Output } from "../output";
 import { resolveProject } from "../projectArg";
 import { planOutput, projectStateOutput, runOutput } from "../schemas";
 import type { CliServices } from "../services";
-import { specFileOf } from "../specApproval";
 import { live, projectRef } from "../views";
 
 interface TeamOptions {
@@ -27,7 +27,6 @@ interface TeamOptions {
   dev?: DevDecision;
 }
 
-const PROJECT_ARG = ["[project]", "a project id, name or folder (default: the project around the current folder)"] as const;
 const devOption = () => new Option("--dev <decision>", "when a DEV branch exists already and nobody is at a terminal (default: pause)").choices(["reuse", "recreate", "pause"]);
 
 /** The terminal as the team's human: a question on a terminal, else the --dev flag (pause, the safe default). */

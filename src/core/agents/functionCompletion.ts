@@ -2,6 +2,8 @@ import { DEV, featureBranch, MergeConflictError, type GitOps } from "../gitops/g
 import { describeError } from "../logger";
 import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
+import type { TddLimits } from "../tdd/engine";
+import type { TestRunner } from "../tdd/testRun";
 import { branchOf } from "../tickets/review";
 
 // A functionality is complete when every ticket it still has is done. The Architect then checks
@@ -103,4 +105,16 @@ async function pushBranches(git: GitOps, branches: string[]): Promise<{ pushed: 
   } catch (error) {
     return { pushed, pushFailure: describeError(error) };
   }
+}
+
+/**
+ * The project's suite in a checkout of its feature branch, as the engine runs tests: green or not.
+ * A suite that could not run (a time-out, a missing command, a syntax error) is not red: it is reported.
+ */
+export function featureSuiteCheck(runner: TestRunner, limits: Pick<TddLimits, "testTimeoutMs" | "outputCapBytes">, project: Project): (worktree: string) => Promise<boolean> {
+  return async (worktree) => {
+    const run = await runner.run({ cwd: worktree, command: project.testCommand, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes });
+    if (run.summary.outcome === "error") throw new Error(`\`${project.testCommand}\` could not run properly${run.timedOut ? " (time limit)" : ""}: ${run.output.slice(-300)}`);
+    return run.summary.outcome === "pass";
+  };
 }

@@ -1,4 +1,4 @@
-import { completeFunctionality, type FunctionalityCompletion } from "../agents/functionCompletion";
+import { completeFunctionality, featureSuiteCheck, type FunctionalityCompletion } from "../agents/functionCompletion";
 import { planProject, type PlanningOutcome } from "../agents/planning";
 import type { AgentModels } from "../models/manager";
 import type { GitOps } from "../gitops/gitOps";
@@ -327,7 +327,7 @@ export class Orchestrator implements Disposable {
     try {
       const project = await memory.getProject(projectId);
       if (!project) return undefined;
-      const outcome = await completeFunctionality(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: (worktree) => this.suiteGreen(project, worktree) });
+      const outcome = await completeFunctionality(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: featureSuiteCheck(this.deps.runner, tddLimits(this.deps.settings), project) });
       log.info(`Completing ${functionalityId} of "${project.name}": ${outcome.kind}`);
       if (outcome.kind === "merged") this.deps.human.notify("info", `${project.name}: every ticket of ${functionalityId} is done and its suite is green; the Architect merged it into DEV.`);
       else if (outcome.kind !== "notReady" && outcome.kind !== "alreadyMerged") this.deps.human.notify("warn", `${project.name}: every ticket of ${functionalityId} is done, but it was not merged into DEV. The PM explains why in the chat.`);
@@ -338,14 +338,6 @@ export class Orchestrator implements Disposable {
     }
   }
 
-  /** The suite on a checkout of a feature branch before it merges into DEV, as the engine runs it. */
-  private async suiteGreen(project: Project, worktree: string): Promise<boolean> {
-    const limits = tddLimits(this.deps.settings);
-    const run = await this.deps.runner.run({ cwd: worktree, command: project.testCommand, timeoutMs: limits.testTimeoutMs, outputCapBytes: limits.outputCapBytes });
-    // A suite that could not run (timeout, missing command, syntax error) is not a red suite: it is reported.
-    if (run.summary.outcome === "error") throw new Error(`\`${project.testCommand}\` could not run properly${run.timedOut ? " (time limit)" : ""}: ${run.output.slice(-300)}`);
-    return run.summary.outcome === "pass";
-  }
 
   // ---- idleness -----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import type { ChatEntry, ChatProtocol, chatProtocol, TurnAction } from "../../pr
 import type { Params, Result } from "../../protocol/rpc";
 import type { WebviewViewHost } from "../../platform/webview/viewHost";
 import { Commands } from "../commands";
-import { specFileOf } from "../projects/specDocuments";
+import { specFileOf } from "../../core/spec/specFile";
 import type { StoreService } from "../store/storeService";
 
 export const PROPOSAL_SCHEME = "redgreen-proposal";

@@ -1,22 +1,9 @@
 // The editor's face of core/folderTrust.ts: the workspace's trust, its folders and globalState as
 // the ports, the question about a project folder outside the workspace, and what the user is told
 // when Redgreen will not run git or tests in a folder.
-import { realpathSync } from "node:fs";
-import path from "node:path";
 import * as vscode from "vscode";
-import { FolderTrust, type TrustVerdict } from "../../core/folderTrust";
+import { FolderTrust, realFolder, type TrustVerdict } from "../../core/folderTrust";
 
-/** Symlinks resolved, so that a link inside the workspace to a folder elsewhere is that folder. */
-function real(folder: string): string {
-  const resolved = path.resolve(folder);
-  try {
-    return realpathSync.native(resolved);
-  } catch {
-    // Not there yet (New Project creates it): the nearest folder that exists, resolved.
-    const parent = path.dirname(resolved);
-    return parent === resolved ? resolved : path.join(real(parent), path.basename(resolved));
-  }
-}
 
 async function ask(folder: string): Promise<boolean | undefined> {
   const trust = vscode.l10n.t("Trust Folder");
@@ -39,7 +26,7 @@ export class ProjectTrust {
   constructor(globalState: vscode.Memento) {
     this.folders = new FolderTrust({
       workspaceTrusted: () => vscode.workspace.isTrusted,
-      workspaceFolders: () => (vscode.workspace.workspaceFolders ?? []).map((f) => real(f.uri.fsPath)),
+      workspaceFolders: () => (vscode.workspace.workspaceFolders ?? []).map((f) => realFolder(f.uri.fsPath)),
       answers: globalState,
       ask,
     });
@@ -50,26 +37,26 @@ export class ProjectTrust {
    * when not, says why. `what` is what the user wanted to do, for that message.
    */
   async allows(folder: string, what: string): Promise<boolean> {
-    const verdict = await this.folders.decide(real(folder));
+    const verdict = await this.folders.decide(realFolder(folder));
     if (!verdict.trusted) this.explain(verdict, folder, what);
     return verdict.trusted;
   }
 
   /** Why git may not run in `folder` (asking once, as allows() does), or undefined when it may. */
   async refusal(folder: string): Promise<string | undefined> {
-    const verdict = await this.folders.decide(real(folder));
+    const verdict = await this.folders.decide(realFolder(folder));
     if (verdict.trusted) return undefined;
     return verdict.why === "workspace" ? "Redgreen runs no git command in an untrusted workspace" : `Redgreen runs no git command in ${folder}: you did not trust it`;
   }
 
   /** For background work, which must not ask: true only when already trusted. */
   knows(folder: string): boolean {
-    return this.folders.known(real(folder))?.trusted === true;
+    return this.folders.known(realFolder(folder))?.trusted === true;
   }
 
   /** Keeps an answer for a folder, as the question would. */
   remember(folder: string, trusted: boolean): Promise<void> {
-    return this.folders.remember(real(folder), trusted);
+    return this.folders.remember(realFolder(folder), trusted);
   }
 
   private explain(verdict: Exclude<TrustVerdict, { trusted: true }>, folder: string, what: string): void {

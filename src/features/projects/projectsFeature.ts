@@ -13,7 +13,8 @@ import { createProject } from "../../core/projects/createProject";
 import type { CurrentProject } from "./currentProject";
 import type { ProjectTrust } from "./projectTrust";
 import { askNewProject } from "./newProject";
-import { APPROVED_SCHEME, projectOfSpec, specFileOf, SpecDocuments } from "./specDocuments";
+import { specFileOf } from "../../core/spec/specFile";
+import { APPROVED_SCHEME, projectOfSpec, SpecDocuments } from "./specDocuments";
 
 export interface NewProjectResult {
   project?: Project;

@@ -7,6 +7,7 @@ import type { GitPort } from "../../core/gitops/git";
 import type { Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import { holdAfterSpecEdit } from "../../core/orchestrator/projectRules";
+import { specFileOf } from "../../core/spec/specFile";
 import { approveSpec } from "../../core/spec/approval";
 import { specHash } from "../../core/spec/spec";
 import type { Project, SpecVersion } from "../../core/store/records";
@@ -21,9 +22,6 @@ export interface SpecDeps {
   onProjectChanged(): void;
 }
 
-export function specFileOf(project: Project): string {
-  return path.join(project.root, project.specPath);
-}
 
 export async function projectOfSpec(memory: MemoryManager, file: string): Promise<Project | undefined> {
   const target = path.resolve(file);

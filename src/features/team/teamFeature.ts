@@ -18,7 +18,7 @@ import type { Settings } from "../../platform/settings";
 import { Commands } from "../commands";
 import type { CurrentProject } from "../projects/currentProject";
 import type { ProjectTrust } from "../projects/projectTrust";
-import { specFileOf } from "../projects/specDocuments";
+import { specFileOf } from "../../core/spec/specFile";
 import type { StoreService } from "../store/storeService";
 
 export interface TeamDeps {
