@@ -21,7 +21,7 @@ function innermostHolding(projects: Project[], folder: string): Project | undefi
 
 /** The project `arg` names, or the one around `cwd`; a one-line error listing the known ones otherwise. */
 export async function resolveProject(memory: MemoryManager, arg: string | undefined, cwd = process.cwd()): Promise<Project> {
-  const projects = await memory.projects();
+  const projects = await memory.projects.list();
   if (arg === undefined || arg === "") {
     const around = innermostHolding(projects, cwd);
     if (around) return around;

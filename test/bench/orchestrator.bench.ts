@@ -83,18 +83,18 @@ async function main(): Promise<void> {
   const { runner, runs } = measuredRunner();
   const timedGit = measuredGit();
   const settings = { get: <K extends SettingKey>(key: K) => settingDefault(key) as SettingValue<K> };
-  const project = await memory.createProject({ _id: "bench", name: "Bench", root: dir, priority: "medium", state: "drafting", testCommand: "node --test", specPath: "SPEC.md" }, "human");
-  await memory.saveSpecVersion(project._id, specTemplate("Bench"), "human", true);
+  const project = await memory.projects.create({ _id: "bench", name: "Bench", root: dir, priority: "medium", state: "drafting", testCommand: "node --test", specPath: "SPEC.md" }, "human");
+  await memory.projects.saveSpecVersion(project._id, specTemplate("Bench"), "human", true);
   const team = new Orchestrator({
     memory, models, runner, files: worktreeFiles, settings, log: silent, git: (p) => new GitOps(timedGit.port, p.root, silent),
     human: { decideDev: () => Promise.resolve("pause"), notify: () => undefined },
     readSpec: () => Promise.resolve(specTemplate("Bench")), scan: () => Promise.resolve(undefined), refusal: () => Promise.resolve(undefined),
   }).start();
-  await memory.transitionProject(project._id, "approved", "human", "bench");
+  await memory.projects.transition(project._id, "approved", "human", "bench");
   // Planning's git (branches for every ticket) is not a step's: counted from the first pair on.
   let gitBefore = 0;
   let firstPair = 0;
-  const watch = memory.onDidChangeTicket((ticket) => {
+  const watch = memory.tickets.onDidChange((ticket) => {
     if (ticket.column !== "inprogress" || firstPair !== 0) return;
     gitBefore = timedGit.spent();
     firstPair = performance.now();
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const wall = performance.now() - firstPair;
   watch.dispose();
   const perTicket: number[] = [];
-  for (const ticket of await memory.tickets(project._id)) {
+  for (const ticket of await memory.tickets.of(project._id)) {
     if (ticket.column !== "review") throw new Error(`${ticket._id} did not reach review (${ticket.column})`);
     const started = ticket.history.find((h) => h.to === "inprogress")!.at.getTime();
     const ended = ticket.history.find((h) => h.to === "review")!.at.getTime();

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const memory = await MemoryManager.open({ store, models: noModels, workingCapacity: WORKING });
   let left = WORKING;
   await Promise.all(Array.from({ length: WRITERS }, async () => {
-    while (left-- > 0) await memory.record({ kind: "event", projectId: "p1", ticketId: "T-1", from: "tester", text });
+    while (left-- > 0) await memory.transcript.record({ kind: "event", projectId: "p1", ticketId: "T-1", from: "tester", text });
   }));
   await store.close();
   // Events also go to agent_logs, which the store loads too: the baseline parses both files.
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
     const reopened = await MemoryManager.open({ store, models: noModels, workingCapacity: WORKING });
     reload.push(performance.now() - start);
-    if (reopened.recent("p1").length !== WORKING || lines !== 2 * WORKING) throw new Error("reload lost entries");
+    if (reopened.transcript.recent("p1").length !== WORKING || lines !== 2 * WORKING) throw new Error("reload lost entries");
     await store.close();
   }
   const rl = median(reload), p = median(parse);

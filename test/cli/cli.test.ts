@@ -157,22 +157,22 @@ describe("redgreen CLI", function () {
       const store = await openEmbeddedStore(path.join(data, "store"), { sweepIntervalMs: 0 });
       try {
         const memory = await MemoryManager.open({ store, models: noModels });
-        const projectId = (await memory.projects())[0]!._id;
+        const projectId = (await memory.projects.list())[0]!._id;
         const ops = new GitOps(simpleGitPort, folder, silent);
         const ticket = async (id: string, column: "review" | "inprogress") => {
           const branch = await ops.createTicketBranch(id, "cart");
-          await memory.createTicket({
+          await memory.tickets.create({
             _id: id, projectId, functionalityId: "cart", title: `Ticket ${id}`, description: "", goal: "Pay", acceptanceCriteria: ["it works"], requirementIds: ["R-1"],
             column: "todo", severity: "high", timeEstimate: 2, assignedPair: `pair-${id}`, filesChanged: [], testPassRate: null, branch, blockedBy: [],
           }, "architect");
-          await memory.moveTicket(id, "inprogress", "developer");
-          if (column === "review") await memory.moveTicket(id, "review", "developer", "acceptance criteria covered");
+          await memory.tickets.move(id, "inprogress", "developer");
+          if (column === "review") await memory.tickets.move(id, "review", "developer", "acceptance criteria covered");
         };
         await ticket("SHOP-1", "review");
         await ticket("SHOP-2", "review");
         await ticket("SHOP-3", "inprogress");
         // How a pair stops for the human (core/tdd/engine.ts).
-        await memory.updateTicket("SHOP-3", { waiting: { kind: "blocked", text: "which card provider?", since: new Date() } }, "pair-SHOP-3", "blocked: which card provider?");
+        await memory.tickets.update("SHOP-3", { waiting: { kind: "blocked", text: "which card provider?", since: new Date() } }, "pair-SHOP-3", "blocked: which card provider?");
       } finally {
         await store.close();
       }

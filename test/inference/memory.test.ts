@@ -46,7 +46,7 @@ describe("Memory Manager with real models", function () {
     memory = await MemoryManager.open({ store, models });
     const { createdAt, updatedAt, history, ...fields } = ticket("p1", "T-1", Date.now());
     void [createdAt, updatedAt, history];
-    await memory.createTicket({ ...fields, goal: "Parse ISO dates in the import module", acceptanceCriteria: ["2024-02-29 parses", "2023-02-29 is refused"] }, "architect");
+    await memory.tickets.create({ ...fields, goal: "Parse ISO dates in the import module", acceptanceCriteria: ["2024-02-29 parses", "2023-02-29 is refused"] }, "architect");
   });
 
   after(async () => {
@@ -59,8 +59,8 @@ describe("Memory Manager with real models", function () {
 
   it("recalls by real embeddings exactly as a brute-force cosine scan ranks them", async () => {
     const texts = ["dates are parsed with a strict regex", "the importer reads CSV files", "leap years need a special case", "the UI uses codicons"];
-    for (const text of texts) await memory.remember("p1", text, ["design"]);
-    const hits = await memory.recall("leap years need a special case", { projectId: "p1", k: 4 });
+    for (const text of texts) await memory.knowledge.remember("p1", text, ["design"]);
+    const hits = await memory.knowledge.recall("leap years need a special case", { projectId: "p1", k: 4 });
     assert.equal(hits[0]!.memory.text, "leap years need a special case");
     assert.ok(Math.abs(hits[0]!.score - 1) < 1e-4, `identical text scores ${hits[0]!.score}`);
     const [query] = await models.embed(["leap years need a special case"]);
@@ -71,9 +71,9 @@ describe("Memory Manager with real models", function () {
   });
 
   it("packs within budgets counted by the model's tokenizer, goal always first", async () => {
-    for (let i = 0; i < 12; i++) await memory.record({ kind: "message", projectId: "p1", ticketId: "T-1", channel: "agents", from: i % 2 ? "developer" : "tester", text: `cycle ${i}: test for 2024-02-${10 + i} is red, then green` });
+    for (let i = 0; i < 12; i++) await memory.transcript.record({ kind: "message", projectId: "p1", ticketId: "T-1", channel: "agents", from: i % 2 ? "developer" : "tester", text: `cycle ${i}: test for 2024-02-${10 + i} is red, then green` });
     for (const budget of [60, 90, 150, 250, 400]) {
-      const packed = await memory.packContext("developer", "T-1", { budget, k: 2 });
+      const packed = await memory.knowledge.packContext("developer", "T-1", { budget, k: 2 });
       const counted = await models.countTokens("developer", renderForCounting(packed.messages));
       assert.equal(packed.tokens, counted);
       assert.ok(counted <= budget, `budget ${budget}, packed ${counted}`);
@@ -83,9 +83,9 @@ describe("Memory Manager with real models", function () {
 
   it("summarizes older turns with the model once they pass 80% of its window", async () => {
     const long = "the parser rejected the input because the month field was out of range and the test stayed red";
-    for (let i = 0; i < 30; i++) await memory.record({ kind: "event", projectId: "p1", ticketId: "T-1", from: "tester", text: `run ${i}: ${long}` });
-    const packed = await memory.packContext("developer", "T-1", { budget: 300, k: 0 });
-    const turns = memory.recent("p1", { ticketId: "T-1" });
+    for (let i = 0; i < 30; i++) await memory.transcript.record({ kind: "event", projectId: "p1", ticketId: "T-1", from: "tester", text: `run ${i}: ${long}` });
+    const packed = await memory.knowledge.packContext("developer", "T-1", { budget: 300, k: 0 });
+    const turns = memory.transcript.recent("p1", { ticketId: "T-1" });
     assert.equal(turns[0]!.kind, "summary");
     assert.equal(turns.at(-1)!.text, `run 29: ${long}`);
     const verbatim = await models.countTokens("developer", turns.slice(1).map((t) => `user: [${t.from}] ${t.text}`).join("\n"));

@@ -81,9 +81,9 @@ describe("Architect planning with a random-weight model on the real model host",
     store = await openEmbeddedStore(path.join(root, "store"), { sweepIntervalMs: 0 });
     // No embedding role: planning here scans nothing, so nothing is remembered.
     memory = await MemoryManager.open({ store, models });
-    project = await memory.createProject({ _id: "p1", name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
-    await memory.transitionProject(project._id, "approved", "human", "spec v1");
-    project = (await memory.getProject(project._id))!;
+    project = await memory.projects.create({ _id: "p1", name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
+    await memory.projects.transition(project._id, "approved", "human", "spec v1");
+    project = (await memory.projects.get(project._id))!;
   });
 
   after(async () => {
@@ -143,9 +143,9 @@ describe("Architect planning with a random-weight model on the real model host",
     // About 13 s on two idle cores; the margin is for a machine shared with other work.
     assert.ok(seconds < 90, `planning took ${seconds.toFixed(1)} s`);
 
-    const tickets = await memory.tickets(project._id);
+    const tickets = await memory.tickets.of(project._id);
     const branches = git("branch", "--format=%(refname:short)").split("\n").sort();
-    const toHuman = (await memory.transcript(project._id, { channel: "human" })).map((c) => c.text);
+    const toHuman = (await memory.transcript.messages(project._id, { channel: "human" })).map((c) => c.text);
     if (outcome.kind === "planned") {
       assert.equal(records.at(-1)!.outcome, "ok");
       assert.ok(tickets.length > 0);
@@ -164,7 +164,7 @@ describe("Architect planning with a random-weight model on the real model host",
         assert.ok(branches.includes(`feature/${ticket.functionalityId}`));
       }
       assert.ok(branches.includes("DEV"));
-      assert.equal((await memory.getProject(project._id))!.state, "executing");
+      assert.equal((await memory.projects.get(project._id))!.state, "executing");
       assert.match(toHuman.at(-1)!, /The plan is ready: \d+ tickets in \d+ functionalities/);
     } else {
       assert.equal(outcome.kind, "failed");
@@ -174,7 +174,7 @@ describe("Architect planning with a random-weight model on the real model host",
       const message = outcome.message;
       assert.match(message, new RegExp(`^The Architect could not plan "Shop": The Architect got no acceptable reply after ${bound} attempts: `));
       for (const r of records) assert.ok(message.includes(`${r.model}: ${r.outcome}`), `the message lists ${r.model}: ${r.outcome}`);
-      assert.equal((await memory.getProject(project._id))!.state, "approved", "a plan that never came changes no state");
+      assert.equal((await memory.projects.get(project._id))!.state, "approved", "a plan that never came changes no state");
       assert.deepEqual(tickets, []);
       assert.deepEqual(branches, ["main"], "no branches for a plan that failed");
       assert.match(toHuman.at(-1)!, /could not plan.*Plan Project to try again/s);

@@ -71,11 +71,11 @@ describe("A TDD pair on a random-weight model on the real model host", function 
   });
 
   it("ends the ticket blocked within its bounds, and the PM asks the human", async () => {
-    const project = await memory.createProject({ _id: "p1", name: "Calc", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
+    const project = await memory.projects.create({ _id: "p1", name: "Calc", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
     const gitOps = new GitOps(simpleGitPort, dir, silent);
     await gitOps.createDev();
     await gitOps.ensureFeature("math");
-    const ticket = await memory.createTicket({
+    const ticket = await memory.tickets.create({
       _id: "CALC-1", projectId: project._id, functionalityId: "math", title: "Sum", description: "", goal: "Add two numbers.", acceptanceCriteria: ["sum(2, 3) is 5"],
       requirementIds: ["R-1"], column: "todo", severity: "medium", timeEstimate: 1, assignedPair: null, filesChanged: [], testPassRate: null, branch: await gitOps.createTicketBranch("CALC-1", "math"), blockedBy: [],
     }, "architect");
@@ -96,9 +96,9 @@ describe("A TDD pair on a random-weight model on the real model host", function 
     assert.ok(records.length > 0 && records.length <= bound, `${records.length} calls, bound ${bound}`);
     assert.ok(["blocked", "needsClarification", "review"].includes(outcome.kind), outcome.kind);
     if (outcome.kind !== "review") {
-      const said = (await memory.transcript(project._id, { channel: "human" })).map((c) => c.text).join("\n");
+      const said = (await memory.transcript.messages(project._id, { channel: "human" })).map((c) => c.text).join("\n");
       assert.match(said, /CALC-1 \(Sum\) (is blocked|needs your answer)/);
-      assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress");
+      assert.equal((await memory.tickets.get("CALC-1"))!.column, "inprogress");
     }
     assert.equal(execFileSync("git", ["status", "--porcelain"], { cwd: dir, encoding: "utf8" }), " M notes.txt\n", "the user's uncommitted change is there, and nothing else");
     assert.equal(await fs.readFile(path.join(dir, "notes.txt"), "utf8"), "mine, still being written\n");

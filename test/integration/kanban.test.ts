@@ -46,7 +46,7 @@ describe("The Kanban board", function () {
     return state.memory;
   };
   const ticket = async (title: string) => {
-    const found = (await (await memory()).tickets(projectId)).find((t) => t.title === title);
+    const found = (await (await memory()).tickets.of(projectId)).find((t) => t.title === title);
     assert.ok(found, `a ticket "${title}"`);
     return found;
   };
@@ -77,8 +77,8 @@ describe("The Kanban board", function () {
     await fs.writeFile(path.join(folder, "notes.txt"), "the human's own uncommitted file\n");
     await vscode.commands.executeCommand("redgreen.approveSpec", vscode.Uri.file(path.join(folder, "SPEC.md")));
     const m = await memory();
-    await eventually(async () => ((await m.getProject(projectId))?.state === "executing" ? true : undefined), 60_000, () => "the project did not reach executing");
-    const tickets = await m.tickets(projectId);
+    await eventually(async () => ((await m.projects.get(projectId))?.state === "executing" ? true : undefined), 60_000, () => "the project did not reach executing");
+    const tickets = await m.tickets.of(projectId);
     assert.deepEqual(tickets.map((t) => [t._id, t.title, t.column, t.functionalityId]), [
       ["BOARDDEMO-1", "List the books", "todo", "catalogue"],
       ["BOARDDEMO-2", "Search by title", "todo", "catalogue"],
@@ -93,7 +93,7 @@ describe("The Kanban board", function () {
     assert.equal(git("rev-parse", "DEV"), git("rev-parse", primary), "DEV starts from the primary branch");
     assert.equal(await fs.readFile(path.join(folder, "notes.txt"), "utf8"), "the human's own uncommitted file\n", "the user's files are untouched");
     const said = await eventually(async () => {
-      const text = (await m.transcript(projectId, { channel: "human" })).map((c) => c.text).join("\n");
+      const text = (await m.transcript.messages(projectId, { channel: "human" })).map((c) => c.text).join("\n");
       return /The plan is ready/.test(text) ? text : undefined;
     }, 10_000, () => "the PM did not say the plan is ready");
     assert.match(said, /The plan is ready: 3 tickets in 2 functionalities/);
@@ -119,11 +119,11 @@ describe("The Kanban board", function () {
     const m = await memory();
     let shownNow: unknown = {};
     void details().then((now) => (shownNow = now));
-    await eventually(async () => ((await m.getTicket(first._id))?.column === "inprogress" ? true : undefined), 10_000, () => `the dragged ticket did not move; the board shows ${JSON.stringify(shownNow)}`);
-    const moved = (await m.getTicket(first._id))!;
+    await eventually(async () => ((await m.tickets.get(first._id))?.column === "inprogress" ? true : undefined), 10_000, () => `the dragged ticket did not move; the board shows ${JSON.stringify(shownNow)}`);
+    const moved = (await m.tickets.get(first._id))!;
     assert.deepEqual({ by: moved.history.at(-1)!.by, from: moved.history.at(-1)!.from, to: moved.history.at(-1)!.to }, { by: "human", from: "todo", to: "inprogress" });
-    await eventually(async () => ((await m.transcript(projectId, { channel: "human" })).at(-1)?.text.includes("on hold while the Architect and I re-review") ? true : undefined), 10_000, () => "the PM did not explain the hold");
-    assert.equal((await m.getProject(projectId))?.state, "onHold");
+    await eventually(async () => ((await m.transcript.messages(projectId, { channel: "human" })).at(-1)?.text.includes("on hold while the Architect and I re-review") ? true : undefined), 10_000, () => "the PM did not explain the hold");
+    assert.equal((await m.projects.get(projectId))?.state, "onHold");
     assert.equal(await ui.count(FRAME, `${lane("inprogress")} ${card(first._id)}`), 1);
     // Persisted: a fresh page (the view closed and opened again) shows it where it was dropped.
     const { views } = await activateRedgreen();
@@ -138,7 +138,7 @@ describe("The Kanban board", function () {
     await ui.drag(FRAME, card(third._id), lane("done"));
     const notice = await eventually(async () => String((await details()).notice) || undefined, 10_000, () => "no refusal shown");
     assert.match(notice, /cannot move from To do to Done/);
-    assert.equal((await memory().then((m) => m.getTicket(third._id)))?.column, "todo");
+    assert.equal((await memory().then((m) => m.tickets.get(third._id)))?.column, "todo");
     assert.equal(await ui.count(FRAME, `${lane("todo")} ${card(third._id)}`), 1);
     // Blocked-by is a refusal too: the search waits for the list, which is not done.
     const second = await ticket("Search by title");
@@ -149,10 +149,10 @@ describe("The Kanban board", function () {
   it("follows ticket changes made elsewhere (an agent's move) without a reload", async () => {
     const m = await memory();
     const third = await ticket("Pay by card");
-    await m.moveTicket(third._id, "inprogress", "developer", "started");
+    await m.tickets.move(third._id, "inprogress", "developer", "started");
     await eventually(async () => ((await details())["column.inprogress"] === (ui.available ? 2 : 1) ? true : undefined), 10_000, () => "the board did not follow the agent's move");
     // A pair that stops on a ticket: the card says so, with the reason.
-    await m.updateTicket(third._id, { waiting: { kind: "blocked", text: "the suite times out", since: new Date() } }, "pair-1", "blocked: the suite times out");
+    await m.tickets.update(third._id, { waiting: { kind: "blocked", text: "the suite times out", since: new Date() } }, "pair-1", "blocked: the suite times out");
     if (ui.available) {
       await eventually(async () => (/Blocked/.test(String(await ui.text(FRAME, card(third._id)))) ? true : undefined), 10_000, () => "the card does not show that the ticket is blocked");
       assert.match(String(await ui.attribute(FRAME, card(third._id), "aria-label")), /blocked: the suite times out/);
@@ -164,9 +164,9 @@ describe("The Kanban board", function () {
     const third = await ticket("Pay by card");
     const worktree = path.join(folder, ".redgreen", "worktrees", "boarddemo-3");
     execFileSync("git", ["worktree", "add", worktree, "ticket/boarddemo-3"], { cwd: folder });
-    await m.moveTicket(third._id, "review", "developer", "tests pass");
+    await m.tickets.move(third._id, "review", "developer", "tests pass");
     assert.ok((await fs.stat(worktree)).isDirectory(), "the worktree stays while the ticket is in review");
-    await m.moveTicket(third._id, "done", "human", "approved");
+    await m.tickets.move(third._id, "done", "human", "approved");
     await eventually(async () => ((await fs.stat(worktree).catch(() => undefined)) ? undefined : true), 10_000, () => "the worktree of the done ticket is still there");
     assert.match(execFileSync("git", ["branch", "--list", "ticket/boarddemo-3"], { cwd: folder, encoding: "utf8" }), /ticket\/boarddemo-3/);
   });
@@ -183,11 +183,11 @@ describe("The Kanban board", function () {
     await eventually(async () => ((await details()).detail === second._id ? true : undefined), 10_000, () => "the detail panel did not open");
     assert.match(String(await ui.text(FRAME, ".detail .moves")), /Move to Backlog[\s\S]*Move to In progress/);
     assert.match(String(await ui.attribute(FRAME, disabled, "title")), /blocked by BOARDDEMO-1, which is not done/);
-    await m.moveTicket(first._id, "review", "developer", "tests pass");
-    await m.moveTicket(first._id, "done", "human", "approved");
+    await m.tickets.move(first._id, "review", "developer", "tests pass");
+    await m.tickets.move(first._id, "done", "human", "approved");
     await eventually(async () => ((await ui.count(FRAME, disabled)) === 0 ? true : undefined), 10_000, () => "the start stayed disabled after the blocker was done");
     await ui.press(FRAME, card(second._id), "Alt+ArrowRight");
-    await eventually(async () => ((await m.getTicket(second._id))?.column === "inprogress" ? true : undefined), 10_000, () => "the freed ticket did not start");
+    await eventually(async () => ((await m.tickets.get(second._id))?.column === "inprogress" ? true : undefined), 10_000, () => "the freed ticket did not start");
     await eventually(async () => ((await ui.count(FRAME, `${lane("inprogress")} ${card(second._id)}`)) === 1 ? true : undefined), 10_000, () => "the board does not show the started ticket in progress");
     assert.equal((await details()).notice, "");
   });

@@ -74,11 +74,11 @@ describe("A pair in the real editor, from plan to merge", function () {
     const state = await store.ready();
     assert.ok(state.kind === "open");
     const m = state.memory;
-    await eventually(async () => ((await m.getProject(projectId))?.state === "executing" ? true : undefined), 30_000, () => "not planned");
+    await eventually(async () => ((await m.projects.get(projectId))?.state === "executing" ? true : undefined), 30_000, () => "not planned");
 
     // No Start Pair: the team takes the planned ticket by itself.
     const ticket = await eventually(async () => {
-      const t = (await m.tickets(projectId))[0];
+      const t = (await m.tickets.of(projectId))[0];
       return t?.column === "review" ? t : undefined;
     }, 60_000, () => "the ticket did not reach review (see the agents' channel)");
     assert.deepEqual([ticket.testPassRate, ticket.filesChanged, ticket.assignedPair], [1, ["src/sum.js", "test/sum.test.js"], "pair-1"]);

@@ -224,13 +224,13 @@ describe("The PM in the Chat view", function () {
       const state = await store.ready();
       assert.equal(state.kind, "open");
       const memory = (state).memory;
-      assert.equal(await memory.approvedSpec(projectId), undefined, "nothing is approved before the click");
+      assert.equal(await memory.projects.approvedSpec(projectId), undefined, "nothing is approved before the click");
       await pageAsks("approveSpec", { projectId, approvalId: "made-up" });
       await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(await memory.approvedSpec(projectId), undefined, "an approval the host did not offer is refused");
+      assert.equal(await memory.projects.approvedSpec(projectId), undefined, "an approval the host did not offer is refused");
       await pageAsks("approveSpec", { projectId, approvalId: String(offered.approvalId) });
-      await eventually(async () => ((await memory.getProject(projectId))?.state === "approved" ? true : undefined), 10_000, () => "not approved");
-      assert.equal((await memory.approvedSpec(projectId))?.version, 1);
+      await eventually(async () => ((await memory.projects.get(projectId))?.state === "approved" ? true : undefined), 10_000, () => "not approved");
+      assert.equal((await memory.projects.approvedSpec(projectId))?.version, 1);
     } finally {
       await server.close();
     }

@@ -59,8 +59,8 @@ describe("Projects and the spec in a real VS Code", function () {
     assert.equal(git("log", "-1", "--format=%s"), "Approve spec v1 of Bookshop");
     assert.equal(git("show", "HEAD:SPEC.md") + "\n", await fs.readFile(specFile, "utf8"));
     const m = await memory();
-    assert.equal((await m.getProject(projectId))!.state, "approved");
-    assert.equal((await m.approvedSpec(projectId))!.hash, version.hash);
+    assert.equal((await m.projects.get(projectId))!.state, "approved");
+    assert.equal((await m.projects.approvedSpec(projectId))!.hash, version.hash);
     assert.deepEqual(await lensTitles(), ["Bookshop spec · v1 approved", "$(diff) Compare with approved"]);
   });
 
@@ -69,8 +69,8 @@ describe("Projects and the spec in a real VS Code", function () {
     await editor.edit((edit) => edit.insert(new vscode.Position(editor.document.lineCount, 0), "\n- **R-5**: Gift cards.\n"));
     assert.ok(await editor.document.save());
     const m = await memory();
-    await eventually(async () => ((await m.getProject(projectId))?.state === "onHold" ? true : undefined), 10_000, () => "the project did not go on hold");
-    assert.match(m.recent(projectId).filter((e) => e.from === "pm").at(-1)?.text ?? "", /on hold.*re-plan/);
+    await eventually(async () => ((await m.projects.get(projectId))?.state === "onHold" ? true : undefined), 10_000, () => "the project did not go on hold");
+    assert.match(m.transcript.recent(projectId).filter((e) => e.from === "pm").at(-1)?.text ?? "", /on hold.*re-plan/);
     assert.deepEqual(await lensTitles(), ["Bookshop spec · v1 approved · edited since", "$(check) Approve spec", "$(diff) Compare with approved"]);
   });
 
@@ -91,6 +91,6 @@ describe("Projects and the spec in a real VS Code", function () {
     const version = await vscode.commands.executeCommand<SpecVersion>("redgreen.approveSpec", vscode.Uri.file(specFile));
     assert.equal(version.version, 2);
     assert.equal(git("rev-list", "--count", "HEAD"), "2");
-    assert.equal((await (await memory()).getProject(projectId))!.state, "approved");
+    assert.equal((await (await memory()).projects.get(projectId))!.state, "approved");
   });
 });

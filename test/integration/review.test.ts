@@ -47,12 +47,12 @@ describe("Review in the Source Control view", function () {
   };
   const inReview = async (id: string, functionalityId: string, title: string): Promise<Ticket> => {
     const m = await memory();
-    await m.createTicket({
+    await m.tickets.create({
       _id: id, projectId, functionalityId, title, description: "", goal: title, acceptanceCriteria: ["it works"], requirementIds: [],
       column: "todo", severity: "medium", timeEstimate: null, assignedPair: `pair-${id}`, filesChanged: [], testPassRate: null, branch: `ticket/${id.toLowerCase()}`, blockedBy: [],
     }, "architect");
-    await m.moveTicket(id, "inprogress", "developer");
-    return m.moveTicket(id, "review", "developer", "acceptance criteria covered");
+    await m.tickets.move(id, "inprogress", "developer");
+    return m.tickets.move(id, "review", "developer", "acceptance criteria covered");
   };
   /** Replaces a window function for one call's duration, as a user answering the editor's UI would. */
   const answering = async <K extends "showInputBox" | "showQuickPick" | "showErrorMessage" | "showWarningMessage", T>(name: K, stub: unknown, body: () => Thenable<T>): Promise<T> => {
@@ -138,8 +138,8 @@ describe("Review in the Source Control view", function () {
     assert.ok(git("log", "--format=%H", "feature/f").split("\n").includes(firstCommit), "the ticket's commit is in feature/f");
     assert.equal(git("rev-parse", "feature/f"), result.commit);
     const m = await memory();
-    assert.equal((await m.getTicket("REVIEW-1"))?.column, "done");
-    assert.match((await m.transcript(projectId, { channel: "agents" })).at(-1)!.text, /Approved REVIEW-1 in review: ticket\/review-1 is merged into feature\/f/);
+    assert.equal((await m.tickets.get("REVIEW-1"))?.column, "done");
+    assert.match((await m.transcript.messages(projectId, { channel: "agents" })).at(-1)!.text, /Approved REVIEW-1 in review: ticket\/review-1 is merged into feature\/f/);
     await eventually(() => (review.snapshot().some((g) => g.id === "REVIEW-1") ? undefined : true), 10_000, () => "the approved ticket is still listed");
     await review.settled();
     assert.equal(git("rev-parse", "DEV"), dev, "REVIEW-2 is not done, so feature/f stays out of DEV");
@@ -156,7 +156,7 @@ describe("Review in the Source Control view", function () {
     assert.equal(shown.length, 1);
     assert.equal(result.error, shown[0]);
     assert.match(shown[0]!, /^REVIEW-2 cannot be merged: ticket\/review-2 conflicts with feature\/f in app\.txt\. Both branches are unchanged and REVIEW-2 stays in review\.$/);
-    assert.equal((await (await memory()).getTicket("REVIEW-2"))?.column, "review");
+    assert.equal((await (await memory()).tickets.get("REVIEW-2"))?.column, "review");
     assert.equal(git("rev-parse", "feature/f"), feature);
     assert.equal(git("rev-parse", "ticket/review-2"), branch);
     assert.ok(!git("worktree", "list").includes("_merge-"));
@@ -172,14 +172,14 @@ describe("Review in the Source Control view", function () {
     const cancelled = await answering("showInputBox", ask, () => vscode.commands.executeCommand<ReviewActionResult | undefined>("redgreen.requestChanges", "REVIEW-2"));
     assert.equal(cancelled, undefined);
     const m = await memory();
-    assert.equal((await m.getTicket("REVIEW-2"))?.column, "review", "an empty comment cancels");
+    assert.equal((await m.tickets.get("REVIEW-2"))?.column, "review", "an empty comment cancels");
     const result = await answering("showInputBox", ask, () => vscode.commands.executeCommand<ReviewActionResult>("redgreen.requestChanges", "REVIEW-2"));
     assert.equal(result.error, undefined);
     assert.match(prompts[0]?.title ?? "", /Request Changes on REVIEW-2 · Another second line/);
-    const ticket = (await m.getTicket("REVIEW-2"))!;
+    const ticket = (await m.tickets.get("REVIEW-2"))!;
     assert.equal(ticket.column, "inprogress");
     assert.ok(ticket.history.some((h) => h.by === "human" && h.note === "changes requested: Merge feature/f into your branch and keep line 2."));
-    const said = (await m.transcript(projectId, { channel: "agents" })).filter((c) => c.ticketId === "REVIEW-2").at(-1)!;
+    const said = (await m.transcript.messages(projectId, { channel: "agents" })).filter((c) => c.ticketId === "REVIEW-2").at(-1)!;
     assert.equal(said.text, "To pair-REVIEW-2: changes requested on REVIEW-2 (Another second line): Merge feature/f into your branch and keep line 2.");
     const { review } = await api();
     await eventually(() => (review.snapshot().some((g) => g.id === "REVIEW-2") ? undefined : true), 10_000, () => "the ticket sent back is still listed");
@@ -195,7 +195,7 @@ describe("Review in the Source Control view", function () {
     execFileSync("git", ["merge-base", "--is-ancestor", "feature/g", "DEV"], { cwd: folder });
     assert.equal(git("show", "DEV:card.txt"), "gift cards");
     assert.equal(git("rev-parse", "main"), mainAtStart, "main is never touched");
-    const said = (await (await memory()).transcript(projectId, { channel: "human" })).at(-1)!;
+    const said = (await (await memory()).transcript.messages(projectId, { channel: "human" })).at(-1)!;
     assert.equal(said.from, "pm");
     assert.match(said.text, /^"g" is complete: its 1 ticket is in DEV \(merge [0-9a-f]{10}, test suite green\)\.$/);
   });
@@ -218,7 +218,7 @@ describe("Review in the Source Control view", function () {
     const refused = await answering("showWarningMessage", answer(undefined), () => vscode.commands.executeCommand<ReviewActionResult>("redgreen.approveAndMerge", "REVIEW-4"));
     assert.equal(refused.error, "not confirmed");
     assert.equal(git("rev-parse", "feature/h"), feature, "closing the question merges nothing");
-    assert.equal((await (await memory()).getTicket("REVIEW-4"))?.column, "review");
+    assert.equal((await (await memory()).tickets.get("REVIEW-4"))?.column, "review");
     assert.equal(asked[0]?.message, "REVIEW-4 changes what your CI runs: .github/workflows/ci.yml");
     assert.equal(asked[0]?.options.modal, true);
     assert.deepEqual(asked[0]?.items, ["Approve and Merge"]);

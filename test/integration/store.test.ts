@@ -26,10 +26,10 @@ describe("Store and memory in a real VS Code", function () {
     assert.ok(location && existsSync(location), location);
     const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     assert.ok(!location.startsWith(workspace), "nothing is written into the repository");
-    await memory.record({ kind: "message", projectId: "it", channel: "human", from: "human", text: "remember me" });
+    await memory.transcript.record({ kind: "message", projectId: "it", channel: "human", from: "human", text: "remember me" });
     await store.reopen();
     const after = await opened();
-    assert.equal(after.memory.recent("it").at(-1)?.text, "remember me");
+    assert.equal(after.memory.transcript.recent("it").at(-1)?.text, "remember me");
   });
 
   it("Set MongoDB Password stores the secret in SecretStorage, never in settings or logs, and removes it when left empty", async () => {

@@ -22,7 +22,7 @@ describe("Completing a functionality into DEV", function () {
     suiteRuns.push({ worktree, head: repo.git("-C", worktree, "rev-parse", "HEAD"), file: await fs.readFile(path.join(worktree, "app.txt"), "utf8") });
     return green;
   };
-  const said = async (channel: "human" | "agents") => (await repo.memory.transcript(repo.project._id, { channel })).map((c) => `${c.from}: ${c.text}`);
+  const said = async (channel: "human" | "agents") => (await repo.memory.transcript.messages(repo.project._id, { channel })).map((c) => `${c.from}: ${c.text}`);
   /** Two tickets of "cart", each changing its own file, approved (merged into feature/cart). */
   const approveBoth = async () => {
     const { memory, ops, commitOn } = repo;
@@ -68,7 +68,7 @@ describe("Completing a functionality into DEV", function () {
     await repo.ticketInReview("SHOP-1", "cart");
     await repo.ticketInReview("SHOP-2", "cart");
     await repo.ticketInReview("SHOP-3", "cart");
-    await memory.updateTicket("SHOP-3", { withdrawn: true }, "architect", "withdrawn: R-9 left the spec");
+    await memory.tickets.update("SHOP-3", { withdrawn: true }, "architect", "withdrawn: R-9 left the spec");
     await commitOn("ticket/shop-1", { "cart.txt": "total\n" }, "Cart total");
     await approveTicket("SHOP-1", { memory, git: ops });
     const dev = git("rev-parse", "DEV");
@@ -119,7 +119,7 @@ describe("Completing a functionality into DEV", function () {
     const { git, memory, project, ops, commitOn } = repo;
     await repo.ticketInReview("SHOP-1", "cart");
     await commitOn("ticket/shop-1", { "cart.txt": "total\n" }, "Cart total");
-    await memory.moveTicket("SHOP-1", "done", "human", "moved on the Kanban board");
+    await memory.tickets.move("SHOP-1", "done", "human", "moved on the Kanban board");
     const dev = git("rev-parse", "DEV");
     const outcome = await completeFunctionality(project, "cart", { memory, git: ops, suiteGreen: suite(true) });
     assert.deepEqual(outcome, { kind: "unmerged", tickets: ["SHOP-1"] });

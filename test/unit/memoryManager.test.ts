@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { openEmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
 import { ContextBudgetError, packContext, renderForCounting } from "../../src/core/memory/contextPacker";
-import { MemoryManager, type MemoryModels } from "../../src/core/memory/memoryManager";
+import type { MemoryModels } from "../../src/core/memory/knowledge";
+import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { WorkingMemory } from "../../src/core/memory/workingMemory";
 import type { Store } from "../../src/core/store/port";
 import type { WorkingEntry } from "../../src/core/store/records";
@@ -138,22 +139,22 @@ describe("MemoryManager", function () {
     let memory = await open();
     for (let i = 0; i < 70; i++) {
       clock.time += 1000;
-      await memory.record(i % 3 ? { kind: "message", projectId: "p1", ticketId: "T-1", channel: "agents", from: "developer", text: `message ${i}` } : { kind: "event", projectId: "p1", ticketId: "T-1", from: "tester", level: "info", text: `event ${i}` });
+      await memory.transcript.record(i % 3 ? { kind: "message", projectId: "p1", ticketId: "T-1", channel: "agents", from: "developer", text: `message ${i}` } : { kind: "event", projectId: "p1", ticketId: "T-1", from: "tester", level: "info", text: `event ${i}` });
     }
-    await memory.record({ kind: "message", projectId: "p2", channel: "human", from: "human", text: "hello PM" });
-    const before = memory.recent("p1").map((e) => e.text);
+    await memory.transcript.record({ kind: "message", projectId: "p2", channel: "human", from: "human", text: "hello PM" });
+    const before = memory.transcript.recent("p1").map((e) => e.text);
     assert.equal(before.length, 50);
     assert.equal(before.at(-1), "event 69");
     await store.close();
 
     memory = await open();
-    assert.deepEqual(memory.recent("p1").map((e) => e.text), before);
-    assert.deepEqual(memory.recent("p2").map((e) => e.text), ["hello PM"]);
-    const next = await memory.record({ kind: "message", projectId: "p1", channel: "agents", from: "pm", text: "after restart" });
-    assert.ok(next.seq > memory.recent("p1").at(-2)!.seq, "sequence numbers continue after a restart");
+    assert.deepEqual(memory.transcript.recent("p1").map((e) => e.text), before);
+    assert.deepEqual(memory.transcript.recent("p2").map((e) => e.text), ["hello PM"]);
+    const next = await memory.transcript.record({ kind: "message", projectId: "p1", channel: "agents", from: "pm", text: "after restart" });
+    assert.ok(next.seq > memory.transcript.recent("p1").at(-2)!.seq, "sequence numbers continue after a restart");
 
-    assert.equal((await memory.transcript("p1")).length, 47);
-    assert.equal((await memory.agentLogs("p1")).length, 24);
+    assert.equal((await memory.transcript.messages("p1")).length, 47);
+    assert.equal((await memory.transcript.agentLogs("p1")).length, 24);
   });
 
   it("answers session queries by project, ticket and time range; chat expires after the retention period", async () => {
@@ -161,63 +162,63 @@ describe("MemoryManager", function () {
     const t0 = clock.now();
     for (let i = 0; i < 10; i++) {
       clock.time = t0 + i * 60_000;
-      await memory.record({ kind: "message", projectId: "p1", ticketId: i < 5 ? "T-1" : "T-2", channel: "agents", from: "developer", text: `m${i}` });
+      await memory.transcript.record({ kind: "message", projectId: "p1", ticketId: i < 5 ? "T-1" : "T-2", channel: "agents", from: "developer", text: `m${i}` });
     }
-    assert.deepEqual((await memory.transcript("p1", { ticketId: "T-2" })).map((c) => c.text), ["m5", "m6", "m7", "m8", "m9"]);
-    assert.deepEqual((await memory.transcript("p1", { from: new Date(t0 + 2 * 60_000), to: new Date(t0 + 4 * 60_000) })).map((c) => c.text), ["m2", "m3"]);
+    assert.deepEqual((await memory.transcript.messages("p1", { ticketId: "T-2" })).map((c) => c.text), ["m5", "m6", "m7", "m8", "m9"]);
+    assert.deepEqual((await memory.transcript.messages("p1", { from: new Date(t0 + 2 * 60_000), to: new Date(t0 + 4 * 60_000) })).map((c) => c.text), ["m2", "m3"]);
     clock.time = t0 + 90 * 86_400_000 + 3 * 60_000; // 90 days after m3
-    assert.deepEqual((await memory.transcript("p1")).map((c) => c.text), ["m4", "m5", "m6", "m7", "m8", "m9"]);
+    assert.deepEqual((await memory.transcript.messages("p1")).map((c) => c.text), ["m4", "m5", "m6", "m7", "m8", "m9"]);
   });
 
   it("keeps spec versions in order and tickets with the history of every move", async () => {
     const memory = await open();
-    await memory.saveSpecVersion("p1", "v1 text", "pm", false);
-    await memory.saveSpecVersion("p1", "v2 text", "human", true);
-    assert.deepEqual((await memory.specHistory("p1")).map((v) => [v.version, v.approved]), [[1, false], [2, true]]);
-    await memory.createTicket(newTicket("p1", "T-1"), "architect");
-    await memory.moveTicket("T-1", "inprogress", "developer");
-    const moved = await memory.moveTicket("T-1", "review", "tester", "all green");
+    await memory.projects.saveSpecVersion("p1", "v1 text", "pm", false);
+    await memory.projects.saveSpecVersion("p1", "v2 text", "human", true);
+    assert.deepEqual((await memory.projects.specHistory("p1")).map((v) => [v.version, v.approved]), [[1, false], [2, true]]);
+    await memory.tickets.create(newTicket("p1", "T-1"), "architect");
+    await memory.tickets.move("T-1", "inprogress", "developer");
+    const moved = await memory.tickets.move("T-1", "review", "tester", "all green");
     assert.deepEqual(moved.history.map((h) => [h.by, h.from, h.to]), [["architect", undefined, "todo"], ["developer", "todo", "inprogress"], ["tester", "inprogress", "review"]]);
-    assert.equal((await memory.getTicket("T-1"))!.column, "review");
-    assert.match(memory.recent("p1").at(-1)!.text, /moved T-1 from inprogress to review: all green/);
+    assert.equal((await memory.tickets.get("T-1"))!.column, "review");
+    assert.match(memory.transcript.recent("p1").at(-1)!.text, /moved T-1 from inprogress to review: all green/);
   });
 
   it("recalls the closest memories, filtered by project and tags, after a restart too", async () => {
     let memory = await open();
-    await memory.remember("p1", "the login form posts the password to the auth service", ["auth"]);
-    await memory.remember("p1", "invoices are rendered as pdf files", ["billing"]);
-    await memory.remember("p2", "the login page of the other project", ["auth"]);
-    const hits = await memory.recall("where does the login password go", { projectId: "p1" });
+    await memory.knowledge.remember("p1", "the login form posts the password to the auth service", ["auth"]);
+    await memory.knowledge.remember("p1", "invoices are rendered as pdf files", ["billing"]);
+    await memory.knowledge.remember("p2", "the login page of the other project", ["auth"]);
+    const hits = await memory.knowledge.recall("where does the login password go", { projectId: "p1" });
     assert.equal(hits[0]!.memory.text, "the login form posts the password to the auth service");
     assert.ok(hits.every((h) => h.memory.projectId === "p1"));
     assert.ok(hits[0]!.score > hits[1]!.score);
     await store.close();
     memory = await open();
-    const tagged = await memory.recall("login", { tags: ["auth"], k: 10 });
+    const tagged = await memory.knowledge.recall("login", { tags: ["auth"], k: 10 });
     assert.deepEqual(tagged.map((h) => h.memory.projectId).sort(), ["p1", "p2"]);
   });
 
   it("packs a ticket's context; above 80% of the window it summarizes older turns and the summary replaces them", async () => {
     models.window = 200;
     const memory = await open();
-    await memory.createTicket(newTicket("p1", "T-1"), "architect");
-    await memory.remember("p1", "Do the thing by calling the thing service", []);
-    for (let i = 0; i < 30; i++) await memory.record({ kind: "message", projectId: "p1", ticketId: "T-1", channel: "agents", from: i % 2 ? "developer" : "tester", text: `turn ${i} ran the tests again` });
+    await memory.tickets.create(newTicket("p1", "T-1"), "architect");
+    await memory.knowledge.remember("p1", "Do the thing by calling the thing service", []);
+    for (let i = 0; i < 30; i++) await memory.transcript.record({ kind: "message", projectId: "p1", ticketId: "T-1", channel: "agents", from: i % 2 ? "developer" : "tester", text: `turn ${i} ran the tests again` });
     // 30 turns of ~7 words: past 80% of 200 tokens, so older turns are summarized first.
-    const packed = await memory.packContext("developer", "T-1", { budget: 150 });
+    const packed = await memory.knowledge.packContext("developer", "T-1", { budget: 150 });
     assert.equal(models.summaries.length, 1);
     assert.ok(packed.tokens <= 150);
     assert.match(packed.messages[0]!.content, /Goal: Do the thing/);
     assert.match(packed.messages[0]!.content, /thing service/);
-    const working = memory.recent("p1", { ticketId: "T-1" });
+    const working = memory.transcript.recent("p1", { ticketId: "T-1" });
     assert.equal(working[0]!.kind, "summary");
     assert.match(working[0]!.text, /^summary of \d+ turns$/);
     assert.ok(!models.summaries[0]!.includes("turn 29"), "the newest turns are kept verbatim");
     assert.equal(working.at(-1)!.text, "turn 29 ran the tests again");
-    await memory.packContext("developer", "T-1", { budget: 150 });
+    await memory.knowledge.packContext("developer", "T-1", { budget: 150 });
     assert.equal(models.summaries.length, 1, "below the threshold now: no second summary");
     await store.close();
     const reopened = await open();
-    assert.equal(reopened.recent("p1", { ticketId: "T-1" })[0]!.kind, "summary", "the summary still replaces the turns after a restart");
+    assert.equal(reopened.transcript.recent("p1", { ticketId: "T-1" })[0]!.kind, "summary", "the summary still replaces the turns after a restart");
   });
 });

@@ -86,14 +86,14 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     gitIn(dir, "add", "-A");
     gitIn(dir, "commit", "-q", "-m", "start");
     plans.set(name, planOf(tickets));
-    const project = await memory.createProject({ _id: `proj${n}`, name, root: dir, priority: "medium", state: "drafting", testCommand: "node --test", specPath: "SPEC.md" }, "human");
-    await memory.saveSpecVersion(project._id, specTemplate(name), "human", true);
+    const project = await memory.projects.create({ _id: `proj${n}`, name, root: dir, priority: "medium", state: "drafting", testCommand: "node --test", specPath: "SPEC.md" }, "human");
+    await memory.projects.saveSpecVersion(project._id, specTemplate(name), "human", true);
     return project;
   }
 
   /** What the human's approval of the spec does to the record: the rest is the orchestrator's. */
-  const approveSpec = (project: Project) => memory.transitionProject(project._id, "approved", "human", "spec v1 approved");
-  const tickets = async (project: Project) => (await memory.tickets(project._id)).map((t) => [t.title, t.column]);
+  const approveSpec = (project: Project) => memory.projects.transition(project._id, "approved", "human", "spec v1 approved");
+  const tickets = async (project: Project) => (await memory.tickets.of(project._id)).map((t) => [t.title, t.column]);
   const git = (project: Project, ...args: string[]) => gitIn(project.root, ...args);
 
   beforeEach(async () => {
@@ -121,10 +121,10 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     await approveSpec(project);
     await team.idle();
     assert.deepEqual(await tickets(project), [["answer answers", "review"], ["seven answers", "review"]]);
-    assert.equal((await memory.getProject(project._id))!.state, "executing");
+    assert.equal((await memory.projects.get(project._id))!.state, "executing");
     const testerPrompts = backend.calls.filter((c) => c.model === "tester").map((c) => c.request.messages[0]!.content);
     assert.ok(testerPrompts.some((p) => p.includes("`answer()` returns 42")), "the Tester was shown its ticket's criterion");
-    for (const ticket of await memory.tickets(project._id)) await approveTicket(ticket._id, { memory, git: new GitOps(simpleGitPort, project.root, silent) });
+    for (const ticket of await memory.tickets.of(project._id)) await approveTicket(ticket._id, { memory, git: new GitOps(simpleGitPort, project.root, silent) });
     await team.idle();
     assert.equal(git(project, "show", "DEV:src/answer.js"), "exports.answer = () => 42;");
     assert.equal(git(project, "show", "DEV:src/seven.js"), "exports.seven = () => 7;");
@@ -137,12 +137,12 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     const team = orchestrator().start();
     await approveSpec(project);
     await team.idle();
-    const [ticket] = await memory.tickets(project._id);
+    const [ticket] = await memory.tickets.of(project._id);
     assert.equal(ticket!.column, "review");
     const before = git(project, "rev-parse", "ticket/comments-1");
     await requestChanges(ticket!._id, "Please add `extra()` returns 5 as well.", { memory });
     await team.idle();
-    const after = (await memory.getTicket(ticket!._id))!;
+    const after = (await memory.tickets.get(ticket!._id))!;
     assert.equal(after.column, "review");
     assert.equal(after.assignedPair, "pair-1");
     const subjects = git(project, "log", "--format=%s", `${before}..ticket/comments-1`);
@@ -158,42 +158,40 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     await approveSpec(asking);
     await approveSpec(going);
     await team.idle();
-    const waiting = (await memory.tickets(asking._id))[0]!;
+    const waiting = (await memory.tickets.of(asking._id))[0]!;
     assert.equal(waiting.column, "inprogress");
     assert.deepEqual({ kind: waiting.waiting?.kind, text: waiting.waiting?.text }, { kind: "needsClarification", text: "Which value do you mean?" });
     assert.deepEqual(await tickets(going), [["fine answers", "review"]]);
     assert.equal(backend.maxActive, 1, "one slot: never two model calls at once");
     await team.idle();
-    assert.equal((await memory.getTicket(waiting._id))!.waiting?.kind, "needsClarification", "nothing resolved it without the human");
+    assert.equal((await memory.tickets.get(waiting._id))!.waiting?.kind, "needsClarification", "nothing resolved it without the human");
     await team.stop();
-    await memory.moveTicket(waiting._id, "todo", "human", "back to To do");
-    assert.equal((await memory.getTicket(waiting._id))!.waiting, undefined, "the move that resumes it clears what it waited for");
+    await memory.tickets.move(waiting._id, "todo", "human", "back to To do");
+    assert.equal((await memory.tickets.get(waiting._id))!.waiting, undefined, "the move that resumes it clears what it waited for");
   });
 
   it("pauses a project at a step boundary and resumes it where it was; a restart mid-ticket resumes from the last red", async () => {
     const project = await repository("Pausing", [{ name: "answer", value: 42 }]);
+    // The pause lands while the Tester's red step is under way (before its test run and commit):
+    // that step completes, and the pair stops at the boundary after it.
+    let pausing: Promise<unknown> | undefined;
+    backend.script("tester", [(request) => {
+      pausing ??= memory.projects.get(project._id).then((current) => pauseProject(memory, current!));
+      return readingTester(request);
+    }, ...forever(readingTester)]);
     let team = orchestrator().start();
-    const red = new Promise<void>((resolve) => {
-      const watch = memory.onDidRecordMessage((message) => {
-        if (/^Red: /.test(message.text)) {
-          watch.dispose();
-          resolve();
-        }
-      });
-    });
     await approveSpec(project);
-    await red;
-    await pauseProject(memory, (await memory.getProject(project._id))!);
     await team.idle();
-    const paused = (await memory.tickets(project._id))[0]!;
+    await pausing;
+    const paused = (await memory.tickets.of(project._id))[0]!;
     assert.equal(paused.column, "inprogress");
     assert.match(git(project, "log", "-1", "--format=%s", "ticket/pausing-1"), /\(red\)$/);
     // A new process: the orchestrator starts again from the records alone.
     await team.stop();
     team = orchestrator().start();
-    await resumeProject(memory, (await memory.getProject(project._id))!, await fs.readFile(path.join(project.root, "SPEC.md"), "utf8"));
+    await resumeProject(memory, (await memory.projects.get(project._id))!, await fs.readFile(path.join(project.root, "SPEC.md"), "utf8"));
     await team.idle();
-    assert.equal((await memory.getTicket(paused._id))!.column, "review");
+    assert.equal((await memory.tickets.get(paused._id))!.column, "review");
     assert.equal(git(project, "log", "--format=%s", "ticket/pausing-1").split("\n").filter((s) => s.endsWith("(red)")).length, 1, "the red was not written twice");
   });
 
@@ -223,9 +221,9 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     await team.idle();
     assert.deepEqual(await tickets(project), [["answer answers", "review"]]);
     // That Start Pair lasted until the work ran out: a ticket planned later waits for the next one.
-    const [first] = await memory.tickets(project._id);
+    const [first] = await memory.tickets.of(project._id);
     const branch = await new GitOps(simpleGitPort, project.root, silent).createTicketBranch("MANUAL-9", first!.functionalityId);
-    await memory.createTicket({ ...first!, _id: "MANUAL-9", title: "later", column: "todo", assignedPair: null, branch, filesChanged: [], testPassRate: null }, "architect");
+    await memory.tickets.create({ ...first!, _id: "MANUAL-9", title: "later", column: "todo", assignedPair: null, branch, filesChanged: [], testPassRate: null }, "architect");
     await team.idle();
     assert.deepEqual(await tickets(project), [["answer answers", "review"], ["later", "todo"]]);
   });

@@ -55,9 +55,9 @@ describe("Architect planning", function () {
     git("commit", "-q", "-m", "Approve spec v1");
     store = await openEmbeddedStore(path.join(root, `store${n}`), { sweepIntervalMs: 0 });
     memory = await MemoryManager.open({ store, models: noModels });
-    project = await memory.createProject({ _id: `p${n}`, name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
-    await memory.transitionProject(project._id, "approved", "human", "spec v1");
-    project = (await memory.getProject(project._id))!;
+    project = await memory.projects.create({ _id: `p${n}`, name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
+    await memory.projects.transition(project._id, "approved", "human", "spec v1");
+    project = (await memory.projects.get(project._id))!;
   });
   afterEach(() => store.close());
   after(() => fs.rm(root, { recursive: true, force: true }));
@@ -67,7 +67,7 @@ describe("Architect planning", function () {
     const outcome = await planProject(project, spec, { memory, models: manager, git: new GitOps(simpleGitPort, dir, silent), scan: () => Promise.resolve(undefined), decideDev: () => Promise.reject(new Error("not asked")) });
     assert.equal(outcome.kind, "planned");
     assert.ok(backend.calls[0]!.request.jsonSchema, "the plan is constrained by its schema");
-    const tickets = await memory.tickets(project._id);
+    const tickets = await memory.tickets.of(project._id);
     assert.deepEqual(tickets.map((t) => [t._id, t.functionalityId, t.column, t.branch, t.blockedBy]), [
       ["SHOP-1", "checkout", "todo", "ticket/shop-1", []],
       ["SHOP-2", "checkout", "todo", "ticket/shop-2", ["SHOP-1"]],
@@ -75,9 +75,9 @@ describe("Architect planning", function () {
     ]);
     assert.deepEqual(tickets[1]!.requirementIds, ["R-1", "R-2"]);
     assert.deepEqual(git("branch", "--format=%(refname:short)").split("\n").sort(), ["DEV", "feature/checkout", "feature/gift-cards", "main", "ticket/shop-1", "ticket/shop-2", "ticket/shop-3"]);
-    assert.equal((await memory.getProject(project._id))!.state, "executing");
-    assert.match((await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /Planned 3 tickets in 2 functionalities/);
-    const toHuman = (await memory.transcript(project._id, { channel: "human" })).map((c) => c.text);
+    assert.equal((await memory.projects.get(project._id))!.state, "executing");
+    assert.match((await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /Planned 3 tickets in 2 functionalities/);
+    const toHuman = (await memory.transcript.messages(project._id, { channel: "human" })).map((c) => c.text);
     assert.match(toHuman.join("\n"), /No ticket covers R-4 yet/);
     assert.match(toHuman.at(-1)!, /3 tickets in 2 functionalities are on the Kanban board/);
     assert.equal(git("status", "--porcelain"), "?? notes.txt", "the user's working tree is as it was");
@@ -89,10 +89,10 @@ describe("Architect planning", function () {
     const outcome = await planProject(project, spec, { memory, models: manager, git: new GitOps(simpleGitPort, dir, silent), scan: () => Promise.resolve(undefined), decideDev: () => Promise.resolve("reuse") });
     assert.equal(outcome.kind, "failed");
     assert.equal(backend.calls.length, 2, "two attempts, no loop");
-    assert.equal((await memory.getProject(project._id))!.state, "approved");
-    assert.deepEqual(await memory.tickets(project._id), []);
+    assert.equal((await memory.projects.get(project._id))!.state, "approved");
+    assert.deepEqual(await memory.tickets.of(project._id), []);
     assert.ok(!git("branch").includes("DEV"), "no branches for a plan that failed");
-    assert.match((await memory.transcript(project._id, { channel: "human" })).at(-1)!.text, /could not plan.*Plan Project to try again/s);
+    assert.match((await memory.transcript.messages(project._id, { channel: "human" })).at(-1)!.text, /could not plan.*Plan Project to try again/s);
   });
 
   it("lets the human decide about an existing DEV: pause stops before any change", async () => {
@@ -103,8 +103,8 @@ describe("Architect planning", function () {
     assert.deepEqual(outcome, { kind: "paused" });
     assert.equal(asked, 1);
     assert.equal(backend.calls.length, 0);
-    assert.equal((await memory.getProject(project._id))!.state, "onHold");
-    assert.match((await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /already contains:\n\na TypeScript project[\s\S]*chose to pause/);
+    assert.equal((await memory.projects.get(project._id))!.state, "onHold");
+    assert.match((await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /already contains:\n\na TypeScript project[\s\S]*chose to pause/);
   });
 
   it("checks plans against the spec's requirement ids, keys and dependencies", () => {

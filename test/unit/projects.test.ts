@@ -78,8 +78,8 @@ describe("createProject", function () {
     assert.equal(await fs.readFile(specFile, "utf8"), specTemplate("Shop"));
     assert.equal(await simpleGitPort.isRepositoryRoot(project.root), true);
     assert.deepEqual([project.state, project.priority, project.testCommand, project.specPath], ["drafting", "high", "npm test", "docs/SPEC.md"]);
-    assert.deepEqual((await memory.projects()).map((p) => p.name), ["Shop"]);
-    assert.match(memory.recent(project._id).at(-1)!.text, /created project "Shop"/);
+    assert.deepEqual((await memory.projects.list()).map((p) => p.name), ["Shop"]);
+    assert.match(memory.transcript.recent(project._id).at(-1)!.text, /created project "Shop"/);
   });
 
   it("keeps an existing repository and an existing spec as they are", async () => {
@@ -104,7 +104,7 @@ describe("createProject", function () {
       await assert.rejects(createProject(fields, deps()), (error: Error) => error instanceof NewProjectError && message.test(error.message));
       await assert.rejects(fs.access(fields.folder), "nothing was created");
     }
-    assert.deepEqual(await memory.projects(), []);
+    assert.deepEqual(await memory.projects.list(), []);
   });
 
   it("refuses a name or a folder that is already a project", async () => {

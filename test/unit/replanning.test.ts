@@ -92,14 +92,14 @@ describe("Re-planning after an approved spec change", function () {
   async function approve(text: string): Promise<Project> {
     await fs.writeFile(path.join(dir, "SPEC.md"), text);
     git("commit", "-q", "-am", "Approve spec");
-    await memory.saveSpecVersion(project._id, text, "human", true);
-    const state = (await memory.getProject(project._id))!.state;
-    if (state === "executing") await memory.transitionProject(project._id, "onHold", "human", "the approved spec was edited");
-    return memory.transitionProject(project._id, "approved", "human", "spec approved");
+    await memory.projects.saveSpecVersion(project._id, text, "human", true);
+    const state = (await memory.projects.get(project._id))!.state;
+    if (state === "executing") await memory.projects.transition(project._id, "onHold", "human", "the approved spec was edited");
+    return memory.projects.transition(project._id, "approved", "human", "spec approved");
   }
 
   async function moveThrough(ticketId: string, ...columns: ("inprogress" | "review" | "done")[]): Promise<void> {
-    for (const column of columns) await memory.moveTicket(ticketId, column, "human");
+    for (const column of columns) await memory.tickets.move(ticketId, column, "human");
   }
 
   beforeEach(async () => {
@@ -109,7 +109,7 @@ describe("Re-planning after an approved spec change", function () {
     store = await openEmbeddedStore(path.join(root, `store${n}`), { sweepIntervalMs: 0 });
     memory = await MemoryManager.open({ store, models: noModels });
     gitOps = new GitOps(simpleGitPort, dir, silent);
-    project = await memory.createProject({ _id: `p${n}`, name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
+    project = await memory.projects.create({ _id: `p${n}`, name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
     await fs.writeFile(path.join(dir, "SPEC.md"), specV1);
     git("add", "SPEC.md");
     project = await approve(specV1);
@@ -123,7 +123,7 @@ describe("Re-planning after an approved spec change", function () {
     await moveThrough("SHOP-2", "inprogress", "review", "done");
     await moveThrough("SHOP-3", "inprogress", "review");
     const redeemWorktree = await gitOps.openTicket("SHOP-5", "gift-cards");
-    const untouched = await memory.getTicket("SHOP-1");
+    const untouched = await memory.tickets.get("SHOP-1");
     project = await approve(specV2);
 
     // The first reply plans R-1 as well, which has its tickets already: refused, asked again.
@@ -139,7 +139,7 @@ describe("Re-planning after an approved spec change", function () {
     assert.equal(backend.calls.length, 2, "the plan naming R-1 was refused once");
     assert.match(backend.calls[0]!.request.messages[1]!.content, /Plan tickets for R-4 only/);
 
-    const tickets = new Map((await memory.tickets(project._id)).map((t) => [t._id, t]));
+    const tickets = new Map((await memory.tickets.of(project._id)).map((t) => [t._id, t]));
     const added = tickets.get("SHOP-7")!;
     assert.deepEqual([added.column, added.functionalityId, added.branch, added.requirementIds], ["todo", "refunds", "ticket/shop-7", ["R-4"]]);
     assert.deepEqual(git("branch", "--format=%(refname:short)").split("\n").filter((b) => /refunds|shop-7/.test(b)).sort(), ["feature/refunds", "ticket/shop-7"]);
@@ -163,9 +163,9 @@ describe("Re-planning after an approved spec change", function () {
     assert.deepEqual([trimmed.requirementIds, trimmed.blockedBy, trimmed.withdrawn], [["R-1"], [], undefined], "it serves R-1 still and no longer waits for a withdrawn ticket");
 
     assert.deepEqual(tickets.get("SHOP-1"), untouched, "a ticket of an untouched requirement is not modified at all");
-    assert.equal((await memory.getProject(project._id))!.state, "executing");
-    assert.match((await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /added R-4; changed R-2; removed R-3/);
-    assert.match((await memory.transcript(project._id, { channel: "human" })).at(-1)!.text, /1 ticket added \(SHOP-7\), 2 tickets reopened \(SHOP-2, SHOP-3\), 1 ticket withdrawn \(SHOP-5\)/);
+    assert.equal((await memory.projects.get(project._id))!.state, "executing");
+    assert.match((await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /added R-4; changed R-2; removed R-3/);
+    assert.match((await memory.transcript.messages(project._id, { channel: "human" })).at(-1)!.text, /1 ticket added \(SHOP-7\), 2 tickets reopened \(SHOP-2, SHOP-3\), 1 ticket withdrawn \(SHOP-5\)/);
   });
 
   it("diffs against the spec the tickets were planned from, even when a later approval's planning failed", async () => {
@@ -176,23 +176,23 @@ describe("Re-planning after an approved spec change", function () {
     const specV3 = specV2.replace("What problem this project solves", "The problem this shop solves");
     await fs.writeFile(path.join(dir, "SPEC.md"), specV3);
     git("commit", "-q", "-am", "Approve spec v3");
-    await memory.saveSpecVersion(project._id, specV3, "human", true);
+    await memory.projects.saveSpecVersion(project._id, specV3, "human", true);
     const outcome = await planProject(project, specV3, deps(models([JSON.stringify(refundPlan)]).manager));
     assert.ok(outcome.kind === "replanned", JSON.stringify(outcome));
     assert.deepEqual([outcome.added.map((t) => t.requirementIds), outcome.reopened, outcome.withdrawn], [[["R-4"]], [], ["SHOP-5"]]);
-    assert.equal((await memory.getProject(project._id))!.plannedSpecHash, specHash(specV3));
+    assert.equal((await memory.projects.get(project._id))!.plannedSpecHash, specHash(specV3));
   });
 
   it("says so and goes back to executing when no requirement changed", async () => {
-    const before = await memory.tickets(project._id);
+    const before = await memory.tickets.of(project._id);
     project = await approve(specV1.replace("What problem this project solves", "The problem this shop solves"));
     const { manager, backend } = models([]);
-    const outcome = await planProject(project, (await memory.approvedSpec(project._id))!.text, deps(manager));
+    const outcome = await planProject(project, (await memory.projects.approvedSpec(project._id))!.text, deps(manager));
     assert.deepEqual(outcome, { kind: "replanned", added: [], reopened: [], withdrawn: [] });
     assert.equal(backend.calls.length, 0, "nothing to ask the Architect");
-    assert.deepEqual(await memory.tickets(project._id), before);
-    assert.equal((await memory.getProject(project._id))!.state, "executing");
-    assert.match((await memory.transcript(project._id, { channel: "human" })).at(-1)!.text, /changes no requirement: every ticket stays as it is/);
+    assert.deepEqual(await memory.tickets.of(project._id), before);
+    assert.equal((await memory.projects.get(project._id))!.state, "executing");
+    assert.match((await memory.transcript.messages(project._id, { channel: "human" })).at(-1)!.text, /changes no requirement: every ticket stays as it is/);
   });
 
   it("refuses, in a restricted plan, tickets for requirements outside it", () => {
@@ -204,7 +204,7 @@ describe("Re-planning after an approved spec change", function () {
 
   it("numbers new tickets after the highest existing one, and reports uncovered requirements of its round only", async () => {
     // A gap (SHOP-1..6 planned, SHOP-9 made by hand) must not make the next plan reuse a number.
-    await memory.createTicket({
+    await memory.tickets.create({
       _id: "SHOP-9", projectId: project._id, functionalityId: "checkout", title: "By hand", description: "", goal: "By hand", acceptanceCriteria: ["made by hand"],
       requirementIds: ["R-1"], column: "todo", severity: "low", timeEstimate: null, assignedPair: null, filesChanged: [], testPassRate: null, branch: null, blockedBy: [],
     }, "human");

@@ -68,11 +68,11 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     store = await openEmbeddedStore(path.join(root, `store${n}`), { sweepIntervalMs: 0 });
     memory = await MemoryManager.open({ store, models: noModels });
     git = new GitOps(simpleGitPort, dir, silent);
-    project = await memory.createProject({ _id: `p${n}`, name: "Calc", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
+    project = await memory.projects.create({ _id: `p${n}`, name: "Calc", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
     await git.createDev();
     await git.ensureFeature("math");
     const branch = await git.createTicketBranch("CALC-1", "math");
-    ticket = await memory.createTicket({
+    ticket = await memory.tickets.create({
       _id: "CALC-1", projectId: project._id, functionalityId: "math", title: "Sum", description: "", goal: "Add two numbers.", acceptanceCriteria: ["adds two numbers"],
       requirementIds: ["R-1"], column: "todo", severity: "medium", timeEstimate: 1, assignedPair: null, filesChanged: [], testPassRate: null, branch, blockedBy: [],
     }, "architect");
@@ -82,14 +82,14 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
 
   const worktree = () => path.join(dir, ".redgreen", "worktrees", "calc-1");
   const log = () => execFileSync("git", ["log", "--format=%s%n%b%n--", "feature/math..ticket/calc-1"], { cwd: dir, encoding: "utf8" });
-  const agentsSaid = async () => (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
-  const saidToHuman = async () => (await memory.transcript(project._id, { channel: "human" })).map((c) => c.text).join("\n");
+  const agentsSaid = async () => (await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+  const saidToHuman = async () => (await memory.transcript.messages(project._id, { channel: "human" })).map((c) => c.text).join("\n");
 
   it("takes a ticket red → green → review, with commits, trailers and ticket fields", async () => {
     const { deps: d } = deps({ code: [tester([RED_TEST]), GREEN, SKIP, COVERED] });
     const outcome = await runTicket(project, ticket, d);
     assert.deepEqual(outcome, { kind: "review", passRate: 1, filesChanged: ["src/sum.js", "test/sum.test.js"] });
-    const after = (await memory.getTicket("CALC-1"))!;
+    const after = (await memory.tickets.get("CALC-1"))!;
     assert.equal(after.column, "review");
     assert.equal(after.assignedPair, "pair-1");
     assert.equal(after.testPassRate, 1);
@@ -105,7 +105,7 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const cheat = developer([{ path: "test/sum.test.js", content: "require('node:test')('adds two numbers', () => {});\n" }]);
     const { deps: d } = deps({ code: [tester([RED_TEST]), cheat, GREEN, SKIP, COVERED] });
     assert.equal((await runTicket(project, ticket, d)).kind, "review");
-    const events = await memory.agentLogs(project._id, {});
+    const events = await memory.transcript.agentLogs(project._id, {});
     assert.ok(events.some((e) => e.level === "warn" && /edit refused: the Developer may not change the test file test\/sum.test.js/.test(e.message)));
     assert.match(await fs.readFile(path.join(worktree(), "test", "sum.test.js"), "utf8"), /sum\(2, 3\), 5/, "the worktree keeps the Tester's test");
     assert.match(execFileSync("git", ["show", "ticket/calc-1:test/sum.test.js"], { cwd: dir, encoding: "utf8" }), /sum\(2, 3\), 5/);
@@ -116,7 +116,7 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const broken = tester([{ path: "test/sum.test.js", content: "require('node:test')('adds two numbers', () => {\n" }]);
     const { deps: d } = deps({ code: [passing, broken, tester([RED_TEST]), GREEN, SKIP, COVERED] });
     assert.equal((await runTicket(project, ticket, d)).kind, "review");
-    const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+    const agents = (await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
     assert.match(agents, /Attempt 1 of the red step failed: the new test passes at once: that is not red/);
     assert.match(agents, /Attempt 2 of the red step failed: the new test does not fail for the right reason \(a syntax error\)/);
     assert.equal((log().match(/\(red\)/g) ?? []).length, 1, "only the real red was committed");
@@ -131,8 +131,8 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const said = await saidToHuman();
     assert.match(said, /CALC-1 \(Sum\) is blocked: the Developer's step failed 3 times/);
     assert.match(said, /```[\s\S]*(AssertionError|Expected)[\s\S]*```/, "the failing output reaches the chat");
-    assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress");
-    assert.match((await memory.getTicket("CALC-1"))!.history.at(-1)!.note!, /^blocked: /);
+    assert.equal((await memory.tickets.get("CALC-1"))!.column, "inprogress");
+    assert.match((await memory.tickets.get("CALC-1"))!.history.at(-1)!.note!, /^blocked: /);
     assert.doesNotMatch(log(), /\(green\)/);
   });
 
@@ -179,21 +179,21 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     assert.equal((await runTicket(project, ticket, d)).kind, "review");
     await requestChanges("CALC-1", "Also add negative numbers.", { memory });
     backend.script("code", [COVERED, COVERED, COVERED]);
-    const lazy = await runTicket(project, (await memory.getTicket("CALC-1"))!, d);
+    const lazy = await runTicket(project, (await memory.tickets.get("CALC-1"))!, d);
     assert.equal(lazy.kind, "blocked", "three bare \"covered\" in a row: the human decides");
     assert.match(await agentsSaid(), /Attempt 1 of the red step failed: changes were requested in review/);
-    assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress");
+    assert.equal((await memory.tickets.get("CALC-1"))!.column, "inprogress");
     const negative = { path: "test/negative.test.js", content: "const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest('adds negatives', () => assert.strictEqual(sum(-2, -3), -5));\nconst { negate } = require('../src/sum.js');\ntest('negates', () => assert.strictEqual(negate(2), -2));\n" };
     const withNegate = developer([{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\nexports.negate = (a) => -a;\n" }]);
     backend.script("code", [tester([negative]), withNegate, SKIP, COVERED]);
-    const answered = await runTicket(project, (await memory.getTicket("CALC-1"))!, d);
+    const answered = await runTicket(project, (await memory.tickets.get("CALC-1"))!, d);
     assert.equal(answered.kind, "review");
     assert.equal((log().match(/\(red\)/g) ?? []).length, 2, "a new red answers the comment");
   });
 
   it("commits a checkpoint of work in progress when a step runs long, and still marks red and green", async () => {
-    project = await memory.createProject({ ...project, _id: `${project._id}-slow`, name: "Slow Calc", testCommand: "node --test && node -e \"setTimeout(() => {}, 700)\"" }, "human");
-    ticket = await memory.createTicket({ ...ticket, _id: "SLOW-1", projectId: project._id, branch: await git.createTicketBranch("SLOW-1", "math") }, "architect");
+    project = await memory.projects.create({ ...project, _id: `${project._id}-slow`, name: "Slow Calc", testCommand: "node --test && node -e \"setTimeout(() => {}, 700)\"" }, "human");
+    ticket = await memory.tickets.create({ ...ticket, _id: "SLOW-1", projectId: project._id, branch: await git.createTicketBranch("SLOW-1", "math") }, "architect");
     const { deps: d } = deps({ code: [tester([RED_TEST]), GREEN, SKIP, COVERED] });
     const outcome = await runTicket(project, ticket, { ...d, limits: { ...d.limits, checkpointMs: 200 } });
     assert.equal(outcome.kind, "review");
@@ -210,14 +210,14 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const outcome = await runTicket(project, ticket, { ...low, limits: { ...low.limits, checkpointMs: 0, coverage: covered } });
     assert.equal(outcome.kind, "blocked");
     assert.match(await saidToHuman(), /coverage [\d.]+% is below the 90% target/);
-    assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress");
+    assert.equal((await memory.tickets.get("CALC-1"))!.column, "inprogress");
   });
 
   it("goes to review when the coverage target is met", async () => {
     const { deps: d } = deps({ code: [tester([RED_TEST]), GREEN, SKIP, COVERED] });
     const outcome = await runTicket(project, ticket, { ...d, limits: { ...d.limits, checkpointMs: 0, coverage: { command: "node --test --experimental-test-coverage", target: 100 } } });
     assert.equal(outcome.kind, "review");
-    assert.match((await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /Coverage: 100% \(target 100%\)/);
+    assert.match((await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => c.text).join("\n"), /Coverage: 100% \(target 100%\)/);
   });
 
   it("reads the total coverage of node, istanbul, coverage.py and go", () => {
@@ -230,12 +230,12 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
 
   it("refuses a Developer who narrows the test script in package.json", async () => {
     await fs.writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "calc", scripts: { test: "node --test" } }));
-    project = await memory.createProject({ ...project, _id: `${project._id}-npm`, name: "Npm Calc", testCommand: "npm test --silent" }, "human");
-    ticket = await memory.createTicket({ ...ticket, _id: "NPM-1", projectId: project._id, branch: await git.createTicketBranch("NPM-1", "math") }, "architect");
+    project = await memory.projects.create({ ...project, _id: `${project._id}-npm`, name: "Npm Calc", testCommand: "npm test --silent" }, "human");
+    ticket = await memory.tickets.create({ ...ticket, _id: "NPM-1", projectId: project._id, branch: await git.createTicketBranch("NPM-1", "math") }, "architect");
     const narrow = developer([{ path: "package.json", content: JSON.stringify({ name: "calc", scripts: { test: "node --test test/smoke.test.js" } }) }]);
     const { deps: d } = deps({ code: [tester([RED_TEST]), narrow, GREEN, SKIP, COVERED] });
     assert.equal((await runTicket(project, ticket, d)).kind, "review");
-    const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+    const agents = (await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
     assert.match(agents, /Attempt 1 of the green step failed: edit refused: the Developer may not change how tests run \(the scripts, module resolution or runner settings in package.json\)/);
   });
 
@@ -251,12 +251,12 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const outcome = await runTicket(project, ticket, d);
     assert.equal(outcome.kind, "blocked", `${JSON.stringify(outcome)}\n${await agentsSaid()}`);
     assert.match((outcome as { reason: string }).reason, /the suite fails on the committed branch/);
-    assert.equal((await memory.getTicket("CALC-1"))!.column, "inprogress", "not in review");
+    assert.equal((await memory.tickets.get("CALC-1"))!.column, "inprogress", "not in review");
   });
 
   it("refuses a Developer who changes a script the test command runs", async () => {
-    project = await memory.createProject({ ...project, _id: `${project._id}-sh`, name: "Sh Calc", testCommand: "sh run-tests.sh" }, "human");
-    ticket = await memory.createTicket({ ...ticket, _id: "SH-1", projectId: project._id, branch: await git.createTicketBranch("SH-1", "math") }, "architect");
+    project = await memory.projects.create({ ...project, _id: `${project._id}-sh`, name: "Sh Calc", testCommand: "sh run-tests.sh" }, "human");
+    ticket = await memory.tickets.create({ ...ticket, _id: "SH-1", projectId: project._id, branch: await git.createTicketBranch("SH-1", "math") }, "architect");
     const wt = await git.openTicket("SH-1", "math");
     await fs.writeFile(path.join(wt, "run-tests.sh"), "node --test\n");
     execFileSync("git", ["add", "run-tests.sh"], { cwd: wt });
@@ -283,8 +283,8 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
 
   it("refuses edits through an aliased package.json, into a git-ignored folder, and through a dangling link", async () => {
     // node --test without arguments stops at a dangling link; named files it runs.
-    project = await memory.createProject({ ...project, _id: `${project._id}-link`, name: "Link Calc", testCommand: "node --test test/*.test.js" }, "human");
-    ticket = await memory.createTicket({ ...ticket, _id: "LINK-1", projectId: project._id, branch: await git.createTicketBranch("LINK-1", "math") }, "architect");
+    project = await memory.projects.create({ ...project, _id: `${project._id}-link`, name: "Link Calc", testCommand: "node --test test/*.test.js" }, "human");
+    ticket = await memory.tickets.create({ ...ticket, _id: "LINK-1", projectId: project._id, branch: await git.createTicketBranch("LINK-1", "math") }, "architect");
     const wt = await git.openTicket("LINK-1", "math");
     const outside = path.join(root, `outside-${n}`);
     await fs.writeFile(path.join(wt, ".gitignore"), "vendor/\n");
@@ -313,7 +313,7 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const passing = tester([{ path: "test/sum.test.js", content: "require('node:test')('adds two numbers', () => {});\n" }]);
     const { deps: d } = deps({ code: [passing, tester([RED_TEST])], big: [] });
     await runTicket(project, ticket, { ...d, limits: { ...d.limits, cyclesPerTicket: 1, attemptsPerStep: 2 } });
-    const agents = (await memory.transcript(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
+    const agents = (await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => c.text).join("\n");
     assert.match(agents, /Attempt 1 of the red step failed: no new test fails: the suite was red already/);
     assert.match(agents, /Red: adds two numbers/);
   });
@@ -351,10 +351,10 @@ describe("What the pair is shown (prompt contract, scripts that read their promp
     try {
       const memory = await MemoryManager.open({ store, models: noModels });
       const git = new GitOps(simpleGitPort, dir, silent);
-      const project = await memory.createProject({ _id: `c${n}`, name: "Contract", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
+      const project = await memory.projects.create({ _id: `c${n}`, name: "Contract", root: dir, priority: "high", state: "executing", testCommand: "node --test", specPath: "SPEC.md" }, "human");
       await git.createDev();
       await git.ensureFeature("math");
-      const ticket = await memory.createTicket({
+      const ticket = await memory.tickets.create({
         _id: "CON-1", projectId: project._id, functionalityId: "math", title: "Sum", description: "", goal: "Sum two integers for the till.", acceptanceCriteria: ["2 and 40 give 42"],
         requirementIds: ["R-1"], column: "todo", severity: "medium", timeEstimate: 1, assignedPair: null, filesChanged: [], testPassRate: null, branch: await git.createTicketBranch("CON-1", "math"), blockedBy: [],
       }, "architect");
@@ -374,7 +374,7 @@ describe("What the pair is shown (prompt contract, scripts that read their promp
       backend.calls.length = 0;
       const comment = (request: ChatRequest) => (/audit trail/.test(text(request)) ? COVERED : JSON.stringify({ status: "blocked", criterion: "", note: "no comment shown", edits: [] }));
       backend.script("code", [comment, COVERED]);
-      await runTicket(project, (await memory.getTicket("CON-1"))!, d);
+      await runTicket(project, (await memory.tickets.get("CON-1"))!, d);
       assert.match(text(backend.calls[0]!.request), /changes requested on CON-1 \(Sum\): Also log each sum to the audit trail\./, "the reviewer's comment reaches the pair");
     } finally {
       await store.close();

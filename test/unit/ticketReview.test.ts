@@ -75,7 +75,7 @@ describe("Ticket review on real repositories", function () {
     assert.equal(git("rev-parse", "feature/cart"), commit);
     assert.ok(git("log", "--format=%H", "feature/cart").split("\n").includes(change));
     assert.match(git("log", "-1", "--format=%B", "feature/cart"), /Merge ticket\/shop-1 into feature\/cart[\s\S]*Redgreen-Agent: human/);
-    const said = (await memory.transcript(project._id, { channel: "agents" })).at(-1)!;
+    const said = (await memory.transcript.messages(project._id, { channel: "agents" })).at(-1)!;
     assert.equal(said.ticketId, "SHOP-1");
     assert.match(said.text, /Approved SHOP-1 in review: ticket\/shop-1 is merged into feature\/cart/);
     await assert.rejects(approveTicket("SHOP-1", { memory, git: ops }), /SHOP-1 is not in review: it is in Done/);
@@ -93,7 +93,7 @@ describe("Ticket review on real repositories", function () {
     });
     await assert.rejects(approveTicket("SHOP-1", { memory, git: ops }, { confirmed: [".gitlab-ci.yml"] }), /changes files your CI runs later, outside Redgreen's sandbox \(\.github\/workflows\/ci\.yml\)/);
     assert.equal(git("rev-parse", "feature/cart"), before, "nothing was merged");
-    assert.equal((await memory.getTicket("SHOP-1"))!.column, "review");
+    assert.equal((await memory.tickets.get("SHOP-1"))!.column, "review");
     const { ticket } = await approveTicket("SHOP-1", { memory, git: ops }, { confirmed: [".gitlab-ci.yml", ".github/workflows/ci.yml"] });
     assert.equal(ticket.column, "done");
   });
@@ -114,20 +114,20 @@ describe("Ticket review on real repositories", function () {
     });
     assert.equal(git("rev-parse", "feature/cart"), feature);
     assert.equal(git("rev-parse", "ticket/shop-2"), branch);
-    assert.equal((await memory.getTicket("SHOP-2"))!.column, "review");
-    assert.match((await memory.agentLogs(project._id, { ticketId: "SHOP-2" })).at(-1)!.message, /conflicts in app\.txt/);
+    assert.equal((await memory.tickets.get("SHOP-2"))!.column, "review");
+    assert.match((await memory.transcript.agentLogs(project._id, { ticketId: "SHOP-2" })).at(-1)!.message, /conflicts in app\.txt/);
   });
 
   it("requests changes: the comment on the ticket and to its pair, back to in progress; an empty comment changes nothing", async () => {
     const { memory, project } = repo;
     await repo.ticketInReview("SHOP-1", "cart", "Pay by card");
     await assert.rejects(requestChanges("SHOP-1", "   ", { memory }), ReviewError);
-    assert.equal((await memory.getTicket("SHOP-1"))!.column, "review");
+    assert.equal((await memory.tickets.get("SHOP-1"))!.column, "review");
 
     const moved = await requestChanges("SHOP-1", "  Refuse expired cards too.  ", { memory });
     assert.equal(moved.column, "inprogress");
     assert.ok(moved.history.some((h) => h.by === "human" && h.note === "changes requested: Refuse expired cards too."));
-    const said = (await memory.transcript(project._id, { channel: "agents" })).at(-1)!;
+    const said = (await memory.transcript.messages(project._id, { channel: "agents" })).at(-1)!;
     assert.deepEqual({ ticketId: said.ticketId, from: said.from }, { ticketId: "SHOP-1", from: "human" });
     assert.equal(said.text, "To pair-SHOP-1: changes requested on SHOP-1 (Pay by card): Refuse expired cards too.");
     await assert.rejects(requestChanges("SHOP-1", "again", { memory }), /not in review: it is in In progress/);

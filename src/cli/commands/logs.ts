@@ -34,8 +34,8 @@ export function registerLogs(program: Command): void {
         const memory = await services.memory();
         const project = await resolveProject(memory, arg);
         const range = { ticketId: options.ticket, limit };
-        const messages = await memory.transcript(project._id, { ...range, channel: options.channel });
-        const logs = options.channel ? [] : await memory.agentLogs(project._id, range);
+        const messages = await memory.transcript.messages(project._id, { ...range, channel: options.channel });
+        const logs = options.channel ? [] : await memory.transcript.agentLogs(project._id, range);
         const entries: Entry[] = [
           ...messages.map((m) => ({ at: m.at.toISOString(), kind: "message" as const, from: m.from, level: null, channel: m.channel, ticketId: m.ticketId ?? null, text: m.text })),
           ...logs.map((l) => ({ at: l.at.toISOString(), kind: "log" as const, from: l.role, level: l.level, channel: null, ticketId: l.ticketId ?? null, text: l.message })),

@@ -28,7 +28,7 @@ export function registerProjects(program: Command): void {
     .option(...JSON_OPTION)
     .action(
       act<JsonOptions>(async ({ services, options }) => {
-        const projects = (await (await services.memory()).projects()).sort(byPriority);
+        const projects = (await (await services.memory()).projects.list()).sort(byPriority);
         if (options.json) return services.out.json(projectsOutput, { projects: projects.map(toProjectJson) });
         if (projects.length === 0) return services.out.result("No project yet: create one with redgreen init <folder> --test-command <command>");
         services.out.result(table([["NAME", "PRIORITY", "STATE", "FOLDER"], ...projects.map((p) => [p.name, p.priority, STATE_NAMES[p.state], p.root])]));
@@ -58,7 +58,7 @@ export function registerProjects(program: Command): void {
       act<JsonOptions>(async ({ services, args: [arg], options }) => {
         const memory = await services.memory();
         const project = await resolveProject(memory, arg);
-        const board = toBoard(project, await memory.tickets(project._id));
+        const board = toBoard(project, await memory.tickets.of(project._id));
         if (options.json) return services.out.json(boardOutput, board);
         services.out.result(boardText(board, services.out.paint));
       }),
@@ -68,8 +68,8 @@ export function registerProjects(program: Command): void {
 type Status = z.input<typeof statusOutput>;
 
 async function projectStatus(memory: MemoryManager, project: Project): Promise<Status> {
-  const tickets = live(await memory.tickets(project._id));
-  const approved = await memory.approvedSpec(project._id);
+  const tickets = live(await memory.tickets.of(project._id));
+  const approved = await memory.projects.approvedSpec(project._id);
   const text = await readSpec(project).catch(() => undefined);
   const byColumn = Object.fromEntries(COLUMNS.map((c) => [c, tickets.filter((t) => t.column === c).map((t) => t._id)])) as Status["tickets"];
   const waiting = tickets.flatMap((t: Ticket) => {

@@ -21,7 +21,7 @@ interface JsonOptions {
 }
 
 async function projectOf(services: CliServices, ticket: Ticket): Promise<Project> {
-  const project = await (await services.memory()).getProject(ticket.projectId);
+  const project = await (await services.memory()).projects.get(ticket.projectId);
   if (!project) throw new CliError(`${ticket._id} belongs to a project that no longer exists (${ticket.projectId})`);
   return project;
 }

@@ -48,7 +48,7 @@ export function registerSpec(program: Command): void {
       act<JsonOptions>(async ({ services, args: [arg], options }) => {
         const memory = await services.memory();
         const project = await resolveProject(memory, arg);
-        const approved = await memory.approvedSpec(project._id);
+        const approved = await memory.projects.approvedSpec(project._id);
         const text = await readSpec(project);
         const diff = fileDiff(project.specPath, approved?.text, text);
         if (options.json) {

@@ -62,10 +62,10 @@ function byColumn(tickets: Ticket[]): Record<(typeof COLUMNS)[number], string[]>
 
 /** The agents' channel and ticket moves of one project, as progress on stderr. */
 function follow(memory: MemoryManager, project: Project, out: Output): { dispose(): void } {
-  const said = memory.onDidRecordMessage((message) => {
+  const said = memory.transcript.onDidRecordMessage((message) => {
     if (message.projectId === project._id && message.channel === "agents") out.progress(`${message.ticketId ?? project.name} ${message.from}: ${message.text}`);
   });
-  const moved = memory.onDidChangeTicket((ticket) => {
+  const moved = memory.tickets.onDidChange((ticket) => {
     if (ticket.projectId === project._id && ticket.history.at(-1)?.to) out.progress(`${ticket._id} → ${ticket.column}`);
   });
   return { dispose: () => { said.dispose(); moved.dispose(); } };
@@ -97,8 +97,8 @@ async function run(services: CliServices, arg: string | undefined, options: Team
   const team = await services.orchestrator(project, terminalHuman(services.out, options.dev));
   const progress = follow(memory, project, services.out);
   const interrupted = await untilIdle(team.start(), services.out).finally(() => progress.dispose());
-  const now = (await memory.getProject(project._id)) ?? project;
-  const tickets = await memory.tickets(project._id);
+  const now = (await memory.projects.get(project._id)) ?? project;
+  const tickets = await memory.tickets.of(project._id);
   const open = live(tickets).filter((t) => t.column !== "review" && t.column !== "done");
   const exitCode = interrupted ? EXIT.interrupted : open.length === 0 && live(tickets).length > 0 ? EXIT.ok : EXIT.waitsForHuman;
   if (options.json) services.out.json(runOutput, { project: projectRef(now), state: now.state, tickets: byColumn(tickets), waitingForHuman: waiting(tickets), exitCode });
@@ -121,7 +121,7 @@ async function plan(services: CliServices, arg: string | undefined, options: Tea
   const project = await resolveProject(memory, arg);
   await services.requireTrusted(project.root, "plan it");
   const outcome = await (await services.orchestrator(project, terminalHuman(services.out, options.dev))).plan(project._id);
-  const tickets = live(await memory.tickets(project._id)).length;
+  const tickets = live(await memory.tickets.of(project._id)).length;
   const message = outcome.kind === "failed" ? outcome.message : null;
   if (options.json) services.out.json(planOutput, { project: projectRef(project), outcome: outcome.kind, message, tickets });
   else services.out.result(outcome.kind === "failed" ? `Planning "${project.name}" failed: ${message}` : `"${project.name}": ${outcome.kind}, ${tickets} tickets.`);

@@ -122,7 +122,7 @@ export class ArchitectAgent {
    */
   async apply(project: Project, spec: string, plan: Plan, git: GitOps, options: { only?: readonly string[] } = {}): Promise<PlanResult> {
     const prefix = projectKey(project);
-    let next = nextTicketNumber(prefix, await this.memory.tickets(project._id));
+    let next = nextTicketNumber(prefix, await this.memory.tickets.of(project._id));
     const idOf = new Map<string, string>();
     for (const functionality of plan.functionalities) for (const t of functionality.tickets) idOf.set(t.key, `${prefix}-${next++}`);
     await git.createDev();
@@ -134,7 +134,7 @@ export class ArchitectAgent {
         const id = idOf.get(t.key)!;
         const branch = await git.createTicketBranch(id, functionalityId);
         tickets.push(
-          await this.memory.createTicket(
+          await this.memory.tickets.create(
             {
               _id: id, projectId: project._id, functionalityId, title: t.title, description: t.description, goal: t.goal,
               acceptanceCriteria: t.acceptanceCriteria, requirementIds: t.requirementIds, column: "todo", severity: t.severity,

@@ -34,12 +34,12 @@ export type FunctionalityCompletion =
 export async function completeFunctionality(project: Project, functionalityId: string, deps: FunctionalityCompletionDeps): Promise<FunctionalityCompletion> {
   const { memory, git } = deps;
   const feature = featureBranch(functionalityId);
-  const tickets = (await memory.tickets(project._id)).filter((t) => t.functionalityId === functionalityId && !t.withdrawn);
+  const tickets = (await memory.tickets.of(project._id)).filter((t) => t.functionalityId === functionalityId && !t.withdrawn);
   const open = tickets.filter((t) => t.column !== "done").map((t) => t._id);
   if (tickets.length === 0 || open.length > 0) return { kind: "notReady", open };
 
   const say = (channel: "agents" | "human", text: string) =>
-    memory.record({ kind: "message", projectId: project._id, functionalityId, channel, from: channel === "human" ? "pm" : "architect", text });
+    memory.transcript.record({ kind: "message", projectId: project._id, functionalityId, channel, from: channel === "human" ? "pm" : "architect", text });
   const stop = async (outcome: FunctionalityCompletion, why: string): Promise<FunctionalityCompletion> => {
     await say("agents", `${feature} stays out of DEV: ${why}`);
     await say("human", `Every ticket of "${functionalityId}" is done, but the Architect did not merge ${feature} into DEV: ${why}`);

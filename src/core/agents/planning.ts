@@ -50,8 +50,8 @@ export async function planProject(project: Project, spec: string, deps: Planning
   const run: Run = {
     project,
     deps,
-    agents: (text) => memory.record({ kind: "message", projectId: project._id, channel: "agents", from: "architect", text }),
-    pm: (text) => memory.record({ kind: "message", projectId: project._id, channel: "human", from: "pm", text }),
+    agents: (text) => memory.transcript.record({ kind: "message", projectId: project._id, channel: "agents", from: "architect", text }),
+    pm: (text) => memory.transcript.record({ kind: "message", projectId: project._id, channel: "human", from: "pm", text }),
     applying: false,
   };
   try {
@@ -60,7 +60,7 @@ export async function planProject(project: Project, spec: string, deps: Planning
   } catch (error) {
     const message = `The Architect could not plan "${project.name}": ${describeError(error)}`;
     // Half-applied plans put the project on hold for a human; a plan that never came changes nothing.
-    if (run.applying) await memory.transitionProject(project._id, "onHold", "architect", "applying the plan failed").catch(() => undefined);
+    if (run.applying) await memory.projects.transition(project._id, "onHold", "architect", "applying the plan failed").catch(() => undefined);
     await run.pm(`${message}. ${run.applying ? "The project is on hold." : "Run Redgreen: Plan Project to try again."}`).catch(() => undefined);
     return { kind: "failed", message };
   }
@@ -72,9 +72,9 @@ export async function planProject(project: Project, spec: string, deps: Planning
  * (projects planned before that was recorded) the newest approved version with another text.
  */
 async function replanBaseline(memory: MemoryManager, projectId: string, spec: string): Promise<SpecVersion | undefined> {
-  if ((await memory.tickets(projectId)).length === 0) return undefined;
-  const history = (await memory.specHistory(projectId)).filter((version) => version.approved);
-  const planned = (await memory.getProject(projectId))?.plannedSpecHash;
+  if ((await memory.tickets.of(projectId)).length === 0) return undefined;
+  const history = (await memory.projects.specHistory(projectId)).filter((version) => version.approved);
+  const planned = (await memory.projects.get(projectId))?.plannedSpecHash;
   const recorded = planned && history.find((version) => version.hash === planned);
   if (recorded) return recorded;
   const hash = specHash(spec);
@@ -88,7 +88,7 @@ async function planFromScratch(run: Run, spec: string): Promise<PlanningOutcome>
   const findings = await deps.scan(project.root);
   if (findings) {
     // Kept for later agents; without an embedding model it stays on the agents' channel only.
-    await memory.remember(project._id, findings, ["architecture", "repository"]).catch(() => undefined);
+    await memory.knowledge.remember(project._id, findings, ["architecture", "repository"]).catch(() => undefined);
     await agents(`What the repository already contains:\n\n${findings}`);
   }
   let recreateDev = false;
@@ -96,7 +96,7 @@ async function planFromScratch(run: Run, spec: string): Promise<PlanningOutcome>
     const decision = await deps.decideDev(project);
     await agents(`DEV exists already; the human chose to ${decision} it.`);
     if (decision === "pause") {
-      await memory.transitionProject(project._id, "onHold", "human", "DEV exists and the human paused planning");
+      await memory.projects.transition(project._id, "onHold", "human", "DEV exists and the human paused planning");
       return { kind: "paused" };
     }
     recreateDev = decision === "recreate";
@@ -105,13 +105,13 @@ async function planFromScratch(run: Run, spec: string): Promise<PlanningOutcome>
   const plan = await architect.plan(project, spec, { findings, maxTokens: deps.maxTokens });
   // Only a usable plan changes anything: the state, the branches, the tickets.
   run.applying = true;
-  await memory.transitionProject(project._id, "planning", "architect", "the plan is ready to apply");
+  await memory.projects.transition(project._id, "planning", "architect", "the plan is ready to apply");
   if (recreateDev) await deps.git.createDev(true);
   const result = await architect.apply(project, spec, plan, deps.git);
   await agents(`Planned ${result.tickets.length} tickets in ${result.functionalities.length} functionalities (${result.functionalities.join(", ")}); branches DEV, ${result.functionalities.map(featureBranch).join(", ")} and one ticket/<id> per ticket.`);
   if (result.uncovered.length > 0) await pm(`No ticket covers ${result.uncovered.join(", ")} yet. Should the Architect plan them, or are they out of scope?`);
-  await memory.markPlanned(project._id, specHash(spec));
-  await memory.transitionProject(project._id, "executing", "architect", `${result.tickets.length} tickets planned`);
+  await memory.projects.markPlanned(project._id, specHash(spec));
+  await memory.projects.transition(project._id, "executing", "architect", `${result.tickets.length} tickets planned`);
   await pm(`The plan is ready: ${result.tickets.length} tickets in ${result.functionalities.length} functionalities are on the Kanban board.`);
   return { kind: "planned", result };
 }
@@ -124,7 +124,7 @@ async function replan(run: Run, spec: string, before: SpecVersion): Promise<Plan
   const { project, deps, agents, pm } = run;
   const { memory } = deps;
   // Checked before the model is asked: a plan that cannot be applied would only waste its time.
-  const current = (await memory.getProject(project._id)) ?? project;
+  const current = (await memory.projects.get(project._id)) ?? project;
   assertTransition(project.name, current.state, "planning");
   const diff = diffRequirements(before.text, spec);
   await agents(`Re-planning "${project.name}" for the spec changed since v${before.version}: ${describeDiff(diff)}.`);
@@ -132,8 +132,8 @@ async function replan(run: Run, spec: string, before: SpecVersion): Promise<Plan
   const plan = diff.added.length > 0 ? await architect.plan(project, spec, { only: diff.added, findings: await deps.scan(project.root), maxTokens: deps.maxTokens }) : undefined;
 
   run.applying = true;
-  await memory.transitionProject(project._id, "planning", "architect", `the spec changed since v${before.version}`);
-  const live = (await memory.tickets(project._id)).filter((ticket) => !ticket.withdrawn);
+  await memory.projects.transition(project._id, "planning", "architect", `the spec changed since v${before.version}`);
+  const live = (await memory.tickets.of(project._id)).filter((ticket) => !ticket.withdrawn);
   const { withdrawn, kept } = await settleRemoved(run, live, diff.removed);
   const reopened = await reopenChanged(memory, kept, diff.changed);
   const result = plan && (await architect.apply(project, spec, plan, deps.git, { only: diff.added }));
@@ -141,16 +141,16 @@ async function replan(run: Run, spec: string, before: SpecVersion): Promise<Plan
 
   if (unchanged(diff)) {
     await agents(`Re-planned "${project.name}": no requirement changed, so every ticket stays as it is.`);
-    await memory.markPlanned(project._id, specHash(spec));
-    await memory.transitionProject(project._id, "executing", "architect", "no requirement changed");
+    await memory.projects.markPlanned(project._id, specHash(spec));
+    await memory.projects.transition(project._id, "executing", "architect", "no requirement changed");
     await pm(`The approved change to the spec of "${project.name}" changes no requirement: every ticket stays as it is and work goes on.`);
     return { kind: "replanned", added, reopened, withdrawn };
   }
   const summary = describeChanges(added, reopened, withdrawn);
   await agents(`Re-planned "${project.name}": ${summary}.`);
   if (result && result.uncovered.length > 0) await pm(`No ticket covers ${result.uncovered.join(", ")} yet. Should the Architect plan them, or are they out of scope?`);
-  await memory.markPlanned(project._id, specHash(spec));
-  await memory.transitionProject(project._id, "executing", "architect", `re-planned: ${summary}`);
+  await memory.projects.markPlanned(project._id, specHash(spec));
+  await memory.projects.transition(project._id, "executing", "architect", `re-planned: ${summary}`);
   await pm(`I re-planned "${project.name}" for the approved spec change: ${summary}. The Kanban board shows it.`);
   return { kind: "replanned", added, reopened, withdrawn };
 }
@@ -185,11 +185,11 @@ async function settleRemoved(run: Run, tickets: Ticket[], removed: readonly stri
     if (gone.length === 0) {
       kept.push(ticket);
     } else if (serves.length === 0) {
-      await memory.updateTicket(ticket._id, { withdrawn: true }, "architect", `withdrawn: ${gone.join(", ")} left the spec`);
+      await memory.tickets.update(ticket._id, { withdrawn: true }, "architect", `withdrawn: ${gone.join(", ")} left the spec`);
       await closeWorktree(run, ticket);
       withdrawn.push(ticket._id);
     } else {
-      kept.push(await memory.updateTicket(ticket._id, { requirementIds: serves }, "architect", `${gone.join(", ")} left the spec; serves ${serves.join(", ")} now`));
+      kept.push(await memory.tickets.update(ticket._id, { requirementIds: serves }, "architect", `${gone.join(", ")} left the spec; serves ${serves.join(", ")} now`));
     }
   }
   return { withdrawn, kept: await releaseBlocked(memory, kept, withdrawn) };
@@ -198,7 +198,7 @@ async function settleRemoved(run: Run, tickets: Ticket[], removed: readonly stri
 /** The ticket's branch stays; a worktree that will not go must not undo the withdrawal. */
 async function closeWorktree(run: Run, ticket: Ticket): Promise<void> {
   await run.deps.git.closeTicket(ticket._id).catch((error: unknown) =>
-    run.deps.memory.record({ kind: "event", projectId: ticket.projectId, ticketId: ticket._id, from: "architect", level: "warn", text: `the worktree of withdrawn ${ticket._id} could not be removed: ${describeError(error)}` }),
+    run.deps.memory.transcript.record({ kind: "event", projectId: ticket.projectId, ticketId: ticket._id, from: "architect", level: "warn", text: `the worktree of withdrawn ${ticket._id} could not be removed: ${describeError(error)}` }),
   );
 }
 
@@ -210,7 +210,7 @@ async function releaseBlocked(memory: MemoryManager, tickets: Ticket[], withdraw
     released.push(
       gone.length === 0
         ? ticket
-        : await memory.updateTicket(ticket._id, { blockedBy: ticket.blockedBy.filter((id) => !withdrawn.includes(id)) }, "architect", `no longer waits for ${gone.join(", ")} (withdrawn)`),
+        : await memory.tickets.update(ticket._id, { blockedBy: ticket.blockedBy.filter((id) => !withdrawn.includes(id)) }, "architect", `no longer waits for ${gone.join(", ")} (withdrawn)`),
     );
   }
   return released;
@@ -235,10 +235,10 @@ async function reopenChanged(memory: MemoryManager, tickets: Ticket[], changed: 
   for (const { ticket, ids } of reviewFirst) {
     const way = BACK_TO_TODO[ticket.column];
     if (!way) {
-      await memory.updateTicket(ticket._id, {}, "architect", `${ids.join(", ")} changed`);
+      await memory.tickets.update(ticket._id, {}, "architect", `${ids.join(", ")} changed`);
       continue;
     }
-    for (const to of way) await memory.moveTicket(ticket._id, to, "architect", `reopened: ${ids.join(", ")} changed`);
+    for (const to of way) await memory.tickets.move(ticket._id, to, "architect", `reopened: ${ids.join(", ")} changed`);
     reopened.add(ticket._id);
   }
   return affected.filter(({ ticket }) => reopened.has(ticket._id)).map(({ ticket }) => ticket._id);

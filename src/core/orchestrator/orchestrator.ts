@@ -72,10 +72,10 @@ export class Orchestrator implements Disposable {
   /** Follows the store's events and takes up what is waiting now (planning, tickets in progress after a restart). */
   start(): this {
     const { memory } = this.deps;
-    this.subscriptions.add(memory.onDidChangeProject((project) => this.onProject(project)));
-    this.subscriptions.add(memory.onDidChangeTicket((ticket) => this.onTicket(ticket)));
+    this.subscriptions.add(memory.projects.onDidChange((project) => this.onProject(project)));
+    this.subscriptions.add(memory.tickets.onDidChange((ticket) => this.onTicket(ticket)));
     this.booting = (async () => {
-      for (const project of await memory.projects()) this.onProject(project);
+      for (const project of await memory.projects.list()) this.onProject(project);
     })()
       .catch((error: unknown) => this.deps.log.error(`Reading the projects: ${describeError(error)}`))
       .finally(() => {
@@ -199,9 +199,9 @@ export class Orchestrator implements Disposable {
     const { memory } = this.deps;
     const taken = new Set(this.pairs.map((pair) => pair.work?.ticketId).filter(Boolean));
     const work: ReadyTicket[] = [];
-    for (const project of await memory.projects()) {
+    for (const project of await memory.projects.list()) {
       if (!(await this.mayWork(project))) continue;
-      const ready = readyTickets(project, await memory.tickets(project._id)).filter(({ ticket }) => !this.failed.has(ticket._id));
+      const ready = readyTickets(project, await memory.tickets.of(project._id)).filter(({ ticket }) => !this.failed.has(ticket._id));
       // A Start Pair (auto-start off) lasts until the project has no ready ticket and no pair on it.
       if (ready.length === 0 && !this.pairs.some((pair) => pair.work?.projectId === project._id)) this.started.delete(project._id);
       work.push(...ready.filter(({ ticket }) => !taken.has(ticket._id)));
@@ -255,7 +255,7 @@ export class Orchestrator implements Disposable {
       outcome = await runTicket(project, ticket, {
         memory, models: this.deps.models, git: this.deps.git(project), runner: this.deps.runner, files: (worktree) => this.deps.files(worktree),
         testPaths: settings.get("tdd.testPaths"), limits: tddLimits(settings), pair: pair.id, signal: work.controller.signal,
-        paused: async () => work.pausing || this.stopping || this.pairsPaused.has(project._id) || (await memory.getProject(project._id))?.state !== "executing",
+        paused: async () => work.pausing || this.stopping || this.pairsPaused.has(project._id) || (await memory.projects.get(project._id))?.state !== "executing",
       });
     } catch (error) {
       return this.pairFailed(pair, ticket, error);
@@ -271,14 +271,14 @@ export class Orchestrator implements Disposable {
     const reason = `${pair.id} stopped on an error: ${describeError(error)}`;
     this.deps.log.error(`${ticket._id}: ${reason}`);
     this.deps.human.notify("warn", `${ticket._id}: ${reason}`);
-    const now = await this.deps.memory.getTicket(ticket._id).catch(() => undefined);
+    const now = await this.deps.memory.tickets.get(ticket._id).catch(() => undefined);
     // Where the wait cannot be recorded (the ticket never left To do, the store failed), this
     // process leaves the ticket alone until it restarts: never a loop of the same failure.
     if (now?.column !== "inprogress") {
       this.failed.add(ticket._id);
       return;
     }
-    await this.deps.memory.updateTicket(ticket._id, { waiting: { kind: "blocked", text: reason, since: new Date() } }, pair.id, `blocked: ${reason}`).catch(() => this.failed.add(ticket._id));
+    await this.deps.memory.tickets.update(ticket._id, { waiting: { kind: "blocked", text: reason, since: new Date() } }, pair.id, `blocked: ${reason}`).catch(() => this.failed.add(ticket._id));
   }
 
   // ---- planning and completion -----------------------------------------------------------
@@ -286,7 +286,7 @@ export class Orchestrator implements Disposable {
   private async planNow(projectId: string): Promise<PlanningOutcome> {
     const { memory, log } = this.deps;
     try {
-      const project = await memory.getProject(projectId);
+      const project = await memory.projects.get(projectId);
       if (!project) return { kind: "failed", message: `No project ${projectId}` };
       const refusal = await this.deps.refusal(project);
       if (refusal) return { kind: "failed", message: refusal };
@@ -325,7 +325,7 @@ export class Orchestrator implements Disposable {
   private async completeNow(projectId: string, functionalityId: string): Promise<FunctionalityCompletion | undefined> {
     const { memory, log } = this.deps;
     try {
-      const project = await memory.getProject(projectId);
+      const project = await memory.projects.get(projectId);
       if (!project) return undefined;
       const outcome = await completeFunctionality(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: featureSuiteCheck(this.deps.runner, tddLimits(this.deps.settings), project) });
       log.info(`Completing ${functionalityId} of "${project.name}": ${outcome.kind}`);

@@ -18,7 +18,7 @@ export async function createProject(input: unknown, deps: { memory: MemoryManage
   if (!parsed.success) throw new NewProjectError(parsed.error.issues.map((issue) => issue.message).join("; "));
   const fields = parsed.data;
   const folder = path.resolve(fields.folder);
-  const existing = await deps.memory.projects();
+  const existing = await deps.memory.projects.list();
   const sameName = existing.find((p) => p.name.toLowerCase() === fields.name.toLowerCase());
   if (sameName) throw new NewProjectError(`A project named "${sameName.name}" already exists (in ${sameName.root}).`);
   const sameFolder = existing.find((p) => path.resolve(p.root) === folder);
@@ -45,7 +45,7 @@ export async function createProject(input: unknown, deps: { memory: MemoryManage
       await fs.writeFile(specFile, specTemplate(fields.name), { flag: "wx" });
       undo.push(() => fs.rm(specFile, { force: true }));
     }
-    const project = await deps.memory.createProject(
+    const project = await deps.memory.projects.create(
       { _id: globalThis.crypto.randomUUID(), name: fields.name, root: folder, priority: fields.priority, state: "drafting", testCommand: fields.testCommand, remote: fields.remote || undefined, specPath: deps.specPath },
       "human",
     );

@@ -18,15 +18,15 @@ export interface SpecApproval {
 
 export async function approveSpec(project: Project, text: string, deps: { memory: MemoryManager; git: GitPort }): Promise<SpecApproval> {
   const { memory } = deps;
-  const approved = await memory.approvedSpec(project._id);
+  const approved = await memory.projects.approvedSpec(project._id);
   if (approved?.hash === specHash(text)) {
     if (project.state !== "onHold") return { version: approved, project, alreadyApproved: true };
-    const again = await memory.transitionProject(project._id, "approved", "human", `spec v${approved.version} approved again`);
+    const again = await memory.projects.transition(project._id, "approved", "human", `spec v${approved.version} approved again`);
     return { version: approved, project: again, alreadyApproved: false };
   }
-  const next = (await memory.specHistory(project._id)).length + 1;
+  const next = (await memory.projects.specHistory(project._id)).length + 1;
   const commit = await deps.git.commitFile(project.root, project.specPath, `Approve spec v${next} of ${project.name}\n\nRedgreen-Spec-Version: ${next}`);
-  const version = await memory.saveSpecVersion(project._id, text, "human", true, commit);
-  const current = project.state !== "approved" && canTransition(project.state, "approved") ? await memory.transitionProject(project._id, "approved", "human", `spec v${version.version} approved`) : project;
+  const version = await memory.projects.saveSpecVersion(project._id, text, "human", true, commit);
+  const current = project.state !== "approved" && canTransition(project.state, "approved") ? await memory.projects.transition(project._id, "approved", "human", `spec v${version.version} approved`) : project;
   return { version, project: current, alreadyApproved: false };
 }

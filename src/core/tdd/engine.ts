@@ -95,9 +95,9 @@ export class TicketRun {
     this.files = this.deps.files(this.worktree);
     await this.discardUnverified();
     if (this.ticket.column === "todo") {
-      this.ticket = await memory.moveTicket(this.ticket._id, "inprogress", this.deps.pair, `${this.deps.pair} started`);
+      this.ticket = await memory.tickets.move(this.ticket._id, "inprogress", this.deps.pair, `${this.deps.pair} started`);
     }
-    if (this.ticket.assignedPair !== this.deps.pair) this.ticket = await memory.updateTicket(this.ticket._id, { assignedPair: this.deps.pair }, "developer", `assigned to ${this.deps.pair}`);
+    if (this.ticket.assignedPair !== this.deps.pair) this.ticket = await memory.tickets.update(this.ticket._id, { assignedPair: this.deps.pair }, "developer", `assigned to ${this.deps.pair}`);
     // Resumed work: the files this ticket changed so far, and whether it stopped between red and green.
     const feature = featureBranch(this.ticket.functionalityId);
     const branch = ticketBranch(this.ticket._id);
@@ -229,8 +229,8 @@ export class TicketRun {
     const { passed, failed } = run.summary;
     const passRate = passed !== null && failed !== null && passed + failed > 0 ? passed / (passed + failed) : 1;
     const filesChanged = [...this.touched].sort();
-    await memory.updateTicket(this.ticket._id, { testPassRate: passRate, filesChanged }, "developer", `finished: ${describeRun(run)}`);
-    await memory.moveTicket(this.ticket._id, "review", "developer", "acceptance criteria covered, suite green");
+    await memory.tickets.update(this.ticket._id, { testPassRate: passRate, filesChanged }, "developer", `finished: ${describeRun(run)}`);
+    await memory.tickets.move(this.ticket._id, "review", "developer", "acceptance criteria covered, suite green");
     await this.say("developer", `${this.ticket._id} is ready for review: ${filesChanged.length} files changed, ${describeRun(run)}. PM, it is in the review list.`);
     return { kind: "review", passRate, filesChanged };
   }
@@ -273,7 +273,7 @@ export class TicketRun {
       }
     }
     if (refused.length > 0) {
-      await this.deps.memory.record({ kind: "event", level: "warn", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from: role, text: `edit refused: ${refused.join("; ")}` });
+      await this.deps.memory.transcript.record({ kind: "event", level: "warn", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from: role, text: `edit refused: ${refused.join("; ")}` });
       return { failed: `edit refused: ${refused.join("; ")}` };
     }
     const base = await this.deps.git.head(this.worktree);
@@ -323,7 +323,7 @@ export class TicketRun {
   /** The pair stops at a step boundary: paused, or the ticket was withdrawn or moved away meanwhile. */
   private async interrupted(): Promise<boolean> {
     if (this.deps.signal?.aborted || (await this.deps.paused?.())) return true;
-    const now = await this.deps.memory.getTicket(this.ticket._id);
+    const now = await this.deps.memory.tickets.get(this.ticket._id);
     return !now || now.withdrawn === true || now.column !== "inprogress";
   }
 
@@ -360,7 +360,7 @@ export class TicketRun {
   }
 
   private async context(): Promise<PairContext> {
-    const packed = await this.deps.memory.packContext("developer", this.ticket._id, { budget: this.deps.limits.contextBudget, k: 0 });
+    const packed = await this.deps.memory.knowledge.packContext("developer", this.ticket._id, { budget: this.deps.limits.contextBudget, k: 0 });
     const tree = await this.files.list();
     const relevant = [...new Set([...this.touched, ...tree.filter((f) => /(^|\/)(package\.json|pyproject\.toml)$/.test(f))])];
     const files = (await Promise.all(relevant.map(async (file) => ({ path: file, content: (await this.files.read(file)) ?? "" }))));
@@ -380,7 +380,7 @@ export class TicketRun {
   }
 
   private say(from: string, text: string) {
-    return this.deps.memory.record({ kind: "message", channel: "agents", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from, text });
+    return this.deps.memory.transcript.record({ kind: "message", channel: "agents", projectId: this.project._id, ticketId: this.ticket._id, functionalityId: this.ticket.functionalityId, from, text });
   }
 
   private humanStop(status: "needs_clarification" | "blocked", note: string): TicketOutcome {
@@ -392,9 +392,9 @@ export class TicketRun {
     if (outcome.kind === "paused" || outcome.kind === "review") return outcome;
     const what = outcome.kind === "blocked" ? `is blocked: ${outcome.reason}` : `needs your answer: ${outcome.question}`;
     const text = outcome.kind === "blocked" ? outcome.reason : outcome.question;
-    await this.deps.memory.updateTicket(this.ticket._id, { waiting: { kind: outcome.kind, text, since: new Date() } }, this.deps.pair, stopNote(outcome.kind, text));
+    await this.deps.memory.tickets.update(this.ticket._id, { waiting: { kind: outcome.kind, text, since: new Date() } }, this.deps.pair, stopNote(outcome.kind, text));
     const tail = output ? `\n\nThe last test run ended with:\n\n\`\`\`\n${output.slice(-1500)}\n\`\`\`` : "";
-    await this.deps.memory.record({ kind: "message", channel: "human", projectId: this.project._id, ticketId: this.ticket._id, from: "pm", text: `${this.ticket._id} (${this.ticket.title}) ${what}.${tail}` });
+    await this.deps.memory.transcript.record({ kind: "message", channel: "human", projectId: this.project._id, ticketId: this.ticket._id, from: "pm", text: `${this.ticket._id} (${this.ticket.title}) ${what}.${tail}` });
     return outcome;
   }
 

@@ -39,15 +39,15 @@ export function branchOf(ticket: Pick<Ticket, "_id" | "branch">): string {
 /** Every ticket waiting for review, in all projects, with its project. */
 export async function ticketsInReview(memory: MemoryManager): Promise<{ project: Project; ticket: Ticket }[]> {
   const found: { project: Project; ticket: Ticket }[] = [];
-  for (const project of await memory.projects()) {
-    for (const ticket of await memory.tickets(project._id)) if (ticket.column === "review" && !ticket.withdrawn) found.push({ project, ticket });
+  for (const project of await memory.projects.list()) {
+    for (const ticket of await memory.tickets.of(project._id)) if (ticket.column === "review" && !ticket.withdrawn) found.push({ project, ticket });
   }
   return found;
 }
 
 export async function ticketInReview(memory: MemoryManager, ticketId: string): Promise<Ticket> {
   if (typeof ticketId !== "string" || !ticketId) throw new ReviewError("No ticket was given");
-  const ticket = await memory.getTicket(ticketId);
+  const ticket = await memory.tickets.get(ticketId);
   if (!ticket) throw new ReviewError(`There is no ticket ${ticketId}`);
   if (ticket.withdrawn) throw new ReviewError(`${ticketId} was withdrawn by re-planning`);
   if (ticket.column !== "review") throw new ReviewError(`${ticketId} is not in review: it is in ${COLUMN_NAMES[ticket.column]}`);
@@ -81,12 +81,12 @@ export async function approveTicket(ticketId: string, deps: { memory: MemoryMana
     commit = await git.merge(target, branch, actor);
   } catch (error) {
     if (error instanceof MergeConflictError) {
-      await memory.record({ kind: "event", projectId: ticket.projectId, ticketId, functionalityId: ticket.functionalityId, from: "human", level: "warn", text: `approving ${ticketId}: ${error.message}` });
+      await memory.transcript.record({ kind: "event", projectId: ticket.projectId, ticketId, functionalityId: ticket.functionalityId, from: "human", level: "warn", text: `approving ${ticketId}: ${error.message}` });
     }
     throw error;
   }
-  const done = await memory.moveTicket(ticketId, "done", "human", "approved in review");
-  await memory.record({
+  const done = await memory.tickets.move(ticketId, "done", "human", "approved in review");
+  await memory.transcript.record({
     kind: "message", projectId: ticket.projectId, ticketId, functionalityId: ticket.functionalityId, channel: "agents", from: "human",
     text: `Approved ${ticketId} in review: ${branch} is merged into ${target} (${commit.slice(0, 10)}).`,
   });
@@ -107,16 +107,16 @@ export async function requestChanges(ticketId: string, comment: unknown, deps: {
   const text = checkComment(comment);
   const ticket = await ticketInReview(memory, ticketId);
   // Checked before anything is written: a refused move must not leave a comment the pair never gets.
-  const blockers = await Promise.all(ticket.blockedBy.map((id) => memory.getTicket(id)));
+  const blockers = await Promise.all(ticket.blockedBy.map((id) => memory.tickets.get(id)));
   const refused = refuseMove(ticket, "inprogress", blockers.filter((b): b is Ticket => b !== undefined));
   if (refused) throw new ReviewError(refused);
-  await memory.updateTicket(ticketId, {}, "human", `changes requested: ${text}`);
+  await memory.tickets.update(ticketId, {}, "human", `changes requested: ${text}`);
   const pair = ticket.assignedPair ?? `the pair of ${ticketId}`;
-  await memory.record({
+  await memory.transcript.record({
     kind: "message", projectId: ticket.projectId, ticketId, functionalityId: ticket.functionalityId, channel: "agents", from: "human",
     text: `To ${pair}: changes requested on ${ticketId} (${ticket.title}): ${text}`,
   });
-  return memory.moveTicket(ticketId, "inprogress", "human", "changes requested in review");
+  return memory.tickets.move(ticketId, "inprogress", "human", "changes requested in review");
 }
 
 /**

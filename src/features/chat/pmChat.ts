@@ -67,7 +67,7 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
   const endpoint = deps.view.endpoint;
   const chat: PmChat = { deps, endpoint, agent: new PmAgent(deps.models), turns: new Map(), busy: new Map(), proposals: new Map(), approvals: new Map() };
   // Every message recorded anywhere (the PM here, planning, the board, agents) reaches the page.
-  const live = deps.store.followMemory((m) => m.onDidRecordMessage((message) => endpoint.notify("entry", toEntry(message))));
+  const live = deps.store.followMemory((m) => m.transcript.onDidRecordMessage((message) => endpoint.notify("entry", toEntry(message))));
 
   endpoint.handle("history", (params) => history(chat, params));
   endpoint.handle("send", (params) => send(chat, params));
@@ -87,26 +87,26 @@ export function registerPmChat(deps: PmChatDeps): vscode.Disposable {
 
 async function projectIn(chat: PmChat, id: string): Promise<{ memory: MemoryManager; project: Project }> {
   const m = await chat.deps.store.memory();
-  const found = await m.getProject(id);
+  const found = await m.projects.get(id);
   if (!found) throw new Error(`No project ${id}`);
   return { memory: m, project: found };
 }
 
 /** Records a chat message; the page shows it through the live subscription in registerPmChat. */
 async function post(m: MemoryManager, projectId: string, from: string, text: string): Promise<void> {
-  await m.record({ kind: "message", projectId, channel: "human", from, text });
+  await m.transcript.record({ kind: "message", projectId, channel: "human", from, text });
 }
 
 async function history(chat: PmChat, { projectId, channel }: Params<Requests["history"]>): Promise<Result<Requests["history"]>> {
   const m = await chat.deps.store.memory();
-  return { entries: (await m.transcript(projectId, { channel })).map(toEntry) };
+  return { entries: (await m.transcript.messages(projectId, { channel })).map(toEntry) };
 }
 
 async function send(chat: PmChat, { projectId, text, resend }: Params<Requests["send"]>): Promise<Result<Requests["send"]>> {
   const { turns, busy } = chat;
   if (busy.has(projectId)) throw new Error("The PM is still answering; wait for it or press Stop");
   const { memory: m, project: p } = await projectIn(chat, projectId);
-  const history = (await m.transcript(projectId, { channel: "human" })).map((c) => ({ from: c.from, text: c.text }));
+  const history = (await m.transcript.messages(projectId, { channel: "human" })).map((c) => ({ from: c.from, text: c.text }));
   if (resend) {
     // The message is recorded already, maybe followed by a cut-off reply: neither goes in twice.
     while (history.at(-1)?.from === "pm" && history.at(-1)!.text.endsWith("*(interrupted)*")) history.pop();

@@ -4,7 +4,8 @@
 // (SPEC-001: the human may edit the board at any time; the agents then re-validate).
 import type * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
-import { TicketMoveError, type MemoryManager } from "../../core/memory/memoryManager";
+import type { MemoryManager } from "../../core/memory/memoryManager";
+import { TicketMoveError } from "../../core/memory/ticketRecords";
 import { COLUMNS, type Ticket } from "../../core/store/records";
 import { holdAfterHumanMove } from "../../core/orchestrator/projectRules";
 import { canMove, COLUMN_NAMES, refuseMove, stoppedFor } from "../../core/tickets/ticketRules";
@@ -41,9 +42,9 @@ export function cardMoves(ticket: Pick<Ticket, "_id" | "column" | "blockedBy">, 
 export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; log: Logger; onProjectChanged(): void }): vscode.Disposable {
   const { endpoint } = deps.view;
   const memory = () => deps.store.memory();
-  const ticketsById = async (m: MemoryManager, projectId: string) => new Map((await m.tickets(projectId)).map((t) => [t._id, t]));
+  const ticketsById = async (m: MemoryManager, projectId: string) => new Map((await m.tickets.of(projectId)).map((t) => [t._id, t]));
   const ticketOrThrow = async (m: MemoryManager, ticketId: string): Promise<Ticket> => {
-    const ticket = await m.getTicket(ticketId);
+    const ticket = await m.tickets.get(ticketId);
     if (!ticket) throw new Error(`No ticket ${ticketId}`);
     return ticket;
   };
@@ -70,7 +71,7 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
     const before = await ticketOrThrow(m, ticketId);
     let moved: Ticket;
     try {
-      moved = await m.moveTicket(ticketId, to, "human", "moved on the Kanban board");
+      moved = await m.tickets.move(ticketId, to, "human", "moved on the Kanban board");
     } catch (error) {
       if (error instanceof TicketMoveError) return { refused: error.message };
       throw error;
@@ -86,7 +87,7 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
   // Live updates: the changed card, and the cards that were waiting for it (their `waitingFor`
   // and `moves` follow their blockers: one done lets them start).
   const live = deps.store.followMemory((m) =>
-    m.onDidChangeTicket((ticket) => {
+    m.tickets.onDidChange((ticket) => {
       void (async () => {
         const all = await ticketsById(m, ticket.projectId);
         const affected = [ticket, ...[...all.values()].filter((t) => t.blockedBy.includes(ticket._id))];

@@ -15,14 +15,14 @@ export class CurrentProject implements vscode.Disposable {
   constructor(private readonly store: StoreService, private readonly state: vscode.Memento) {
     // The store opening or closing, and any project's change (created, approved, on hold, planned).
     const opened = store.onDidChange(() => this.changed.fire());
-    const followed = store.followMemory((memory) => memory.onDidChangeProject(() => this.changed.fire()));
+    const followed = store.followMemory((memory) => memory.projects.onDidChange(() => this.changed.fire()));
     this.subscription = { dispose: () => { opened.dispose(); followed.dispose(); } };
   }
 
   async get(): Promise<Project | undefined> {
     const opened = await this.store.ready();
     if (opened.kind !== "open") return undefined;
-    const projects = await opened.memory.projects();
+    const projects = await opened.memory.projects.list();
     const remembered = this.state.get<string>(KEY);
     return projects.find((p) => p._id === remembered) ?? projects[0];
   }
@@ -31,7 +31,7 @@ export class CurrentProject implements vscode.Disposable {
   async resolve(projectId: unknown): Promise<Project | undefined> {
     if (typeof projectId !== "string") return this.get();
     const opened = await this.store.ready();
-    return opened.kind === "open" ? opened.memory.getProject(projectId) : undefined;
+    return opened.kind === "open" ? opened.memory.projects.get(projectId) : undefined;
   }
 
   async set(projectId: string): Promise<void> {

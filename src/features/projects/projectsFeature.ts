@@ -99,7 +99,7 @@ async function newProject({ deps, memory, specs, fail }: Projects, args?: unknow
 
 async function openProject({ deps, memory, fail }: Projects, projectId?: unknown): Promise<Project | undefined> {
   try {
-    const projects = await (await memory()).projects();
+    const projects = await (await memory()).projects.list();
     let project = projects.find((p) => p._id === projectId);
     if (!project) {
       if (projects.length === 0) {

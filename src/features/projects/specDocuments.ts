@@ -25,7 +25,7 @@ export interface SpecDeps {
 
 export async function projectOfSpec(memory: MemoryManager, file: string): Promise<Project | undefined> {
   const target = path.resolve(file);
-  return (await memory.projects()).find((project) => path.resolve(specFileOf(project)) === target);
+  return (await memory.projects.list()).find((project) => path.resolve(specFileOf(project)) === target);
 }
 
 /** The approved version's read-only text, for the left side of the diff editor. */
@@ -47,7 +47,7 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
     const memory = await this.deps.memory().catch(() => undefined);
     const project = memory && (await projectOfSpec(memory, document.uri.fsPath));
     if (!memory || !project) return [];
-    const approved = await memory.approvedSpec(project._id);
+    const approved = await memory.projects.approvedSpec(project._id);
     const top = new vscode.Range(0, 0, 0, 0);
     const edited = !approved || approved.hash !== specHash(document.getText()) || project.state === "onHold";
     const label = approved
@@ -62,7 +62,7 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const [, projectId, version] = uri.path.split("/");
     const memory = await this.deps.memory();
-    const versions = await memory.specHistory(projectId ?? "");
+    const versions = await memory.projects.specHistory(projectId ?? "");
     const found = versions.find((v) => `v${v.version}` === version);
     if (!found) throw new Error(`No approved spec ${version} for this project`);
     return found.text;
@@ -89,7 +89,7 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
   async compare(uri: vscode.Uri): Promise<void> {
     const memory = await this.deps.memory();
     const project = await projectOfSpec(memory, uri.fsPath);
-    const approved = project && (await memory.approvedSpec(project._id));
+    const approved = project && (await memory.projects.approvedSpec(project._id));
     if (!project || !approved) {
       void vscode.window.showInformationMessage(vscode.l10n.t("This spec has no approved version yet."));
       return;

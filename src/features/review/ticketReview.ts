@@ -59,7 +59,7 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
   const memory = () => deps.store.memory();
   const gitFor = deps.git;
   const projectOf = async (projectId: string): Promise<Project> => {
-    const project = await (await memory()).getProject(projectId);
+    const project = await (await memory()).projects.get(projectId);
     if (!project) throw new Error(`There is no project ${projectId}`);
     return project;
   };
@@ -77,7 +77,7 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
     vscode.window.registerFileDecorationProvider(content),
     deps.store.followMemory((m) => {
       void source.refresh();
-      return m.onDidChangeTicket(() => void source.refresh());
+      return m.tickets.onDidChange(() => void source.refresh());
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void source.refresh()),
     vscode.commands.registerCommand(Commands.refreshReviews, () => source.refresh()),
@@ -112,7 +112,7 @@ function fail(log: Logger, message: string): ReviewActionResult {
 async function ticketFor(review: Review, arg: unknown, title: string): Promise<ReviewTarget | undefined> {
   const m = await review.memory();
   const id = typeof arg === "string" ? arg : isObject(arg) && typeof arg.ticketId === "string" ? arg.ticketId : isObject(arg) && typeof arg.id === "string" ? arg.id : undefined;
-  let ticket = id === undefined ? undefined : await m.getTicket(id);
+  let ticket = id === undefined ? undefined : await m.tickets.get(id);
   if (id !== undefined && !ticket) throw new Error(`There is no ticket ${id}`);
   if (!ticket) {
     const waiting = (await ticketsInReview(m)).map((entry) => entry.ticket);

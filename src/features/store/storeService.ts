@@ -6,7 +6,8 @@ import path from "node:path";
 import * as vscode from "vscode";
 import { Emitter } from "../../core/lifecycle";
 import { describeError, type Logger } from "../../core/logger";
-import { MemoryManager, type MemoryModels } from "../../core/memory/memoryManager";
+import type { MemoryModels } from "../../core/memory/knowledge";
+import { MemoryManager } from "../../core/memory/memoryManager";
 import type { Store } from "../../core/store/port";
 import type { Settings } from "../../platform/settings";
 

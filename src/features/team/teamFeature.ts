@@ -43,7 +43,7 @@ export interface Team extends vscode.Disposable {
 function editorHuman(memory: MemoryManager): HumanPort {
   return {
     decideDev: async (project): Promise<DevDecision> => {
-      await memory.record({ kind: "message", projectId: project._id, channel: "human", from: "pm", text: "The repository already has a DEV branch. Should the Architect reuse it, recreate it from main, or pause?" });
+      await memory.transcript.record({ kind: "message", projectId: project._id, channel: "human", from: "pm", text: "The repository already has a DEV branch. Should the Architect reuse it, recreate it from main, or pause?" });
       const reuse = vscode.l10n.t("Reuse DEV");
       const recreate = vscode.l10n.t("Recreate DEV");
       const choice = await vscode.window.showWarningMessage(

@@ -18,11 +18,11 @@ export interface WorktreeCleanupDeps {
 
 export function registerWorktreeCleanup(deps: WorktreeCleanupDeps): vscode.Disposable {
   return deps.store.followMemory((memory) =>
-    memory.onDidChangeTicket((ticket) => {
+    memory.tickets.onDidChange((ticket) => {
       // Withdrawn tickets: re-planning closes their worktrees itself.
       if (ticket.column !== "done") return;
       void (async () => {
-        const project = await memory.getProject(ticket.projectId);
+        const project = await memory.projects.get(ticket.projectId);
         // Background work asks nothing: a folder not trusted yet keeps its worktree.
         if (!project || !deps.trust.knows(project.root)) return;
         await deps.git(project).closeTicket(ticket._id);

@@ -1,0 +1,84 @@
+import { Emitter } from "../lifecycle";
+import { assertTransition, byPriority, STATE_NAMES, type ProjectState } from "../projects/project";
+import { specHash } from "../spec/spec";
+import type { Project, SpecVersion } from "../store/records";
+import { now, stripUndefined, type MemoryContext } from "./records";
+import type { Transcript } from "./transcript";
+
+// Projects and the versions of their specs.
+
+export class ProjectRecords {
+  private readonly changed = new Emitter<Project>();
+  /** A project was created, changed state or was planned: views and the orchestrator follow it. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly context: MemoryContext,
+    private readonly transcript: Transcript,
+  ) {}
+
+  private get collection() {
+    return this.context.store.collection("projects");
+  }
+
+  async create(project: Omit<Project, "createdAt" | "updatedAt">, by: string): Promise<Project> {
+    const at = now(this.context);
+    const created = stripUndefined({ ...project, createdAt: at, updatedAt: at });
+    await this.collection.insert(created);
+    this.changed.fire(created);
+    // The project exists once inserted; its log line must not make a caller undo a project that exists.
+    await this.transcript.record({ kind: "event", projectId: created._id, from: by, text: `created project "${created.name}" in ${created.root} (${created.state})` }).catch(() => undefined);
+    return created;
+  }
+
+  /** Moves a project to another state if its life cycle allows it, and logs why. */
+  async transition(projectId: string, to: ProjectState, by: string, reason: string): Promise<Project> {
+    const project = await this.existing(projectId);
+    assertTransition(project.name, project.state, to);
+    const moved = { ...project, state: to, updatedAt: now(this.context) };
+    await this.collection.put(moved);
+    await this.transcript.record({ kind: "event", projectId, from: by, text: `project "${project.name}": ${STATE_NAMES[project.state]} → ${STATE_NAMES[to]} (${reason})` });
+    this.changed.fire(moved);
+    return moved;
+  }
+
+  /** Records that the project's tickets now follow the approved spec with this hash. */
+  async markPlanned(projectId: string, specHash: string): Promise<void> {
+    const planned = { ...(await this.existing(projectId)), plannedSpecHash: specHash, updatedAt: now(this.context) };
+    await this.collection.put(planned);
+    this.changed.fire(planned);
+  }
+
+  get(projectId: string): Promise<Project | undefined> {
+    return this.collection.get(projectId);
+  }
+
+  /** Every project, highest priority first. */
+  async list(): Promise<Project[]> {
+    return (await this.collection.find()).sort(byPriority);
+  }
+
+  async saveSpecVersion(projectId: string, text: string, author: string, approved: boolean, commit?: string): Promise<SpecVersion> {
+    const versions = this.context.store.collection("spec_versions");
+    const [last] = await versions.find({ projectId }, { sort: { version: -1 }, limit: 1 });
+    const version = stripUndefined({ _id: this.context.newId(), projectId, version: (last?.version ?? 0) + 1, text, hash: specHash(text), author, approved, commit, at: now(this.context) });
+    await versions.insert(version);
+    return version;
+  }
+
+  /** The newest approved version of a project's spec. */
+  async approvedSpec(projectId: string): Promise<SpecVersion | undefined> {
+    const [last] = await this.context.store.collection("spec_versions").find({ projectId, approved: true }, { sort: { version: -1 }, limit: 1 });
+    return last;
+  }
+
+  specHistory(projectId: string): Promise<SpecVersion[]> {
+    return this.context.store.collection("spec_versions").find({ projectId }, { sort: { version: 1 } });
+  }
+
+  private async existing(projectId: string): Promise<Project> {
+    const project = await this.get(projectId);
+    if (!project) throw new Error(`no project ${projectId}`);
+    return project;
+  }
+}
