@@ -4,7 +4,7 @@ import { chatProtocol } from "../protocol/chat";
 import { kanbanProtocol } from "../protocol/kanban";
 import { offeredCommands, type ProjectViewProtocol, type ViewState } from "../protocol/viewState";
 import { WebviewViewHost, type ViewHostServices } from "../platform/webview/viewHost";
-import { Commands } from "./commands";
+import { Commands } from "../protocol/commands";
 
 /** Where the views learn which project to show. */
 export interface ProjectSource {

@@ -1,9 +1,8 @@
 // State the host pushes to every Redgreen view: no project yet, or the current project.
 import * as z from "zod";
 import { PRIORITIES, PROJECT_STATES } from "../core/projects/project";
+import { commandIdSchema, type CommandId } from "./commands";
 import type { Protocol } from "./rpc";
-
-export const commandIdSchema = z.string().regex(/^redgreen\.[A-Za-z.]+$/, "must be a redgreen.* command id");
 
 export const noProjectStateSchema = z.object({
   kind: z.literal("noProject"),
@@ -31,7 +30,7 @@ export const viewStateSchema = z.discriminatedUnion("kind", [noProjectStateSchem
 export type ViewState = z.infer<typeof viewStateSchema>;
 
 /** The commands a state offers the user; a page may ask the host to run only these. */
-export function offeredCommands(state: ViewState): string[] {
+export function offeredCommands(state: ViewState): CommandId[] {
   if (state.kind === "project") return state.commands;
   return state.createProjectCommand ? [state.createProjectCommand] : [];
 }

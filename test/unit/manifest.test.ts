@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Commands } from "../../src/features/commands";
+import { commandIdSchema, Commands } from "../../src/protocol/commands";
 import { manifest, repoRoot } from "./manifest";
 
 describe("package.json", () => {
@@ -51,6 +51,8 @@ describe("package.json", () => {
   it("contributes every command the code names, and menus name only contributed commands", () => {
     const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
     for (const id of Object.values(Commands)) assert.ok(contributed.has(id), `${id} is not in contributes.commands`);
+    const table = new Set<string>(Object.values(Commands));
+    for (const id of contributed) assert.ok(table.has(id), `${id} is contributed but not in the command table that webviews may name`);
     for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
       for (const item of items) assert.ok(contributed.has(item.command), `${menu} names ${item.command}, which is not contributed`);
     }
@@ -66,5 +68,11 @@ describe("package.json", () => {
       assert.equal(command.enablement, "isWorkspaceTrusted", id);
       assert.ok(command.icon, `${id} has an icon`);
     }
+  });
+
+  it("lets a webview ask only for commands in the table", () => {
+    assert.ok(commandIdSchema.safeParse(Commands.startPair).success);
+    const refused = commandIdSchema.safeParse("redgreen.startPairs");
+    assert.ok(!refused.success && /command ids/.test(refused.error.issues[0]!.message), "an id not in the table is refused, saying why");
   });
 });

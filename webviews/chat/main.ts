@@ -6,6 +6,7 @@ import type { WebviewEndpoint } from "../shared/client";
 import { h } from "../shared/dom";
 import { button, mountProjectView, projectHeader } from "../shared/projectView";
 import { renderMarkdown } from "./markdown";
+import { Commands, type CommandId } from "../../src/protocol/commands";
 
 type Endpoint = WebviewEndpoint<typeof chatProtocol>;
 
@@ -25,7 +26,7 @@ const chat = {
 };
 
 let els: { log: HTMLElement; agentsLog: HTMLElement; notice: HTMLElement; input: HTMLTextAreaElement & { value: string }; send: HTMLElement; stop: HTMLElement } | undefined;
-let runCommand: (command: string) => void = () => undefined;
+let runCommand: (command: CommandId) => void = () => undefined;
 /** The reply being streamed, held by reference (a reply's own markup cannot stand in for it). */
 let streamingBody: HTMLElement | undefined;
 
@@ -94,7 +95,7 @@ function onTurnEnded(ended: TurnEnded): void {
   renderLogs();
   if (ended.outcome === "failed" && ended.error) {
     const actions = ended.error.noModel
-      ? [button("Select Model Files…", () => runCommand("redgreen.selectModelFiles"))]
+      ? [button("Select Model Files…", () => runCommand(Commands.selectModelFiles))]
       : [button("Resend", () => send(chat.lastSent, true))];
     setNotice("error", h("p", {}, ended.error.message), ...actions);
     return;

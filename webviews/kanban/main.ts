@@ -7,6 +7,7 @@ import { h } from "../shared/dom";
 import { button, mountProjectView, projectHeader } from "../shared/projectView";
 import { Board, wouldMove } from "./board";
 import { renderDetail } from "./detail";
+import { Commands, type CommandId } from "../../src/protocol/commands";
 
 type Endpoint = WebviewEndpoint<typeof kanbanProtocol>;
 
@@ -74,17 +75,17 @@ const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
 });
 
 /** Resume for a project on hold, Plan for an approved one (when the host offers them). */
-function projectActions(projectState: string, commands: string[], run: (command: string) => void): HTMLElement {
+function projectActions(projectState: string, commands: CommandId[], run: (command: CommandId) => void): HTMLElement {
   const actions = h("span", { className: "project-actions" });
-  const offer = (command: string, label: string, icon: string, secondary = false) => {
+  const offer = (command: CommandId, label: string, icon: string, secondary = false) => {
     if (commands.includes(command)) actions.append(button(label, () => run(command), { icon, secondary }));
   };
-  if (projectState === "onHold") offer("redgreen.resumeProject", "Resume", "debug-continue");
-  if (projectState === "approved") offer("redgreen.planProject", "Plan", "symbol-structure");
+  if (projectState === "onHold") offer(Commands.resumeProject, "Resume", "debug-continue");
+  if (projectState === "approved") offer(Commands.planProject, "Plan", "symbol-structure");
   if (projectState === "executing") {
-    offer("redgreen.startPair", "Start Pair", "play");
-    offer("redgreen.pausePair", "Pause Pair", "debug-pause", true);
-    offer("redgreen.pauseProject", "Pause Project", "debug-pause", true);
+    offer(Commands.startPair, "Start Pair", "play");
+    offer(Commands.pausePair, "Pause Pair", "debug-pause", true);
+    offer(Commands.pauseProject, "Pause Project", "debug-pause", true);
   }
   return actions;
 }

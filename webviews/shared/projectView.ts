@@ -9,6 +9,7 @@ import {
 } from "../../src/protocol/viewState";
 import { connect, type WebviewEndpoint } from "./client";
 import { h } from "./dom";
+import { Commands, type CommandId } from "../../src/protocol/commands";
 
 export interface EmptyStateCopy {
   icon: string;
@@ -23,7 +24,7 @@ type ProjectState = Extract<ViewState, { kind: "project" }>;
 
 /** A view's rendering of the current project; `details` feeds the page's render report. */
 export interface ProjectRenderer<P extends ProjectViewProtocol> {
-  render(root: HTMLElement, state: ProjectState, endpoint: WebviewEndpoint<P>, run: (command: string) => void): void;
+  render(root: HTMLElement, state: ProjectState, endpoint: WebviewEndpoint<P>, run: (command: CommandId) => void): void;
   details?(): RenderReport["details"];
 }
 
@@ -34,7 +35,7 @@ export function mountProjectView<P extends ProjectViewProtocol>(protocol: P, cop
   // The shared messages, through the shared part of the protocol.
   const common = endpoint as unknown as WebviewEndpoint<ProjectViewProtocol>;
   let report: RenderReport = { view: protocol.view, showing: "loading", actions: [] };
-  const run = (command: string) => common.notify("runCommand", { command });
+  const run = (command: CommandId) => common.notify("runCommand", { command });
 
   const render = (state: ViewState): void => {
     if (state.kind === "project") project.render(root, state, endpoint, run);
@@ -54,8 +55,8 @@ export function mountProjectView<P extends ProjectViewProtocol>(protocol: P, cop
 
 function renderEmptyState(
   copy: EmptyStateCopy,
-  createCommand: string | undefined,
-  run: (command: string) => void,
+  createCommand: CommandId | undefined,
+  run: (command: CommandId) => void,
 ): HTMLElement {
   const section = h("section", { className: "empty-state" },
     icon(copy.icon, 48, "empty-icon"),
@@ -89,17 +90,17 @@ const STATE_LABELS: Record<ProjectState["project"]["state"], string> = {
 };
 
 /** The project's name, state and priority, with a switch button when Open Project exists. */
-export function projectHeader(state: ProjectState, run: (command: string) => void): HTMLElement {
+export function projectHeader(state: ProjectState, run: (command: CommandId) => void): HTMLElement {
   const { project } = state;
   const header = h("header", { className: "project-header" },
     h("span", { className: "project-name" }, project.name),
     h("span", { className: `badge state-${project.state}` }, STATE_LABELS[project.state]),
     h("span", { className: "badge" }, project.priority),
   );
-  if (state.commands.includes("redgreen.openProject")) {
+  if (state.commands.includes(Commands.openProject)) {
     const change = h("vscode-button", { className: "switch", title: "Open another project" }, "Switch…");
     change.setAttribute("secondary", "");
-    change.addEventListener("click", () => run("redgreen.openProject"));
+    change.addEventListener("click", () => run(Commands.openProject));
     header.append(change);
   }
   return header;

@@ -12,7 +12,7 @@ import type { Conversation, Project } from "../../core/store/records";
 import type { ChatEntry, ChatProtocol, chatProtocol, TurnAction } from "../../protocol/chat";
 import type { Params, Result } from "../../protocol/rpc";
 import type { WebviewViewHost } from "../../platform/webview/viewHost";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 import { specFileOf } from "../../core/spec/specFile";
 import type { StoreService } from "../store/storeService";
 

@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import { CancelledError, ModelNotConfiguredError } from "../../core/models/manager";
 import { ROLE_NAMES as ROLE_LABELS, ROLES, type Role } from "../../core/models/registry";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 import type { ModelService } from "./modelService";
 
 export interface AskModelResult {

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import type { Settings } from "../../platform/settings";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 import type { ModelService } from "./modelService";
 
 const TOKEN_KEY = "redgreen.models.serve.token";

@@ -11,7 +11,7 @@ import { parseRegistry, type Registry, type Role } from "../../core/models/regis
 import type { ChatRequest } from "../../core/models/types";
 import type { RedgreenLog } from "../../platform/log";
 import type { Settings } from "../../platform/settings";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 import { RegistrySource } from "./registrySource";
 
 export interface ModelServices {

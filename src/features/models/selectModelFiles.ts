@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import type { ModelFileSummary } from "../../core/models/gguf";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 
 /** The model ids the default registry routes roles to (models/registry.json). */
 export const MODEL_SLOTS = {

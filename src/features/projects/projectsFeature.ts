@@ -7,7 +7,7 @@ import type { MemoryManager } from "../../core/memory/memoryManager";
 import { STATE_NAMES } from "../../core/projects/project";
 import type { Project, SpecVersion } from "../../core/store/records";
 import type { Settings } from "../../platform/settings";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 import type { StoreService } from "../store/storeService";
 import { createProject } from "../../core/projects/createProject";
 import type { CurrentProject } from "./currentProject";

@@ -11,6 +11,7 @@ import { specFileOf } from "../../core/spec/specFile";
 import { approveSpec } from "../../core/spec/approval";
 import { specHash } from "../../core/spec/spec";
 import type { Project, SpecVersion } from "../../core/store/records";
+import { Commands } from "../../protocol/commands";
 
 export const APPROVED_SCHEME = "redgreen-spec";
 
@@ -54,8 +55,8 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
       ? vscode.l10n.t("{0} spec · v{1} approved{2}", project.name, approved.version, edited ? vscode.l10n.t(" · edited since") : "")
       : vscode.l10n.t("{0} spec · not approved yet", project.name);
     const lenses = [new vscode.CodeLens(top, { title: label, command: "" })];
-    if (edited) lenses.push(new vscode.CodeLens(top, { title: `$(check) ${vscode.l10n.t("Approve spec")}`, command: "redgreen.approveSpec", arguments: [document.uri] }));
-    if (approved) lenses.push(new vscode.CodeLens(top, { title: `$(diff) ${vscode.l10n.t("Compare with approved")}`, command: "redgreen.compareSpecWithApproved", arguments: [document.uri] }));
+    if (edited) lenses.push(new vscode.CodeLens(top, { title: `$(check) ${vscode.l10n.t("Approve spec")}`, command: Commands.approveSpec, arguments: [document.uri] }));
+    if (approved) lenses.push(new vscode.CodeLens(top, { title: `$(diff) ${vscode.l10n.t("Compare with approved")}`, command: Commands.compareSpecWithApproved, arguments: [document.uri] }));
     return lenses;
   }
 
@@ -112,8 +113,8 @@ export class SpecDocuments implements vscode.CodeLensProvider, vscode.TextDocume
     void vscode.window
       .showWarningMessage(vscode.l10n.t("The approved spec of {0} was edited: the project is on hold until you approve it again.", project.name), compare, approve)
       .then((choice) => {
-        if (choice === compare) void vscode.commands.executeCommand("redgreen.compareSpecWithApproved", document.uri);
-        if (choice === approve) void vscode.commands.executeCommand("redgreen.approveSpec", document.uri);
+        if (choice === compare) void vscode.commands.executeCommand(Commands.compareSpecWithApproved, document.uri);
+        if (choice === approve) void vscode.commands.executeCommand(Commands.approveSpec, document.uri);
       });
     return held;
   }

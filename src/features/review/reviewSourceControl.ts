@@ -10,7 +10,7 @@ import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
 import { flaggedFiles } from "../../core/tdd/edits";
 import { branchOf, mergeTarget, reviewChanges, ticketsInReview } from "../../core/tickets/review";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 import { reviewUri, statusName, type ReviewContent } from "./reviewContent";
 
 export const REVIEW_SCM_ID = "redgreen.review";

@@ -7,7 +7,7 @@ import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
 import { approveTicket, branchOf, flaggedChanges, MAX_COMMENT, mergeTarget, requestChanges, ticketsInReview } from "../../core/tickets/review";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 import type { StoreService } from "../store/storeService";
 import { REVIEW_SCHEME, ReviewContent } from "./reviewContent";
 import { ReviewSourceControl, type ReviewGroupSnapshot, type ReviewResource } from "./reviewSourceControl";

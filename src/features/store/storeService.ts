@@ -10,6 +10,7 @@ import type { MemoryModels } from "../../core/memory/knowledge";
 import { MemoryManager } from "../../core/memory/memoryManager";
 import type { Store } from "../../core/store/port";
 import type { Settings } from "../../platform/settings";
+import { Commands } from "../../protocol/commands";
 
 export const MONGO_PASSWORD_KEY = "redgreen.store.mongodbPassword";
 
@@ -178,7 +179,7 @@ export class StoreService implements vscode.Disposable {
 
 /** "Redgreen: Set MongoDB Password…": asks for it and keeps it in SecretStorage only. */
 export function registerSetMongoPassword(secrets: vscode.SecretStorage, log: Logger): vscode.Disposable {
-  return vscode.commands.registerCommand("redgreen.setMongoPassword", async () => {
+  return vscode.commands.registerCommand(Commands.setMongoPassword, async () => {
     const password = await vscode.window.showInputBox({
       title: vscode.l10n.t("MongoDB Password"),
       prompt: vscode.l10n.t("Kept in VS Code's secret storage, never in settings. Leave empty to remove it."),

@@ -15,7 +15,7 @@ import type { Project } from "../../core/store/records";
 import type { WorktreeFiles } from "../../core/tdd/edits";
 import type { TestRunner } from "../../core/tdd/testRun";
 import type { Settings } from "../../platform/settings";
-import { Commands } from "../commands";
+import { Commands } from "../../protocol/commands";
 import type { CurrentProject } from "../projects/currentProject";
 import type { ProjectTrust } from "../projects/projectTrust";
 import { specFileOf } from "../../core/spec/specFile";

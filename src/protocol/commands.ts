@@ -1,3 +1,7 @@
+// Redgreen's command ids, one table for the host (which registers them) and the webviews (which
+// ask the host to run the ones it offers): a page can name no command that does not exist.
+import * as z from "zod";
+
 /** Ids of Redgreen's commands, as contributed in package.json. */
 export const Commands = {
   showLogs: "redgreen.showLogs",
@@ -21,3 +25,8 @@ export const Commands = {
   pausePair: "redgreen.pausePair",
   pauseProject: "redgreen.pauseProject",
 } as const;
+
+export type CommandId = (typeof Commands)[keyof typeof Commands];
+
+const commandIds = Object.values(Commands) as [CommandId, ...CommandId[]];
+export const commandIdSchema = z.enum(commandIds, { message: "must be one of Redgreen's command ids" });
