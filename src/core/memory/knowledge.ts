@@ -82,8 +82,7 @@ export class Knowledge {
    * summarized by the role's model and the summary replaces them in working memory.
    */
   async packContext(role: Role, ticketId: string, options: { budget: number; query?: string; k?: number }): Promise<PackedContext> {
-    const ticket = await this.tickets.get(ticketId);
-    if (!ticket) throw new Error(`no ticket ${ticketId}`);
+    const ticket = await this.tickets.existing(ticketId);
     const countTokens = (text: string) => this.models.countTokens(role, text);
     await this.compressIfNeeded(role, ticket, countTokens);
     const knowledge = options.k === 0 ? [] : await this.recall(options.query ?? `${ticket.title}\n${ticket.goal}`, { projectId: ticket.projectId, k: options.k ?? 5 });

@@ -1,24 +1,16 @@
-import { Emitter } from "../lifecycle";
 import { assertTransition, byPriority, STATE_NAMES, type ProjectState } from "../projects/project";
 import { specHash } from "../spec/spec";
 import type { Project, SpecVersion } from "../store/records";
+import { Aggregate } from "./aggregate";
 import { now, stripUndefined, type MemoryContext } from "./records";
 import type { Transcript } from "./transcript";
 
 // Projects and the versions of their specs.
 
-export class ProjectRecords {
-  private readonly changed = new Emitter<Project>();
-  /** A project was created, changed state or was planned: views and the orchestrator follow it. */
-  readonly onDidChange = this.changed.event;
-
-  constructor(
-    private readonly context: MemoryContext,
-    private readonly transcript: Transcript,
-  ) {}
-
-  private get collection() {
-    return this.context.store.collection("projects");
+/** Announces a project created, changed in state or planned: views and the orchestrator follow it. */
+export class ProjectRecords extends Aggregate<"projects"> {
+  constructor(context: MemoryContext, transcript: Transcript) {
+    super(context, transcript, "projects", "project");
   }
 
   async create(project: Omit<Project, "createdAt" | "updatedAt">, by: string): Promise<Project> {
@@ -49,10 +41,6 @@ export class ProjectRecords {
     this.changed.fire(planned);
   }
 
-  get(projectId: string): Promise<Project | undefined> {
-    return this.collection.get(projectId);
-  }
-
   /** Every project, highest priority first. */
   async list(): Promise<Project[]> {
     return (await this.collection.find()).sort(byPriority);
@@ -74,11 +62,5 @@ export class ProjectRecords {
 
   specHistory(projectId: string): Promise<SpecVersion[]> {
     return this.context.store.collection("spec_versions").find({ projectId }, { sort: { version: 1 } });
-  }
-
-  private async existing(projectId: string): Promise<Project> {
-    const project = await this.get(projectId);
-    if (!project) throw new Error(`no project ${projectId}`);
-    return project;
   }
 }

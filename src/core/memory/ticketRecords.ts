@@ -1,6 +1,6 @@
-import { Emitter } from "../lifecycle";
 import { refuseMove } from "../tickets/ticketRules";
 import type { Column, Ticket } from "../store/records";
+import { Aggregate } from "./aggregate";
 import { now, stripUndefined, type MemoryContext } from "./records";
 import type { Transcript } from "./transcript";
 
@@ -11,18 +11,10 @@ export class TicketMoveError extends Error {}
 
 export type TicketChange = Partial<Omit<Ticket, "_id" | "projectId" | "column" | "history" | "createdAt" | "updatedAt">>;
 
-export class TicketRecords {
-  private readonly changed = new Emitter<Ticket>();
-  /** A ticket was created, moved or changed. */
-  readonly onDidChange = this.changed.event;
-
-  constructor(
-    private readonly context: MemoryContext,
-    private readonly transcript: Transcript,
-  ) {}
-
-  private get collection() {
-    return this.context.store.collection("tickets");
+/** Announces a ticket created, moved or changed. */
+export class TicketRecords extends Aggregate<"tickets"> {
+  constructor(context: MemoryContext, transcript: Transcript) {
+    super(context, transcript, "tickets", "ticket");
   }
 
   async create(ticket: Omit<Ticket, "createdAt" | "updatedAt" | "history">, by: string): Promise<Ticket> {
@@ -62,15 +54,5 @@ export class TicketRecords {
   /** A project's tickets, oldest first. */
   of(projectId: string): Promise<Ticket[]> {
     return this.collection.find({ projectId }, { sort: { createdAt: 1 } });
-  }
-
-  get(ticketId: string): Promise<Ticket | undefined> {
-    return this.collection.get(ticketId);
-  }
-
-  private async existing(ticketId: string): Promise<Ticket> {
-    const ticket = await this.get(ticketId);
-    if (!ticket) throw new Error(`no ticket ${ticketId}`);
-    return ticket;
   }
 }
