@@ -32,6 +32,11 @@ export default tseslint.config(
   { files: ["src/adapters/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/cli/**", "**/extension"], "adapters implement the core's ports and know no face.") },
   { files: ["src/cli/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/extension"], "the command line is a face of its own over the core and adapters.") },
   { files: ["webviews/**/*.ts"], languageOptions: { globals: globals.browser }, rules: layer(["**/src/core/**", "**/src/adapters/**", "**/src/features/**", "**/src/platform/**", "**/src/cli/**"], "webviews import only src/protocol (and webviews/shared).") },
+  // One command edge (src/platform/command.ts): trust, errors and results are handled in one place.
+  {
+    files: ["src/features/**/*.ts", "src/extension.ts"],
+    rules: { "no-restricted-syntax": ["error", { selector: "CallExpression[callee.property.name='registerCommand'][callee.object.property.name='commands']", message: "register commands with registerRedgreenCommand (src/platform/command.ts)." }] },
+  },
   // Small functions with names that explain them.
   { files: ["src/**/*.ts", "webviews/**/*.ts"], rules: { "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }] } },
   { files: ["src/**/*.ts", "test/**/*.ts"], languageOptions: { globals: globals.node } },

@@ -137,9 +137,9 @@ export class ModelManager implements Disposable {
     const jsonSchema = options.schema ? grammarSafe(z.toJSONSchema(options.schema)) : undefined;
     const perModel = this.options.attemptsPerModel ?? 2;
     const attempts: CallRecord[] = [];
+    const call = { ...request, maxTokens: this.outputCap(role, request.maxTokens), ...(jsonSchema ? { jsonSchema } : {}) };
     for (const [step, entry] of chain.entries()) {
       for (let i = 0; i < perModel; i++) {
-        const call = { ...request, ...(jsonSchema ? { jsonSchema } : {}) };
         const { record, value, text } = await this.attempt(role, entry, call, options, attempts.length + 1, step > 0 || chain[0] !== primary);
         attempts.push(record);
         if (record.outcome === "ok") return { value: value as T, text, model: entry.id, attempts };
@@ -147,6 +147,12 @@ export class ModelManager implements Disposable {
       }
     }
     throw new ModelReplyError(role, attempts);
+  }
+
+  /** What the agent asked for, within the role's cap (registry `roles.<role>.maxTokens`). */
+  private outputCap(role: Role, asked: number | undefined): number | undefined {
+    const cap = this.registry.roles[role]?.maxTokens;
+    return cap === undefined ? asked : Math.min(cap, asked ?? cap);
   }
 
   async embed(texts: string[]): Promise<number[][]> {

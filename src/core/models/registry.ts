@@ -44,6 +44,8 @@ export type ModelEntry = z.output<typeof modelEntrySchema>;
 export const roleRouteSchema = z.object({
   model: z.string().min(1).describe("Model id serving this role"),
   fallback: z.string().min(1).optional().describe("Stronger model id used when a reply is invalid or unsatisfactory"),
+  maxTokens: z.number().int().min(16).max(32_768).optional()
+    .describe("Most tokens one reply of this role may generate, whatever the agent asks for: keeps a small or slow model's replies short"),
 });
 
 export const registrySchema = z

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import { CancelledError, ModelNotConfiguredError } from "../../core/models/manager";
 import { ROLE_NAMES as ROLE_LABELS, ROLES, type Role } from "../../core/models/registry";
+import { registerRedgreenCommand } from "../../platform/command";
 import { Commands } from "../../protocol/commands";
 import type { ModelService } from "./modelService";
 
@@ -14,9 +15,9 @@ export interface AskModelResult {
 }
 
 export function registerAskModel(models: ModelService, log: Logger): vscode.Disposable {
-  return vscode.commands.registerCommand(
-    Commands.askModel,
-    async (args?: { role?: Role; prompt?: string }): Promise<AskModelResult | undefined> => {
+  return registerRedgreenCommand(Commands.askModel, log, {
+    title: vscode.l10n.t("Ask a Model"),
+    run: async (args?: { role?: Role; prompt?: string }): Promise<AskModelResult | undefined> => {
       await models.ready;
       const role = args?.role ?? (await pickRole());
       if (!role) return undefined;
@@ -49,7 +50,7 @@ export function registerAskModel(models: ModelService, log: Logger): vscode.Disp
         },
       );
     },
-  );
+  });
 }
 
 async function pickRole(): Promise<Role | undefined> {

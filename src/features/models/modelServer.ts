@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import type { Settings } from "../../platform/settings";
+import { registerRedgreenCommand } from "../../platform/command";
 import { Commands } from "../../protocol/commands";
 import type { ModelService } from "./modelService";
 
@@ -25,8 +26,8 @@ export function registerModelServer(models: ModelService, settings: Settings, se
     settings.onDidChange("models.serve.port", () => void server.restart({ rotate: false })),
     // A host restarted after a crash has lost its server: start it again.
     models.host.onDidChangeState((state) => server.hostState(state)),
-    vscode.commands.registerCommand(Commands.copyModelServerAccess, () => server.copyAccess()),
-    vscode.commands.registerCommand(Commands.rotateModelServerToken, () => server.rotateToken()),
+    registerRedgreenCommand(Commands.copyModelServerAccess, log, { title: vscode.l10n.t("Copy Model Server Access"), run: () => server.copyAccess() }),
+    registerRedgreenCommand(Commands.rotateModelServerToken, log, { title: vscode.l10n.t("Rotate Model Server Token"), run: () => server.rotateToken() }),
   ];
   if (settings.get("models.serve.enabled")) void server.restart({ rotate: false });
   return vscode.Disposable.from(...subscriptions);

@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import { describeError, type Logger } from "../../core/logger";
 import type { ModelFileSummary } from "../../core/models/gguf";
+import { registerRedgreenCommand } from "../../platform/command";
 import { Commands } from "../../protocol/commands";
 
 /** The model ids the default registry routes roles to (models/registry.json). */
@@ -36,10 +37,10 @@ export interface SelectModelFilesDeps {
 }
 
 export function registerSelectModelFiles({ log, describeModelFile, onAssigned }: SelectModelFilesDeps): vscode.Disposable {
-  return vscode.commands.registerCommand(
-    Commands.selectModelFiles,
+  return registerRedgreenCommand(Commands.selectModelFiles, log, {
+    title: vscode.l10n.t("Select Model Files"),
     // Arguments let other features (and tests) skip the dialogs.
-    async (uris?: vscode.Uri[], slot?: ModelSlot): Promise<SelectedModel[]> => {
+    run: async (uris?: vscode.Uri[], slot?: ModelSlot): Promise<SelectedModel[]> => {
       const picked =
         uris ??
         (await vscode.window.showOpenDialog({
@@ -72,7 +73,7 @@ export function registerSelectModelFiles({ log, describeModelFile, onAssigned }:
       }
       return results;
     },
-  );
+  });
 }
 
 async function pickSlot(uri: vscode.Uri, summary: ModelFileSummary): Promise<ModelSlot | undefined> {

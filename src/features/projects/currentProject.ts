@@ -3,6 +3,7 @@
 import type * as vscode from "vscode";
 import { Emitter } from "../../core/lifecycle";
 import type { Project } from "../../core/store/records";
+import { CommandRefusal } from "../../platform/command";
 import type { StoreService } from "../store/storeService";
 
 const KEY = "redgreen.currentProject";
@@ -32,6 +33,17 @@ export class CurrentProject implements vscode.Disposable {
     if (typeof projectId !== "string") return this.get();
     const opened = await this.store.ready();
     return opened.kind === "open" ? opened.memory.projects.get(projectId) : undefined;
+  }
+
+  /**
+   * The project a command acts on: the one it was given by id, else the current one. Refuses,
+   * saying why, when there is no such project or none at all.
+   */
+  async target(projectId: unknown): Promise<Project> {
+    const memory = await this.store.memory();
+    const project = typeof projectId === "string" ? await memory.projects.get(projectId) : await this.get();
+    if (project) return project;
+    throw new CommandRefusal(typeof projectId === "string" ? `There is no project ${projectId}.` : "No project yet: create one with Redgreen: New Project.");
   }
 
   async set(projectId: string): Promise<void> {

@@ -6,6 +6,7 @@ import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import { STATE_NAMES } from "../../core/projects/project";
 import type { Project, SpecVersion } from "../../core/store/records";
+import { CommandRefusal, registerRedgreenCommand } from "../../platform/command";
 import type { Settings } from "../../platform/settings";
 import { Commands } from "../../protocol/commands";
 import type { StoreService } from "../store/storeService";
@@ -36,41 +37,39 @@ interface Projects {
   deps: ProjectsDeps;
   memory: () => Promise<MemoryManager>;
   specs: SpecDocuments;
-  /** Logs and shows "what: error", and returns that message. */
-  fail: (what: string, error: unknown) => string;
 }
 
 export function registerProjects(deps: ProjectsDeps): vscode.Disposable {
   const { log } = deps;
   const memory = () => deps.store.memory();
   const specs = new SpecDocuments({ memory, git: deps.git, log, onProjectChanged: () => deps.current.touch() });
-  const fail = (what: string, error: unknown) => {
-    const message = `${what}: ${describeError(error)}`;
-    log.error(message);
-    void vscode.window.showErrorMessage(message);
-    return message;
-  };
-  const projects: Projects = { deps, memory, specs, fail };
+  const projects: Projects = { deps, memory, specs };
 
   return vscode.Disposable.from(
     vscode.languages.registerCodeLensProvider({ language: "markdown", scheme: "file" }, specs),
     vscode.workspace.registerTextDocumentContentProvider(APPROVED_SCHEME, specs),
     vscode.workspace.onDidSaveTextDocument((document) => {
-      specs.onSaved(document).catch((error: unknown) => fail(vscode.l10n.t("Could not update the project after the spec was saved"), error));
+      specs.onSaved(document).catch((error: unknown) => {
+        const message = vscode.l10n.t("Could not update the project after the spec was saved: {0}", describeError(error));
+        log.error(message);
+        void vscode.window.showErrorMessage(message);
+      });
     }),
     deps.store.onDidChange(() => specs.refresh()),
-    vscode.commands.registerCommand(Commands.newProject, (args?: unknown) => newProject(projects, args)),
-    vscode.commands.registerCommand(Commands.openProject, (projectId?: unknown) => openProject(projects, projectId)),
-    vscode.commands.registerCommand(Commands.approveSpec, (uri?: unknown) => approveSpec(projects, uri)),
-    vscode.commands.registerCommand(Commands.compareSpecWithApproved, (uri?: unknown) => compareWithApproved(projects, uri)),
+    registerRedgreenCommand(Commands.newProject, log, {
+      title: vscode.l10n.t("New Project"), runsGit: vscode.l10n.t("create a project"),
+      run: (args) => newProject(projects, args),
+    }),
+    registerRedgreenCommand(Commands.openProject, log, { title: vscode.l10n.t("Open Project"), run: (projectId) => openProject(projects, projectId) }),
+    registerRedgreenCommand(Commands.approveSpec, log, {
+      title: vscode.l10n.t("Approve Spec"), runsGit: vscode.l10n.t("approve a spec"),
+      run: (uri) => approveSpec(projects, uri),
+    }),
+    registerRedgreenCommand(Commands.compareSpecWithApproved, log, {
+      title: vscode.l10n.t("Compare with Approved"),
+      run: (uri) => compareWithApproved(projects, uri),
+    }),
   );
-}
-
-// Git runs hooks and config from the repository: nothing that runs git in an untrusted workspace.
-function trusted(what: string): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
-  return false;
 }
 
 function targetUri(uri: unknown): vscode.Uri | undefined {
@@ -78,70 +77,48 @@ function targetUri(uri: unknown): vscode.Uri | undefined {
 }
 
 /** Arguments (all fields) skip the prompts: for tests and other commands. */
-async function newProject({ deps, memory, specs, fail }: Projects, args?: unknown): Promise<NewProjectResult | undefined> {
-  if (!trusted(vscode.l10n.t("create a project"))) return { error: "untrusted workspace" };
+async function newProject({ deps, memory, specs }: Projects, args?: unknown): Promise<NewProjectResult | undefined> {
   const input = args ?? (await askNewProject(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
   if (!input) return undefined;
   // The folder may lie outside the workspace: git init and later the tests run there.
   const folder = (input as { folder?: unknown }).folder;
   if (typeof folder === "string" && !(await deps.trust.allows(folder, vscode.l10n.t("create a project")))) return { error: "untrusted folder" };
-  try {
-    const created = await createProject(input, { memory: await memory(), git: deps.git, specPath: deps.settings.get("spec.path"), log: deps.log });
-    deps.log.info(`Project "${created.project.name}" created in ${created.project.root}`);
-    await deps.current.set(created.project._id);
-    await vscode.window.showTextDocument(vscode.Uri.file(created.specFile));
-    specs.refresh();
-    return created;
-  } catch (error) {
-    return { error: fail(vscode.l10n.t("New Project failed"), error) };
-  }
+  const created = await createProject(input, { memory: await memory(), git: deps.git, specPath: deps.settings.get("spec.path"), log: deps.log });
+  deps.log.info(`Project "${created.project.name}" created in ${created.project.root}`);
+  await deps.current.set(created.project._id);
+  await vscode.window.showTextDocument(vscode.Uri.file(created.specFile));
+  specs.refresh();
+  return created;
 }
 
-async function openProject({ deps, memory, fail }: Projects, projectId?: unknown): Promise<Project | undefined> {
-  try {
-    const projects = await (await memory()).projects.list();
-    let project = projects.find((p) => p._id === projectId);
-    if (!project) {
-      if (projects.length === 0) {
-        void vscode.window.showInformationMessage(vscode.l10n.t("No project yet: create one with Redgreen: New Project."));
-        return undefined;
-      }
-      const picked = await vscode.window.showQuickPick(
-        projects.map((p) => ({ label: p.name, description: `${STATE_NAMES[p.state]} · ${p.priority}`, detail: p.root, project: p })),
-        { title: vscode.l10n.t("Open Project"), matchOnDetail: true },
-      );
-      project = picked?.project;
-    }
-    if (project) {
-      await deps.current.set(project._id);
-      await vscode.window.showTextDocument(vscode.Uri.file(specFileOf(project)));
-    }
-    return project;
-  } catch (error) {
-    fail(vscode.l10n.t("Open Project failed"), error);
-    return undefined;
+async function openProject({ deps, memory }: Projects, projectId?: unknown): Promise<Project | undefined> {
+  const projects = await (await memory()).projects.list();
+  let project = projects.find((p) => p._id === projectId);
+  if (!project) {
+    if (projects.length === 0) throw new CommandRefusal(vscode.l10n.t("No project yet: create one with Redgreen: New Project."));
+    const picked = await vscode.window.showQuickPick(
+      projects.map((p) => ({ label: p.name, description: `${STATE_NAMES[p.state]} · ${p.priority}`, detail: p.root, project: p })),
+      { title: vscode.l10n.t("Open Project"), matchOnDetail: true },
+    );
+    project = picked?.project;
   }
+  if (project) {
+    await deps.current.set(project._id);
+    await vscode.window.showTextDocument(vscode.Uri.file(specFileOf(project)));
+  }
+  return project;
 }
 
-async function approveSpec({ deps, memory, specs, fail }: Projects, uri?: unknown): Promise<SpecVersion | undefined> {
+async function approveSpec({ deps, memory, specs }: Projects, uri?: unknown): Promise<SpecVersion | undefined> {
   const target = targetUri(uri);
-  if (!target || !trusted(vscode.l10n.t("approve a spec"))) return undefined;
-  try {
-    const project = await projectOfSpec(await memory(), target.fsPath);
-    if (project && !(await deps.trust.allows(project.root, vscode.l10n.t("approve a spec")))) return undefined;
-    return await specs.approve(target);
-  } catch (error) {
-    fail(vscode.l10n.t("Approve Spec failed"), error);
-    return undefined;
-  }
+  if (!target) throw new CommandRefusal(vscode.l10n.t("Open a spec file to approve it."));
+  const project = await projectOfSpec(await memory(), target.fsPath);
+  if (project && !(await deps.trust.allows(project.root, vscode.l10n.t("approve a spec")))) return undefined;
+  return specs.approve(target);
 }
 
-async function compareWithApproved({ specs, fail }: Projects, uri?: unknown): Promise<void> {
+async function compareWithApproved({ specs }: Projects, uri?: unknown): Promise<void> {
   const target = targetUri(uri);
-  if (!target) return;
-  try {
-    await specs.compare(target);
-  } catch (error) {
-    fail(vscode.l10n.t("Compare with Approved failed"), error);
-  }
+  if (!target) throw new CommandRefusal(vscode.l10n.t("Open a spec file to compare it with its approved version."));
+  await specs.compare(target);
 }

@@ -3,10 +3,11 @@
 // functionality into DEV after the approval of its last ticket). Git runs only in a trusted workspace.
 import * as vscode from "vscode";
 import { MergeConflictError, type GitOps } from "../../core/gitops/gitOps";
-import { describeError, type Logger } from "../../core/logger";
+import type { Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { Project, Ticket } from "../../core/store/records";
 import { approveTicket, branchOf, flaggedChanges, MAX_COMMENT, mergeTarget, requestChanges, ticketsInReview } from "../../core/tickets/review";
+import { CommandFailure, CommandRefusal, registerRedgreenCommand } from "../../platform/command";
 import { Commands } from "../../protocol/commands";
 import type { StoreService } from "../store/storeService";
 import { REVIEW_SCHEME, ReviewContent } from "./reviewContent";
@@ -80,11 +81,23 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
       return m.tickets.onDidChange(() => void source.refresh());
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void source.refresh()),
-    vscode.commands.registerCommand(Commands.refreshReviews, () => source.refresh()),
-    vscode.commands.registerCommand(Commands.openReviewChange, (arg: unknown, file?: unknown) => openChange(review, arg, file)),
-    vscode.commands.registerCommand(Commands.showTicketCommits, (arg: unknown, hash?: unknown) => showCommits(review, arg, hash)),
-    vscode.commands.registerCommand(Commands.approveAndMerge, (arg: unknown) => approve(review, arg)),
-    vscode.commands.registerCommand(Commands.requestChanges, (arg: unknown) => askForChanges(review, arg)),
+    registerRedgreenCommand(Commands.refreshReviews, log, { title: vscode.l10n.t("Refresh Reviews"), run: () => source.refresh() }),
+    registerRedgreenCommand(Commands.openReviewChange, log, {
+      title: vscode.l10n.t("Open Change"), runsGit: vscode.l10n.t("review tickets"),
+      run: (arg, file) => openChange(review, arg, file),
+    }),
+    registerRedgreenCommand(Commands.showTicketCommits, log, {
+      title: vscode.l10n.t("Show Commits"), runsGit: vscode.l10n.t("review tickets"),
+      run: (arg, hash) => showCommits(review, arg, hash),
+    }),
+    registerRedgreenCommand(Commands.approveAndMerge, log, {
+      title: vscode.l10n.t("Approve and Merge"), runsGit: vscode.l10n.t("approve tickets"),
+      run: (arg) => approve(review, arg).finally(() => void source.refresh()),
+    }),
+    registerRedgreenCommand(Commands.requestChanges, log, {
+      title: vscode.l10n.t("Request Changes"), runsGit: vscode.l10n.t("review tickets"),
+      run: (arg) => askForChanges(review, arg),
+    }),
   );
   return {
     refresh: () => source.refresh(),
@@ -96,24 +109,12 @@ export function registerTicketReview(deps: TicketReviewDeps): TicketReview {
   };
 }
 
-function trusted(what: string): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
-  return false;
-}
-
-function fail(log: Logger, message: string): ReviewActionResult {
-  log.warn(message);
-  void vscode.window.showErrorMessage(message);
-  return { error: message };
-}
-
 /** The ticket a command acts on: its id, its SCM group or one of its files; else the human picks one in review. */
 async function ticketFor(review: Review, arg: unknown, title: string): Promise<ReviewTarget | undefined> {
   const m = await review.memory();
   const id = typeof arg === "string" ? arg : isObject(arg) && typeof arg.ticketId === "string" ? arg.ticketId : isObject(arg) && typeof arg.id === "string" ? arg.id : undefined;
   let ticket = id === undefined ? undefined : await m.tickets.get(id);
-  if (id !== undefined && !ticket) throw new Error(`There is no ticket ${id}`);
+  if (id !== undefined && !ticket) throw new CommandRefusal(vscode.l10n.t("There is no ticket {0}.", id));
   if (!ticket) {
     const waiting = (await ticketsInReview(m)).map((entry) => entry.ticket);
     if (waiting.length === 0) {
@@ -130,7 +131,6 @@ async function ticketFor(review: Review, arg: unknown, title: string): Promise<R
 }
 
 async function openChange(review: Review, arg: unknown, file?: unknown): Promise<boolean> {
-  if (!trusted(vscode.l10n.t("review tickets"))) return false;
   const { source } = review;
   const find = () => (isReviewResource(arg) ? arg : typeof arg === "string" ? source.entry(arg)?.resources.find((r) => r.change.path === file) : undefined);
   let resource = find();
@@ -138,77 +138,59 @@ async function openChange(review: Review, arg: unknown, file?: unknown): Promise
     await source.refresh();
     resource = find();
   }
-  if (!resource) {
-    fail(review.log, vscode.l10n.t("{0} has no change to {1} in review.", String(arg), String(file)));
-    return false;
-  }
+  if (!resource) throw new CommandRefusal(vscode.l10n.t("{0} has no change to {1} in review.", String(arg), String(file)));
   await vscode.commands.executeCommand("vscode.diff", resource.left, resource.right, resource.title, { preview: true });
   return true;
 }
 
 async function showCommits(review: Review, arg: unknown, hash?: unknown): Promise<string | undefined> {
-  if (!trusted(vscode.l10n.t("review tickets"))) return undefined;
-  try {
-    const target = await ticketFor(review, arg, vscode.l10n.t("Show the Commits of a Ticket"));
-    if (!target) return undefined;
-    const git = review.gitFor(target.project);
-    const commits = await ticketCommits(target.ticket, git);
-    if (commits.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t("{0} has no commits of its own: {1} has nothing that {2} lacks.", target.ticket._id, branchOf(target.ticket), mergeTarget(target.ticket)));
-      return undefined;
-    }
-    const commit = typeof hash === "string" ? commits.find((c) => c.hash.startsWith(hash)) : await pickCommit(target.ticket, commits);
-    if (typeof hash === "string" && !commit) throw new Error(`${hash} is not a commit of ${target.ticket._id}`);
-    return commit && (await openCommit(target.project, target.ticket, commit, git));
-  } catch (error) {
-    fail(review.log, vscode.l10n.t("Show Commits failed: {0}", describeError(error)));
+  const target = await ticketFor(review, arg, vscode.l10n.t("Show the Commits of a Ticket"));
+  if (!target) return undefined;
+  const git = review.gitFor(target.project);
+  const commits = await ticketCommits(target.ticket, git);
+  if (commits.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t("{0} has no commits of its own: {1} has nothing that {2} lacks.", target.ticket._id, branchOf(target.ticket), mergeTarget(target.ticket)));
     return undefined;
   }
+  const commit = typeof hash === "string" ? commits.find((c) => c.hash.startsWith(hash)) : await pickCommit(target.ticket, commits);
+  if (typeof hash === "string" && !commit) throw new CommandRefusal(vscode.l10n.t("{0} is not a commit of {1}.", hash, target.ticket._id));
+  return commit && (await openCommit(target.project, target.ticket, commit, git));
 }
 
 async function approve(review: Review, arg: unknown): Promise<ReviewActionResult | undefined> {
-  if (!trusted(vscode.l10n.t("approve tickets"))) return { error: "untrusted workspace" };
-  const { log } = review;
-  let target: ReviewTarget | undefined;
-  try {
-    target = await ticketFor(review, arg, vscode.l10n.t("Approve and Merge a Ticket"));
-    if (!target) return undefined;
-    const { ticket, project } = target;
-    if (!(await review.deps.trust.allows(project.root, vscode.l10n.t("approve tickets")))) return { error: "untrusted project folder" };
-    const m = await review.memory();
-    const git = review.gitFor(project);
-    const confirmed = await confirmFlagged(ticket, await flaggedChanges(ticket, git));
-    if (!confirmed) return { error: "not confirmed" };
-    const approved = await vscode.window.withProgress({ location: vscode.ProgressLocation.SourceControl }, () => approveTicket(ticket._id, { memory: m, git }, { confirmed }));
-    log.info(`${ticket._id} approved: ${branchOf(ticket)} merged into ${mergeTarget(ticket)} (${approved.commit.slice(0, 10)})`);
-    void vscode.window.showInformationMessage(vscode.l10n.t("{0} is merged into {1} and done.", ticket._id, mergeTarget(ticket)));
-    return approved;
-  } catch (error) {
-    if (error instanceof MergeConflictError && target) {
-      const { ticket } = target;
-      return fail(log, vscode.l10n.t("{0} cannot be merged: {1} conflicts with {2} in {3}. Both branches are unchanged and {0} stays in review.", ticket._id, error.from, error.into, error.conflicts.join(", ")));
-    }
-    return fail(log, vscode.l10n.t("Approve and Merge failed: {0}", describeError(error)));
-  } finally {
-    void review.source.refresh();
-  }
+  const target = await ticketFor(review, arg, vscode.l10n.t("Approve and Merge a Ticket"));
+  if (!target) return undefined;
+  const { ticket, project } = target;
+  if (!(await review.deps.trust.allows(project.root, vscode.l10n.t("approve tickets")))) return { error: "untrusted project folder" };
+  const git = review.gitFor(project);
+  const confirmed = await confirmFlagged(ticket, await flaggedChanges(ticket, git));
+  if (!confirmed) return { error: "not confirmed" };
+  const m = await review.memory();
+  const approved = await vscode.window
+    .withProgress({ location: vscode.ProgressLocation.SourceControl }, () => approveTicket(ticket._id, { memory: m, git }, { confirmed }))
+    .then(undefined, (error: unknown) => {
+      throw error instanceof MergeConflictError ? new CommandFailure(conflictMessage(ticket, error)) : error;
+    });
+  review.log.info(`${ticket._id} approved: ${branchOf(ticket)} merged into ${mergeTarget(ticket)} (${approved.commit.slice(0, 10)})`);
+  void vscode.window.showInformationMessage(vscode.l10n.t("{0} is merged into {1} and done.", ticket._id, mergeTarget(ticket)));
+  return approved;
+}
+
+/** A conflict at Approve and Merge, in the ticket's terms. */
+function conflictMessage(ticket: Ticket, error: MergeConflictError): string {
+  return vscode.l10n.t("{0} cannot be merged: {1} conflicts with {2} in {3}. Both branches are unchanged and {0} stays in review.", ticket._id, error.from, error.into, error.conflicts.join(", "));
 }
 
 async function askForChanges(review: Review, arg: unknown): Promise<ReviewActionResult | undefined> {
-  if (!trusted(vscode.l10n.t("review tickets"))) return { error: "untrusted workspace" };
-  try {
-    const target = await ticketFor(review, arg, vscode.l10n.t("Request Changes on a Ticket"));
-    if (!target) return undefined;
-    const { ticket } = target;
-    const comment = await askForComment(ticket);
-    if (!comment?.trim()) return undefined;
-    const moved = await requestChanges(ticket._id, comment, { memory: await review.memory() });
-    review.log.info(`Changes requested on ${ticket._id}`);
-    void vscode.window.showInformationMessage(vscode.l10n.t("{0} is back in progress with your comment.", ticket._id));
-    return { ticket: moved };
-  } catch (error) {
-    return fail(review.log, vscode.l10n.t("Request Changes failed: {0}", describeError(error)));
-  }
+  const target = await ticketFor(review, arg, vscode.l10n.t("Request Changes on a Ticket"));
+  if (!target) return undefined;
+  const { ticket } = target;
+  const comment = await askForComment(ticket);
+  if (!comment?.trim()) return undefined;
+  const moved = await requestChanges(ticket._id, comment, { memory: await review.memory() });
+  review.log.info(`Changes requested on ${ticket._id}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t("{0} is back in progress with your comment.", ticket._id));
+  return { ticket: moved };
 }
 
 /** What should change on a ticket, in the human's words; undefined if they cancel. */

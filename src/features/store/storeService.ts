@@ -10,6 +10,7 @@ import type { MemoryModels } from "../../core/memory/knowledge";
 import { MemoryManager } from "../../core/memory/memoryManager";
 import type { Store } from "../../core/store/port";
 import type { Settings } from "../../platform/settings";
+import { registerRedgreenCommand } from "../../platform/command";
 import { Commands } from "../../protocol/commands";
 
 export const MONGO_PASSWORD_KEY = "redgreen.store.mongodbPassword";
@@ -42,6 +43,7 @@ export class StoreService implements vscode.Disposable {
   private queued: Promise<StoreState> | undefined;
   private readonly changed = new Emitter<StoreState>();
   private readonly subscriptions: vscode.Disposable[];
+  private readonly closingHooks = new Set<(memory: MemoryManager) => Promise<void>>();
   private disposed = false;
 
   constructor(private readonly services: StoreServices) {
@@ -86,6 +88,21 @@ export class StoreService implements vscode.Disposable {
     });
   }
 
+  /**
+   * Work that must end before the open store closes (a reopen, deactivation): the team stops its
+   * pairs at a step boundary. Hooks are awaited, and their failures logged, before the store closes.
+   */
+  beforeClose(hook: (memory: MemoryManager) => Promise<void>): vscode.Disposable {
+    this.closingHooks.add(hook);
+    return new vscode.Disposable(() => this.closingHooks.delete(hook));
+  }
+
+  private async closeOpen(state: Extract<StoreState, { kind: "open" }>): Promise<void> {
+    const hooks = [...this.closingHooks].map((hook) => hook(state.memory).catch((error: unknown) => this.services.log.warn(`Before the store closed: ${describeError(error)}`)));
+    await Promise.all(hooks);
+    await state.store.close();
+  }
+
   /** The embedded store's folder: per workspace, outside the repository (see the README). */
   get embeddedLocation(): string | undefined {
     const base = this.services.context.storageUri;
@@ -103,7 +120,7 @@ export class StoreService implements vscode.Disposable {
       .then(async (previous) => {
         this.queued = undefined;
         if (previous.kind === "open") {
-          await previous.store.close().catch((error: unknown) => this.services.log.warn(`The store did not close cleanly: ${describeError(error)}`));
+          await this.closeOpen(previous).catch((error: unknown) => this.services.log.warn(`The store did not close cleanly: ${describeError(error)}`));
         }
         return this.open();
       });
@@ -116,7 +133,7 @@ export class StoreService implements vscode.Disposable {
   async close(): Promise<void> {
     this.disposed = true;
     const state = await this.opening.catch(() => undefined);
-    if (state?.kind === "open") await state.store.close();
+    if (state?.kind === "open") await this.closeOpen(state);
   }
 
   private async open(): Promise<StoreState> {
@@ -179,20 +196,22 @@ export class StoreService implements vscode.Disposable {
 
 /** "Redgreen: Set MongoDB Password…": asks for it and keeps it in SecretStorage only. */
 export function registerSetMongoPassword(secrets: vscode.SecretStorage, log: Logger): vscode.Disposable {
-  return vscode.commands.registerCommand(Commands.setMongoPassword, async () => {
-    const password = await vscode.window.showInputBox({
-      title: vscode.l10n.t("MongoDB Password"),
-      prompt: vscode.l10n.t("Kept in VS Code's secret storage, never in settings. Leave empty to remove it."),
-      password: true,
-      ignoreFocusOut: true,
-    });
-    if (password === undefined) return;
-    if (password === "") {
-      await secrets.delete(MONGO_PASSWORD_KEY);
-      log.info("MongoDB password removed from secret storage");
-    } else {
-      await secrets.store(MONGO_PASSWORD_KEY, password);
-      log.info("MongoDB password saved in secret storage");
-    }
+  return registerRedgreenCommand(Commands.setMongoPassword, log, { title: vscode.l10n.t("Set MongoDB Password"), run: () => askMongoPassword(secrets, log) });
+}
+
+async function askMongoPassword(secrets: vscode.SecretStorage, log: Logger): Promise<void> {
+  const password = await vscode.window.showInputBox({
+    title: vscode.l10n.t("MongoDB Password"),
+    prompt: vscode.l10n.t("Kept in VS Code's secret storage, never in settings. Leave empty to remove it."),
+    password: true,
+    ignoreFocusOut: true,
   });
+  if (password === undefined) return;
+  if (password === "") {
+    await secrets.delete(MONGO_PASSWORD_KEY);
+    log.info("MongoDB password removed from secret storage");
+  } else {
+    await secrets.store(MONGO_PASSWORD_KEY, password);
+    log.info("MongoDB password saved in secret storage");
+  }
 }

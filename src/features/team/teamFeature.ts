@@ -10,16 +10,22 @@ import type { Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { HumanPort } from "../../core/orchestrator/human";
 import { Orchestrator } from "../../core/orchestrator/orchestrator";
-import { pauseProject, ProjectRuleError, resumeProject } from "../../core/orchestrator/projectRules";
+import { pauseProject, resumeProject } from "../../core/orchestrator/projectRules";
 import type { Project } from "../../core/store/records";
 import type { WorktreeFiles } from "../../core/tdd/edits";
 import type { TestRunner } from "../../core/tdd/testRun";
+import { CommandRefusal, registerRedgreenCommand } from "../../platform/command";
 import type { Settings } from "../../platform/settings";
 import { Commands } from "../../protocol/commands";
 import type { CurrentProject } from "../projects/currentProject";
 import type { ProjectTrust } from "../projects/projectTrust";
 import { specFileOf } from "../../core/spec/specFile";
 import type { StoreService } from "../store/storeService";
+
+/** How long a closing store waits for the pairs to reach a step boundary (deactivation has a few seconds). */
+const STOP_GRACE_MS = 4000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface TeamDeps {
   store: StoreService;
@@ -71,11 +77,20 @@ export function registerTeam(deps: TeamDeps): Team {
     orchestrator = made;
     return { dispose: () => { made.dispose(); if (orchestrator === made) orchestrator = undefined; } };
   });
+  // A reopen or deactivation closes the store: pairs stop at their step boundary first, or after
+  // a grace are cancelled (the engine then stops as if paused; nothing verified is lost).
+  const stopFirst = deps.store.beforeClose(async () => {
+    const stopping = orchestrator;
+    if (!stopping) return;
+    const stopped = await Promise.race([stopping.stop().then(() => true), delay(STOP_GRACE_MS).then(() => false)]);
+    if (!stopped) deps.log.warn(`The pairs did not reach a step boundary within ${STOP_GRACE_MS / 1000} s of the store closing: cancelled`);
+    stopping.dispose();
+  });
   const running = () => {
     if (!orchestrator) throw new Error("Redgreen's store is not open");
     return orchestrator;
   };
-  const subscriptions = vscode.Disposable.from(follow, ...teamCommands(deps, running));
+  const subscriptions = vscode.Disposable.from(follow, stopFirst, ...teamCommands(deps, running));
   return {
     idle: async () => {
       await orchestrator?.idle();
@@ -87,58 +102,56 @@ export function registerTeam(deps: TeamDeps): Team {
 }
 
 function teamCommands(deps: TeamDeps, team: () => Orchestrator): vscode.Disposable[] {
+  const { current, trust, log } = deps;
   const memory = () => deps.store.memory();
-  /** A project rule's refusal is said plainly; anything else is an error. */
-  const withRules = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (!(error instanceof ProjectRuleError)) throw error;
-      void vscode.window.showInformationMessage(error.message);
-      return undefined;
-    }
+  /** The project a command acts on, once its folder (which may lie outside the workspace) is trusted for what it does. */
+  const trustedTarget = async (projectId: unknown, what: string): Promise<Project | undefined> => {
+    const project = await current.target(projectId);
+    return (await trust.allows(project.root, what)) ? project : undefined;
   };
   return [
-    vscode.commands.registerCommand(Commands.planProject, async (projectId?: unknown): Promise<PlanningOutcome | undefined> => {
-      const project = await deps.current.resolve(projectId);
-      if (!project) {
-        void vscode.window.showInformationMessage(vscode.l10n.t("No project to plan."));
-        return undefined;
-      }
-      if (!(await deps.trust.allows(project.root, vscode.l10n.t("plan it")))) return undefined;
-      const outcome = await team().plan(project._id);
-      if (outcome.kind === "failed") void vscode.window.showErrorMessage(outcome.message);
-      return outcome;
+    registerRedgreenCommand<PlanningOutcome>(Commands.planProject, log, {
+      title: vscode.l10n.t("Plan Project"),
+      runsGit: vscode.l10n.t("plan a project"),
+      run: async (projectId) => {
+        const project = await trustedTarget(projectId, vscode.l10n.t("plan it"));
+        if (!project) return undefined;
+        const outcome = await team().plan(project._id);
+        if (outcome.kind === "failed") throw new CommandRefusal(outcome.message);
+        return outcome;
+      },
     }),
-    vscode.commands.registerCommand(Commands.startPair, async (projectId?: unknown): Promise<string | undefined> => {
-      const project = await deps.current.resolve(projectId);
-      if (!project) return undefined;
-      // The project's folder, where git and the tests run, may lie outside the trusted workspace.
-      if (!(await deps.trust.allows(project.root, vscode.l10n.t("start a pair")))) return undefined;
-      if (project.state !== "executing") {
-        void vscode.window.showInformationMessage(vscode.l10n.t("{0} is not executing (it is {1}): plan it or resume it first.", project.name, project.state));
-        return undefined;
-      }
-      const busy = team().status().some((pair) => pair.projectId === project._id && !pair.pausing);
-      team().startPairs(project._id);
-      return busy ? "running" : "started";
+    registerRedgreenCommand<"started" | "running">(Commands.startPair, log, {
+      title: vscode.l10n.t("Start Pair"),
+      runsGit: vscode.l10n.t("start a pair"),
+      run: async (projectId) => {
+        const project = await trustedTarget(projectId, vscode.l10n.t("start a pair"));
+        if (!project) return undefined;
+        if (project.state !== "executing") throw new CommandRefusal(vscode.l10n.t("{0} is not executing (it is {1}): plan it or resume it first.", project.name, project.state));
+        const busy = team().status().some((pair) => pair.projectId === project._id && !pair.pausing);
+        team().startPairs(project._id);
+        return busy ? "running" : "started";
+      },
     }),
-    vscode.commands.registerCommand(Commands.pausePair, async (projectId?: unknown): Promise<boolean> => {
-      const project = await deps.current.resolve(projectId);
-      if (!project) return false;
-      void vscode.window.showInformationMessage(vscode.l10n.t("The pairs of {0} pause at their next step, until Start Pair.", project.name));
-      return team().pausePairs(project._id);
+    registerRedgreenCommand<boolean>(Commands.pausePair, log, {
+      title: vscode.l10n.t("Pause Pair"),
+      run: async (projectId) => {
+        const project = await current.target(projectId);
+        void vscode.window.showInformationMessage(vscode.l10n.t("The pairs of {0} pause at their next step, until Start Pair.", project.name));
+        return team().pausePairs(project._id);
+      },
     }),
-    vscode.commands.registerCommand(Commands.pauseProject, async (projectId?: unknown): Promise<string | undefined> => {
-      const project = await deps.current.resolve(projectId);
-      if (!project) return undefined;
-      return withRules(async () => (await pauseProject(await memory(), project)).state);
+    registerRedgreenCommand<string>(Commands.pauseProject, log, {
+      title: vscode.l10n.t("Pause Project"),
+      run: async (projectId) => (await pauseProject(await memory(), await current.target(projectId))).state,
     }),
-    vscode.commands.registerCommand(Commands.resumeProject, async (projectId?: unknown): Promise<string | undefined> => {
-      const project = await deps.current.resolve(projectId);
-      if (!project) return undefined;
-      const text = await fs.readFile(specFileOf(project), "utf8").catch(() => undefined);
-      return withRules(async () => (await resumeProject(await memory(), project, text)).state);
+    registerRedgreenCommand<string>(Commands.resumeProject, log, {
+      title: vscode.l10n.t("Resume Project"),
+      run: async (projectId) => {
+        const project = await current.target(projectId);
+        const text = await fs.readFile(specFileOf(project), "utf8").catch(() => undefined);
+        return (await resumeProject(await memory(), project, text)).state;
+      },
     }),
   ];
 }
