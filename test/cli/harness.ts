@@ -33,8 +33,8 @@ function baseEnv(home: string): NodeJS.ProcessEnv {
 }
 
 export function cliIn(cli: string, home: string) {
-  return (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Run => {
-    const result = spawnSync(process.execPath, [cli, ...args], { cwd: options.cwd ?? home, env: { ...baseEnv(home), ...options.env }, encoding: "utf8", timeout: 30_000, input: "" });
+  return (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Run => {
+    const result = spawnSync(process.execPath, [cli, ...args], { cwd: options.cwd ?? home, env: { ...baseEnv(home), ...options.env }, encoding: "utf8", timeout: options.timeout ?? 30_000, input: "" });
     if (result.error) throw result.error;
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };

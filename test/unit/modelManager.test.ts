@@ -150,6 +150,17 @@ describe("ModelManager", () => {
     assert.deepEqual([stats.calls, stats.ok, stats.promptTokens, stats.completionTokens], [2, 1, 10, 6]);
   });
 
+  it("caps each reply at its role's maxTokens, whatever the agent asks for, and leaves other roles alone", async () => {
+    const backend = new ScriptedBackend({ heavy: ["plan", "plan"], code: ["code"] });
+    const capped: RegistryInput = { ...registryInput, roles: { ...registryInput.roles, architect: { model: "heavy", maxTokens: 300 } } };
+    const manager = new ModelManager(parseRegistry(capped, "test"), { local: backend }, { defaultThreads: () => 2 });
+    await manager.ask("architect", { messages: [{ role: "user", content: "plan" }], maxTokens: 3000 });
+    await manager.ask("architect", { messages: [{ role: "user", content: "plan" }], maxTokens: 100 });
+    await manager.ask("developer", { messages: [{ role: "user", content: "code" }], maxTokens: 2500 });
+    assert.deepEqual(backend.calls.map((c) => [c.model, c.request.maxTokens]), [["heavy", 300], ["heavy", 100], ["code", 2500]]);
+    assert.throws(() => parseRegistry({ roles: { architect: { model: "heavy", maxTokens: 0 } } }, "test"), /roles\.architect\.maxTokens/);
+  });
+
   it("embeds and counts tokens through the role's model", async () => {
     const { manager } = setup({});
     assert.deepEqual(await manager.embed(["abc", "de"]), [[3], [2]]);
