@@ -25,6 +25,24 @@ describe("An untrusted repository in Restricted Mode", function () {
     assert.deepEqual(models.registry.roles.developer, { model: "code" });
   });
 
+  it("runs no command that runs git: one warning that says to trust the workspace, and the refusal as the result", async () => {
+    await activateRedgreen();
+    const warned: string[] = [];
+    const window = vscode.window as unknown as { showWarningMessage: unknown };
+    const original = window.showWarningMessage;
+    window.showWarningMessage = (message: string) => {
+      warned.push(message);
+      return Promise.resolve(undefined);
+    };
+    try {
+      const result = await vscode.commands.executeCommand<{ error?: string }>("redgreen.approveAndMerge", "ANY-1");
+      assert.deepEqual(result, { error: "untrusted workspace" });
+    } finally {
+      window.showWarningMessage = original;
+    }
+    assert.deepEqual(warned, ["Redgreen runs no git command in an untrusted workspace. Trust this workspace to approve tickets."]);
+  });
+
   it("cannot set a command to run or weaken the sandbox", () => {
     const config = vscode.workspace.getConfiguration("redgreen");
     assert.equal(config.get("tdd.coverageCommand"), "");

@@ -162,6 +162,18 @@ describe("Review in the Source Control view", function () {
     assert.ok(!git("worktree", "list").includes("_merge-"));
   });
 
+  it("through the one command edge, a command on a ticket or project that does not exist is refused once, in its own words", async () => {
+    const warned: string[] = [];
+    const warn = (message: string) => {
+      warned.push(message);
+      return Promise.resolve(undefined);
+    };
+    const approve = await answering("showWarningMessage", warn, () => vscode.commands.executeCommand<ReviewActionResult>("redgreen.approveAndMerge", "NOPE-9"));
+    const pause = await answering("showWarningMessage", warn, () => vscode.commands.executeCommand<{ error?: string }>("redgreen.pauseProject", "no-such-project"));
+    assert.deepEqual([approve.error, pause.error], ["There is no ticket NOPE-9.", "There is no project no-such-project."]);
+    assert.deepEqual(warned, [approve.error, pause.error], "each shown once, as a warning");
+  });
+
   it("Request Changes asks for a comment (empty cancels), records it for the pair and moves the ticket back to in progress", async () => {
     const answers = ["", "Merge feature/f into your branch and keep line 2."];
     const prompts: vscode.InputBoxOptions[] = [];
