@@ -11,7 +11,7 @@ import { describeError } from "../core/logger";
 import { parseRegistry, type Registry, type RegistryInput } from "../core/models/registry";
 import { layeredRegistry, type DroppedModel, type WorkspaceLayer } from "../core/models/workspaceModels";
 import defaultRegistry from "../../models/registry.json";
-import { parseJsonc } from "./jsonc";
+import { parseJsonc } from "../adapters/dataFolder/jsonc";
 
 export const PROJECT_REGISTRY = path.join(".redgreen", "models.json");
 

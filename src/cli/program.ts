@@ -2,7 +2,7 @@
 // action through the edge in command.ts. Adding a group (plan, run, pause, resume) is one file and
 // one line in GROUPS.
 import { Command, Option } from "commander";
-import { DATA_ENV } from "./dataDir";
+import { DATA_ENV } from "../adapters/dataFolder/dataDir";
 import { registerInit } from "./commands/init";
 import { registerLogs } from "./commands/logs";
 import { registerModels } from "./commands/models";

@@ -25,11 +25,11 @@ import { specFileOf } from "../core/spec/specFile";
 import type { SettingsReader } from "../core/orchestrator/settingsReader";
 import type { Store } from "../core/store/port";
 import type { Project } from "../core/store/records";
-import { dataFiles, resolveDataDir } from "./dataDir";
+import { dataFiles, resolveDataDir } from "../adapters/dataFolder/dataDir";
 import { loadRegistry, type LoadedRegistry } from "./modelRegistry";
 import { Output, type LogLevel } from "./output";
-import { CliSettings } from "./settings";
-import { TrustList } from "./trustList";
+import { DataFolderSettings } from "../adapters/dataFolder/settings";
+import { TrustList } from "../adapters/dataFolder/trustList";
 
 /** The options every command has (see program.ts). */
 export interface GlobalOptions {
@@ -47,7 +47,7 @@ export class CliServices {
   readonly files: ReturnType<typeof dataFiles>;
   readonly out: Output;
   readonly log: Logger;
-  readonly settings: CliSettings;
+  readonly settings: DataFolderSettings;
   readonly trust: TrustList;
   readonly gitPort: GitPort = simpleGitPort;
   private opened: Promise<{ store: Store; memory: MemoryManager }> | undefined;
@@ -60,7 +60,7 @@ export class CliServices {
     this.log = this.out.logger();
     this.dataDir = resolveDataDir(options.data, env);
     this.files = dataFiles(this.dataDir);
-    this.settings = new CliSettings(this.files.settings, this.log);
+    this.settings = new DataFolderSettings(this.files.settings, this.log);
     this.trust = new TrustList(this.files.trust);
   }
 

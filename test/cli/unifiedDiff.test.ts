@@ -4,7 +4,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileDiff } from "../../src/cli/unifiedDiff";
-import { parseJsonc } from "../../src/cli/jsonc";
+import { parseJsonc } from "../../src/adapters/dataFolder/jsonc";
 
 // The CLI's diffs are patches git itself can apply: each random edit, diffed, then applied by
 // `git apply` to the old text, gives back the new text exactly.

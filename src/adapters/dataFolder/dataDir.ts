@@ -1,9 +1,13 @@
-// Where the CLI keeps its data (the embedded store, the trust list, the user's model registry and
-// settings): `--data DIR`, else $REDGREEN_DATA, else the operating system's place for user data.
+// Where Redgreen keeps a user's data outside the editor (the embedded store, the trust list, the
+// user's model registry and settings, the engine's socket and token): `--data DIR`, else
+// $REDGREEN_DATA, else the operating system's place for user data. The CLI and the engine share it.
 import os from "node:os";
 import path from "node:path";
 
 export const DATA_ENV = "REDGREEN_DATA";
+
+/** A file in the data folder that cannot be read or is malformed: the message says which and what to do. */
+export class DataFolderError extends Error {}
 
 /** The OS user data location: XDG on Linux and the BSDs, Application Support on macOS, %APPDATA% on Windows. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = os.homedir()): string {

@@ -5,8 +5,8 @@
 import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
-import { FolderTrust, realFolder, type AnswerStore } from "../core/folderTrust";
-import { CliError } from "./errors";
+import { FolderTrust, realFolder, type AnswerStore } from "../../core/folderTrust";
+import { DataFolderError } from "./dataDir";
 
 /** trust.json: the core's answer keys, each a map of absolute folder → trusted. */
 export const trustFileSchema = z.record(z.string(), z.record(z.string(), z.boolean()));
@@ -26,16 +26,16 @@ class TrustFile implements AnswerStore {
       text = readFileSync(file, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
-      throw new CliError(`Cannot read the trust list ${file}: ${(error as Error).message}`);
+      throw new DataFolderError(`Cannot read the trust list ${file}: ${(error as Error).message}`);
     }
     let raw: unknown;
     try {
       raw = JSON.parse(text);
     } catch {
-      throw new CliError(`The trust list ${file} is not valid JSON: fix or delete it, then trust your folders again`);
+      throw new DataFolderError(`The trust list ${file} is not valid JSON: fix or delete it, then trust your folders again`);
     }
     const parsed = trustFileSchema.safeParse(raw);
-    if (!parsed.success) throw new CliError(`The trust list ${file} is not a map of folders to true/false: fix or delete it`);
+    if (!parsed.success) throw new DataFolderError(`The trust list ${file} is not a map of folders to true/false: fix or delete it`);
     return parsed.data;
   }
 
@@ -77,7 +77,7 @@ export class TrustList {
   /** Throws the one-line refusal with the instruction that lifts it, unless `folder` is trusted. */
   require(folder: string, what: string): void {
     if (this.isTrusted(folder)) return;
-    throw new CliError(`${path.resolve(folder)} is not trusted: Redgreen runs no git command or test there. To ${what}, trust it first: redgreen trust ${quoteArg(path.resolve(folder))}`);
+    throw new DataFolderError(`${path.resolve(folder)} is not trusted: Redgreen runs no git command or test there. To ${what}, trust it first: redgreen trust ${quoteArg(path.resolve(folder))}`);
   }
 
   entries(): { folder: string; trusted: boolean }[] {

@@ -8,7 +8,7 @@ import { createProject, NewProjectError } from "../../core/projects/createProjec
 import { CliError } from "../errors";
 import { act, JSON_OPTION } from "../command";
 import { initOutput } from "../schemas";
-import { quoteArg } from "../trustList";
+import { quoteArg } from "../../adapters/dataFolder/trustList";
 import { toProjectJson } from "../views";
 
 interface InitOptions {
