@@ -31,6 +31,7 @@ export default tseslint.config(
   { files: ["src/features/**/*.ts"], rules: layer(["**/adapters/**", "**/cli/**"], "features get their adapters passed in from src/extension.ts (the one composition root); take a port or a factory in your deps.", []) },
   { files: ["src/adapters/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/cli/**", "**/extension"], "adapters implement the core's ports and know no face.") },
   { files: ["src/cli/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/extension"], "the command line is a face of its own over the core and adapters.") },
+  { files: ["src/engine/**/*.ts"], rules: layer(["**/features/**", "**/platform/**", "**/cli/**", "**/extension"], "the engine is a composition root of its own over the core and adapters; faces reach it through src/protocol/engine.ts.") },
   { files: ["webviews/**/*.ts"], languageOptions: { globals: globals.browser }, rules: layer(["**/src/core/**", "**/src/adapters/**", "**/src/features/**", "**/src/platform/**", "**/src/cli/**"], "webviews import only src/protocol (and webviews/shared).") },
   // One command edge (src/platform/command.ts): trust, errors and results are handled in one place.
   {

@@ -3,6 +3,7 @@
 //   dist/modelHost.js         the model host process (node-llama-cpp external)
 //   dist/mongoStore.js        the MongoDB adapter and driver, loaded only when configured
 //   dist/cli.js               the `redgreen` command line (Node, no vscode: the build fails if it imports it)
+//   dist/engine.js            the engine process a data folder's clients share (Node, no vscode either)
 //   dist/webviews/<view>.js   one browser ESM bundle per webview (+ its CSS)
 //   dist/codicons/            the icon font the webviews' components use
 //   out/                      with --tests: src and test transpiled file by file, for mocha
@@ -46,7 +47,7 @@ const configs = [
     ...common,
     // The CLI's composition root. Nothing is external but node-llama-cpp (which it never loads
     // itself: the model host does): an import of vscode anywhere in its graph fails the build.
-    entryPoints: { cli: at("src/cli/main.ts") },
+    entryPoints: { cli: at("src/cli/main.ts"), engine: at("src/engine/main.ts") },
     outdir: at("dist"),
     platform: "node",
     format: "cjs",

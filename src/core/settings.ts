@@ -48,6 +48,8 @@ export const settingSchemas = {
   "pairs.slots": z.number().int().min(1).max(16).default(1),
   /** Refuse to run agents' code where the machine has no sandbox; false runs it with the time and output limits only. */
   "sandbox.require": z.boolean().default(true),
+  /** Minutes the engine of a data folder keeps running with no client connected; 0: it exits with its last client. */
+  "engine.idleMinutes": z.number().int().min(0).max(1440).default(10),
   /** Let test runs reach the network (inside the sandbox they have only their own loopback otherwise). */
   "sandbox.network": z.boolean().default(false),
 } as const;

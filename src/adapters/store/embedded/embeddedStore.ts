@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import type { Clock } from "../../../core/clock";
 import { systemClock } from "../../../core/clock";
 import { describeError } from "../../../core/logger";
+import { holdExclusive } from "../../exclusive";
 import {
   COLLECTION_NAMES,
   COLLECTIONS,
@@ -350,7 +349,7 @@ async function takeLock(dir: string): Promise<{ file: string; release(): Promise
   // Reserved before the first wait: a second open in this process must not see its own lock as stale.
   openHere.add(key);
   const file = path.join(dir, "LOCK");
-  let guard: net.Server | undefined;
+  let guard: { release(): void } | undefined;
   try {
     guard = await exclusiveGuard(key, file, dir);
     const lock = await takeFileLock(dir, file);
@@ -359,33 +358,23 @@ async function takeLock(dir: string): Promise<{ file: string; release(): Promise
       release: async () => {
         openHere.delete(key);
         await lock.release();
-        guard?.close();
+        guard?.release();
       },
     };
   } catch (error) {
     openHere.delete(key);
-    guard?.close();
+    guard?.release();
     throw error;
   }
 }
 
 /** Linux's abstract socket for the folder, or undefined where there is none (the LOCK file alone decides). */
-async function exclusiveGuard(key: string, file: string, dir: string): Promise<net.Server | undefined> {
-  if (process.platform !== "linux") return undefined;
-  const server = net.createServer((socket) => socket.destroy());
-  const name = `\0redgreen-store-${createHash("sha256").update(key).digest("hex")}`;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ path: name }, () => resolve());
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
-    const owner = (await fs.readFile(file, "utf8").catch(() => "")).trim();
-    throw new StoreError(`the store in ${dir} is in use by another process${owner ? ` (pid ${owner})` : ""}; close the other window using it`);
-  }
-  server.unref();
-  return server;
+async function exclusiveGuard(key: string, file: string, dir: string): Promise<{ release(): void } | undefined> {
+  const held = await holdExclusive(`store ${key}`);
+  if (held === "unsupported") return undefined;
+  if (held !== "taken") return held;
+  const owner = (await fs.readFile(file, "utf8").catch(() => "")).trim();
+  throw new StoreError(`the store in ${dir} is in use by another process${owner ? ` (pid ${owner})` : ""}; close the other window using it`);
 }
 
 /** The LOCK file: created exclusively, or taken over when its holder is gone (or its heartbeat stopped). */

@@ -1,0 +1,136 @@
+// A client's side of the engine: connects to the data folder's engine, starting it detached when
+// none answers (as one watchman or Ollama serves every client of a machine), says hello with the
+// user's token, and restarts an engine of another version after asking it to stop. Requests and
+// answers are validated by the protocol's zod schemas at this end too.
+import { spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import net from "node:net";
+import type * as z from "zod";
+import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import type { Logger } from "../../core/logger";
+import { ENGINE_PROTOCOL, EngineMethods, helloResult, stopResult, type HelloResult } from "../../protocol/engine";
+import { fromWire, toWire } from "../../protocol/wire";
+import { engineFiles, engineToken, type EngineFiles } from "./engineFiles";
+
+/** How long a client waits for an engine it started to answer. */
+const START_TIMEOUT_MS = 15_000;
+const POLL_MS = 50;
+
+export class EngineUnavailableError extends Error {}
+
+export interface EngineConnectOptions {
+  dataDir: string;
+  /** dist/engine.js, started with `execPath` when no engine answers; without it, only connects. */
+  entry?: string;
+  execPath?: string;
+  version: string;
+  client: "cli" | "editor";
+  log: Logger;
+}
+
+export class EngineConnection {
+  private closed = false;
+
+  private constructor(private readonly connection: MessageConnection, readonly engine: HelloResult) {
+    connection.onClose(() => (this.closed = true));
+  }
+
+  /** Connects to the data folder's engine, starting it (or a new version of it) when needed. */
+  static async open(options: EngineConnectOptions): Promise<EngineConnection> {
+    const files = engineFiles(options.dataDir);
+    const token = await engineToken(files);
+    let connected = await EngineConnection.tryConnect(files, token, options);
+    if (connected && connected.engine.version !== options.version && options.entry) {
+      options.log.info(`The engine runs version ${connected.engine.version}; this is ${options.version}: restarting it`);
+      await connected.stopEngine();
+      connected = undefined;
+    }
+    if (connected) return connected;
+    if (!options.entry) throw new EngineUnavailableError(`No Redgreen engine answers for ${options.dataDir}`);
+    startDetached(options);
+    return EngineConnection.waitForEngine(files, token, options);
+  }
+
+  private static async waitForEngine(files: EngineFiles, token: string, options: EngineConnectOptions): Promise<EngineConnection> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const connected = await EngineConnection.tryConnect(files, token, options);
+      if (connected) return connected;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    const tail = (await fs.readFile(files.log, "utf8").catch(() => "")).trim().split("\n").slice(-3).join(" | ");
+    throw new EngineUnavailableError(`The Redgreen engine did not start within ${START_TIMEOUT_MS / 1000} s${tail ? `; its log (${files.log}) ends: ${tail}` : `: see ${files.log}`}`);
+  }
+
+  /** The engine's connection after hello, or undefined when nothing listens on the socket. */
+  private static async tryConnect(files: EngineFiles, token: string, options: EngineConnectOptions): Promise<EngineConnection | undefined> {
+    const socket = await connectSocket(files.socket);
+    if (!socket) return undefined;
+    const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+    connection.listen();
+    try {
+      const raw = await connection.sendRequest(EngineMethods.hello, { token, protocol: ENGINE_PROTOCOL, version: options.version, client: options.client, pid: process.pid });
+      return new EngineConnection(connection, helloResult.parse(fromWire(raw)));
+    } catch (error) {
+      connection.dispose();
+      socket.destroy();
+      throw error;
+    }
+  }
+
+  /** Sends a request and checks the answer against its schema. */
+  async request<S extends z.ZodType>(method: string, params: unknown, result: S): Promise<z.output<S>> {
+    if (this.closed) throw new EngineUnavailableError("The connection to the Redgreen engine is closed (the engine stopped?)");
+    const raw: unknown = await this.connection.sendRequest(method, toWire(params ?? {}));
+    const parsed = result.safeParse(fromWire(raw));
+    if (!parsed.success) throw new EngineUnavailableError(`The engine's answer to ${method} is malformed: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    return parsed.data;
+  }
+
+  /** Asks the engine to stop and waits until its socket no longer answers. */
+  async stopEngine(): Promise<void> {
+    await this.request(EngineMethods.stop, {}, stopResult);
+    this.dispose();
+    const socket = engineFiles(this.engine.dataFolder).socket;
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const probe = await connectSocket(socket);
+      if (!probe) return;
+      probe.destroy();
+      if (Date.now() > deadline) throw new EngineUnavailableError(`The engine (pid ${this.engine.pid}) did not stop within ${START_TIMEOUT_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  dispose(): void {
+    this.closed = true;
+    this.connection.dispose();
+  }
+}
+
+/** A connected socket, or undefined when no engine listens there (no file, or a dead engine's). */
+function connectSocket(path: string): Promise<net.Socket | undefined> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ path });
+    socket.once("connect", () => {
+      socket.removeAllListeners("error");
+      resolve(socket);
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "ECONNREFUSED") resolve(undefined);
+      else reject(error);
+    });
+  });
+}
+
+/** Starts the engine in its own session, outliving this client; its output goes to its log file. */
+function startDetached(options: EngineConnectOptions): void {
+  options.log.info(`Starting the Redgreen engine for ${options.dataDir}`);
+  const child = spawn(options.execPath ?? process.execPath, [options.entry!, "--data", options.dataDir], {
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
+  });
+  child.on("error", (error) => options.log.error(`The engine could not be started: ${error.message}`));
+  child.unref();
+}

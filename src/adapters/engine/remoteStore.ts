@@ -1,0 +1,48 @@
+// The store port over the engine's socket: a client's Memory Manager reads and writes the one
+// store its engine owns, so every client of a data folder sees the same records and the engine
+// stays their single writer. A write resolves once the engine's store has made it durable; every
+// document that arrives is checked against its collection's schema.
+import * as z from "zod";
+import { COLLECTIONS, type Collection, type CollectionName, type DocOf, type Filter, type FindOptions, type Store, type VectorQuery } from "../../core/store/port";
+import { EngineMethods, type StoreParams } from "../../protocol/engine";
+import type { EngineConnection } from "./engineClient";
+
+const count = z.number().int().nonnegative();
+const hits = z.array(z.object({ id: z.string(), score: z.number() })).nullable();
+
+export class RemoteStore implements Store {
+  readonly kind: Store["kind"];
+  readonly location: string;
+
+  constructor(private readonly engine: EngineConnection) {
+    this.kind = engine.engine.store.kind;
+    this.location = `${engine.engine.store.location} (through the engine, pid ${engine.engine.pid})`;
+  }
+
+  collection<N extends CollectionName>(name: N): Collection<DocOf<N>> {
+    const schema = COLLECTIONS[name].schema as unknown as z.ZodType<DocOf<N>>;
+    const op = <S extends z.ZodType>(params: StoreParams, result: S) => this.engine.request(EngineMethods.store, params, result);
+    return {
+      insert: async (doc) => void (await op({ op: "insert", collection: name, doc }, z.null())),
+      put: async (doc) => void (await op({ op: "put", collection: name, doc }, z.null())),
+      get: async (id) => (await op({ op: "get", collection: name, id }, schema.nullable())) ?? undefined,
+      find: (filter?: Filter, options?: FindOptions) => op({ op: "find", collection: name, filter, options }, z.array(schema)),
+      count: (filter?: Filter) => op({ op: "count", collection: name, filter }, count),
+      delete: (filter: Filter) => op({ op: "delete", collection: name, filter }, count),
+    };
+  }
+
+  async searchMemories(query: VectorQuery): Promise<{ id: string; score: number }[] | undefined> {
+    return (await this.engine.request(EngineMethods.store, { op: "search", query }, hits)) ?? undefined;
+  }
+
+  sweepExpired(): Promise<number> {
+    return this.engine.request(EngineMethods.store, { op: "sweep" }, count);
+  }
+
+  /** The engine keeps the store open for its other clients: closing here ends only this connection. */
+  close(): Promise<void> {
+    this.engine.dispose();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,105 @@
+// The engine of one data folder: what must have one owner per user and folder, today the store
+// (its single writer) and which client's team works on each project, served over its private
+// socket (server.ts). It exits after `engine.idleMinutes` with no client, or when stopped, closing
+// the store cleanly first. main.ts runs it as a process.
+import path from "node:path";
+import { dataFiles } from "../adapters/dataFolder/dataDir";
+import { DataFolderSettings } from "../adapters/dataFolder/settings";
+import { engineFiles, engineToken } from "../adapters/engine/engineFiles";
+import { holdExclusive } from "../adapters/exclusive";
+import { openStore } from "../adapters/store/openStore";
+import { describeError, type Logger } from "../core/logger";
+import type { Store } from "../core/store/port";
+import { engineHandlers, TeamClaims } from "./handlers";
+import { EngineServer, type EngineClient } from "./server";
+
+/** The MongoDB password never goes in a file: the client that starts the engine passes its environment. */
+const MONGO_PASSWORD_ENV = "REDGREEN_MONGODB_PASSWORD";
+
+export interface EngineOptions {
+  dataDir: string;
+  log: Logger;
+  version: string;
+  /** Overrides the setting (tests): how long the engine waits with no client before it exits. */
+  idleMs?: number;
+}
+
+export interface RunningEngine {
+  server: EngineServer;
+  store: Store;
+  /** Closes the socket and the store; resolves once both are closed. */
+  stop(): Promise<void>;
+  /** Resolves when the engine has stopped, whoever stopped it. */
+  stopped: Promise<void>;
+}
+
+/** Starts the data folder's engine, or says that one runs already (another process holds it). */
+export async function startEngine(options: EngineOptions): Promise<RunningEngine | "running"> {
+  const dataDir = path.resolve(options.dataDir);
+  const { log } = options;
+  const files = engineFiles(dataDir);
+  const token = await engineToken(files);
+  const held = await holdExclusive(`engine ${dataDir}`);
+  if (held === "taken") return "running";
+  const settings = new DataFolderSettings(dataFiles(dataDir).settings, log);
+  const store = await openStore({
+    mongodbUri: settings.get("store.mongodbUri"),
+    password: process.env[MONGO_PASSWORD_ENV],
+    embeddedFolder: dataFiles(dataDir).store,
+    onProblem: (message) => log.warn(`store: ${message}`),
+  }).catch((error: unknown) => {
+    if (held !== "unsupported") held.release();
+    throw error;
+  });
+  const idleMs = options.idleMs ?? settings.get("engine.idleMinutes") * 60_000;
+  return serve({ dataDir, token, store, log, idleMs, version: options.version, release: () => held !== "unsupported" && held.release() });
+}
+
+interface Serving {
+  dataDir: string;
+  token: string;
+  store: Store;
+  log: Logger;
+  idleMs: number;
+  version: string;
+  release(): void;
+}
+
+async function serve(parts: Serving): Promise<RunningEngine> {
+  const { store, log, idleMs } = parts;
+  const claims = new TeamClaims();
+  const startedAt = new Date();
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let exitsAt: Date | undefined;
+  let stopping: Promise<void> | undefined;
+  let markStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  const stop = (): Promise<void> => (stopping ??= (async () => {
+    clearTimeout(idleTimer);
+    log.info(`engine: stopping (pid ${process.pid})`);
+    await server.close().catch((error: unknown) => log.warn(`engine: closing the socket: ${describeError(error)}`));
+    await store.close().catch((error: unknown) => log.error(`engine: closing the store: ${describeError(error)}`));
+    parts.release();
+    markStopped();
+  })());
+  /** With no client the idle clock runs; any client stops it. */
+  const followClients = (clients: readonly EngineClient[]) => {
+    claims.forget(clients);
+    clearTimeout(idleTimer);
+    exitsAt = undefined;
+    if (clients.length > 0) return;
+    exitsAt = new Date(Date.now() + idleMs);
+    idleTimer = setTimeout(() => void stop(), idleMs);
+  };
+  const server: EngineServer = new EngineServer({
+    socket: engineFiles(parts.dataDir).socket, token: parts.token, version: parts.version, dataFolder: parts.dataDir, log,
+    store: { kind: store.kind, location: store.location },
+    handlers: engineHandlers({ store, version: parts.version, dataFolder: parts.dataDir, startedAt, idleMinutes: idleMs / 60_000, clients: () => server.connected(), exitsAt: () => exitsAt, stop: () => void stop() }, claims),
+    onClients: followClients,
+  });
+  await server.listen();
+  followClients([]);
+  log.info(`engine ${parts.version}: pid ${process.pid}, ${store.kind} store at ${store.location}, socket ${engineFiles(parts.dataDir).socket}`);
+  return { server, store, stop, stopped };
+}
+

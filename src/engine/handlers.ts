@@ -1,0 +1,109 @@
+// What the engine answers: its status, a stop, the store it owns (as the store port has it, each
+// document checked against its collection's schema on the way in), and which client's team works
+// on a project. The engine is the store's single writer; clients reach it only through here.
+import * as z from "zod";
+import { COLLECTIONS, type CollectionName, type Store } from "../core/store/port";
+import { type claimResult, EngineMethods, statusResult, storeParams, teamParams, type EngineStatus, type StoreParams } from "../protocol/engine";
+import type { EngineClient, RequestHandler } from "./server";
+
+export interface EngineState {
+  store: Store;
+  version: string;
+  dataFolder: string;
+  startedAt: Date;
+  idleMinutes: number;
+  clients(): readonly EngineClient[];
+  exitsAt(): Date | undefined;
+  /** Drains and exits (after the answer is sent). */
+  stop(): void;
+}
+
+/** Which client runs each project's team (its `run`), released when it says so or hangs up. */
+export class TeamClaims {
+  private readonly holders = new Map<string, EngineClient>();
+
+  claim(projectId: string, client: EngineClient): z.infer<typeof claimResult> {
+    const holder = this.holders.get(projectId);
+    if (holder && holder.id !== client.id) return { granted: false, holderPid: holder.pid };
+    this.holders.set(projectId, client);
+    return { granted: true, holderPid: client.pid };
+  }
+
+  release(projectId: string, client: EngineClient): void {
+    if (this.holders.get(projectId)?.id === client.id) this.holders.delete(projectId);
+  }
+
+  /** A client that hung up holds nothing. */
+  forget(present: readonly EngineClient[]): void {
+    const ids = new Set(present.map((c) => c.id));
+    for (const [projectId, holder] of this.holders) if (!ids.has(holder.id)) this.holders.delete(projectId);
+  }
+
+  list(): { projectId: string; clientPid: number }[] {
+    return [...this.holders].map(([projectId, holder]) => ({ projectId, clientPid: holder.pid }));
+  }
+
+  get size(): number {
+    return this.holders.size;
+  }
+}
+
+const none = z.object({}).optional();
+
+function handler<S extends z.ZodType>(params: S, run: (params: z.output<S>, client: EngineClient) => Promise<unknown>): RequestHandler {
+  return { params, run };
+}
+
+export function engineHandlers(state: EngineState, claims: TeamClaims): Record<string, RequestHandler> {
+  return {
+    [EngineMethods.status]: handler(none, () => Promise.resolve(status(state, claims))),
+    [EngineMethods.stop]: handler(none, () => {
+      setImmediate(() => state.stop());
+      return Promise.resolve({ stopping: true, pid: process.pid });
+    }),
+    [EngineMethods.store]: handler(storeParams, (params) => storeOp(state.store, params)),
+    [EngineMethods.claimTeam]: handler(teamParams, (params, client) => Promise.resolve(claims.claim(params.projectId, client))),
+    [EngineMethods.releaseTeam]: handler(teamParams, (params, client) => Promise.resolve(claims.release(params.projectId, client))),
+  };
+}
+
+function status(state: EngineState, claims: TeamClaims): EngineStatus {
+  return statusResult.parse({
+    pid: process.pid,
+    version: state.version,
+    startedAt: state.startedAt.toISOString(),
+    dataFolder: state.dataFolder,
+    store: { kind: state.store.kind, location: state.store.location },
+    clients: state.clients().map((c) => ({ client: c.client, pid: c.pid, since: c.since.toISOString() })),
+    teams: claims.list(),
+    idleMinutes: state.idleMinutes,
+    exitsAt: state.exitsAt()?.toISOString() ?? null,
+  });
+}
+
+/** A document bound for a collection, checked against its schema: the error names the collection and the field. */
+function checked(name: string, doc: Record<string, unknown>): { _id: string } {
+  const parsed = COLLECTIONS[name as CollectionName].schema.safeParse(doc);
+  if (!parsed.success) throw new Error(`Not a valid ${name} document: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return parsed.data;
+}
+
+async function storeOp(store: Store, params: StoreParams): Promise<unknown> {
+  if (params.op === "search") return (await store.searchMemories?.(params.query)) ?? null;
+  if (params.op === "sweep") return store.sweepExpired();
+  const collection = store.collection(params.collection as CollectionName);
+  switch (params.op) {
+    case "insert":
+      return collection.insert(checked(params.collection, params.doc) as never);
+    case "put":
+      return collection.put(checked(params.collection, params.doc) as never);
+    case "get":
+      return (await collection.get(params.id)) ?? null;
+    case "find":
+      return collection.find(params.filter, params.options);
+    case "count":
+      return collection.count(params.filter);
+    case "delete":
+      return collection.delete(params.filter);
+  }
+}

@@ -1,0 +1,82 @@
+// The engine's protocol: what a client (the CLI today, the editor next) may ask the one Redgreen
+// engine of a data folder, over its local socket (vscode-jsonrpc). Both ends validate with these
+// schemas; values cross as `toWire` JSON (dates tagged). A connection must say hello, with the
+// user's token, before anything else.
+import * as z from "zod";
+import { COLLECTION_NAMES } from "../core/store/port";
+
+/** Bumped when a request or its answer changes shape: a client and engine that differ cannot talk. */
+export const ENGINE_PROTOCOL = 1;
+
+export const EngineMethods = {
+  hello: "engine/hello",
+  status: "engine/status",
+  stop: "engine/stop",
+  store: "store/op",
+  claimTeam: "team/claim",
+  releaseTeam: "team/release",
+} as const;
+
+export const helloParams = z.object({
+  token: z.string().min(32).max(256),
+  protocol: z.number().int(),
+  version: z.string().min(1).max(64),
+  client: z.enum(["cli", "editor"]),
+  pid: z.number().int().positive(),
+});
+export type HelloParams = z.infer<typeof helloParams>;
+
+const storeInfo = z.object({ kind: z.enum(["embedded", "mongodb"]), location: z.string() });
+
+export const helloResult = z.object({
+  protocol: z.number().int(),
+  version: z.string(),
+  pid: z.number().int(),
+  dataFolder: z.string(),
+  store: storeInfo,
+});
+export type HelloResult = z.infer<typeof helloResult>;
+
+export const statusResult = z.object({
+  pid: z.number().int(),
+  version: z.string(),
+  startedAt: z.string(),
+  dataFolder: z.string(),
+  store: storeInfo,
+  clients: z.array(z.object({ client: z.enum(["cli", "editor"]), pid: z.number().int(), since: z.string() })),
+  teams: z.array(z.object({ projectId: z.string(), clientPid: z.number().int() })),
+  idleMinutes: z.number(),
+  /** When the engine exits if nothing connects meanwhile; null while a client is connected. */
+  exitsAt: z.string().nullable(),
+});
+export type EngineStatus = z.infer<typeof statusResult>;
+
+export const stopResult = z.object({ stopping: z.literal(true), pid: z.number().int() });
+
+const collection = z.enum(COLLECTION_NAMES as [string, ...string[]]);
+const filter = z.record(z.string(), z.unknown());
+const findOptions = z.object({
+  sort: z.record(z.string(), z.union([z.literal(1), z.literal(-1)])).optional(),
+  limit: z.number().int().nonnegative().optional(),
+  skip: z.number().int().nonnegative().optional(),
+});
+
+/** One operation on the engine's store, as the store port has it. */
+export const storeParams = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("insert"), collection, doc: z.record(z.string(), z.unknown()) }),
+  z.object({ op: z.literal("put"), collection, doc: z.record(z.string(), z.unknown()) }),
+  z.object({ op: z.literal("get"), collection, id: z.string() }),
+  z.object({ op: z.literal("find"), collection, filter: filter.optional(), options: findOptions.optional() }),
+  z.object({ op: z.literal("count"), collection, filter: filter.optional() }),
+  z.object({ op: z.literal("delete"), collection, filter }),
+  z.object({
+    op: z.literal("search"),
+    query: z.object({ vector: z.array(z.number()).min(1), k: z.number().int().positive(), embeddingModel: z.string(), projectId: z.string().optional(), tags: z.array(z.string()).optional() }),
+  }),
+  z.object({ op: z.literal("sweep") }),
+]);
+export type StoreParams = z.infer<typeof storeParams>;
+
+/** A project's team runs in one client at a time: a second `run` is refused, naming the first. */
+export const teamParams = z.object({ projectId: z.string().min(1) });
+export const claimResult = z.object({ granted: z.boolean(), holderPid: z.number().int().nullable() });

@@ -1,0 +1,151 @@
+// The engine's socket and its store, in this process (the CLI tests start it as a real detached
+// process): hello with the token or nothing, validated requests that never stop the engine, the
+// store reached through it with dates intact, private folders only, team claims, idle exit.
+import * as assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import { EngineConnection } from "../../src/adapters/engine/engineClient";
+import { engineFiles } from "../../src/adapters/engine/engineFiles";
+import { RemoteStore } from "../../src/adapters/engine/remoteStore";
+import { openEmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
+import type { Logger } from "../../src/core/logger";
+import type { Project } from "../../src/core/store/records";
+import { startEngine, type RunningEngine } from "../../src/engine/engine";
+import { claimResult, ENGINE_PROTOCOL, EngineMethods, statusResult } from "../../src/protocol/engine";
+
+/** A logger that keeps what it was told. */
+function recordingLog(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const keep = (message: string | Error) => void lines.push(String(message));
+  return { lines, trace: keep, debug: keep, info: keep, warn: keep, error: keep };
+}
+
+const project = (id: string): Project => ({
+  _id: id, name: id, root: `/tmp/${id}`, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md",
+  createdAt: new Date("2026-12-01T10:00:00.000Z"), updatedAt: new Date("2026-12-02T11:30:00.500Z"),
+});
+
+describe("The engine (socket, token, store, lifetime)", function () {
+  this.timeout(20_000);
+  const root = path.join(os.tmpdir(), `redgreen-engine-${process.pid}`);
+  let n = 0;
+  let dataDir: string;
+  let engine: RunningEngine;
+  let log: ReturnType<typeof recordingLog>;
+  const clients: EngineConnection[] = [];
+
+  const connect = async (version = "1.0.0") => {
+    const client = await EngineConnection.open({ dataDir, version, client: "cli", log: recordingLog() });
+    clients.push(client);
+    return client;
+  };
+
+  /** A raw connection to the socket, to send what a real client never would. */
+  const raw = async (): Promise<{ connection: MessageConnection; closed: Promise<void> }> => {
+    const socket = net.connect({ path: engineFiles(dataDir).socket });
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+    connection.listen();
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    return { connection, closed };
+  };
+
+  beforeEach(async () => {
+    dataDir = path.join(root, `d${++n}`);
+    log = recordingLog();
+    const started = await startEngine({ dataDir, log, version: "1.0.0", idleMs: 60_000 });
+    assert.notEqual(started, "running");
+    engine = started as RunningEngine;
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.dispose();
+    await engine.stop();
+  });
+  after(() => fs.rm(root, { recursive: true, force: true }));
+
+  it("says hello with the token, and serves the store: what one client writes another reads, dates intact", async () => {
+    const a = new RemoteStore(await connect());
+    const b = new RemoteStore(await connect());
+    assert.equal(a.kind, "embedded");
+    await a.collection("projects").insert(project("p1"));
+    const read = await b.collection("projects").get("p1");
+    assert.deepEqual(read, project("p1"));
+    assert.ok(read?.updatedAt instanceof Date);
+    assert.deepEqual((await b.collection("projects").find({ priority: "high" })).map((p) => p._id), ["p1"]);
+    assert.equal(await b.collection("projects").count(), 1);
+    assert.equal(await a.collection("projects").get("nope"), undefined);
+    const status = await clients[0]!.request(EngineMethods.status, {}, statusResult);
+    assert.equal(status.clients.length, 2);
+    assert.equal(status.pid, process.pid);
+  });
+
+  it("refuses a document its collection does not accept, naming the field, and goes on serving", async () => {
+    const store = new RemoteStore(await connect());
+    const bad = { ...project("p2"), priority: "urgent" } as unknown as Project;
+    await assert.rejects(store.collection("projects").insert(bad), /Not a valid projects document: priority: /);
+    await assert.rejects(clients[0]!.request(EngineMethods.store, { op: "find", collection: "nothing" }, statusResult), /store\/op: collection: /);
+    assert.ok(log.lines.some((line) => /refused a malformed store\/op from pid \d+: collection/.test(line)), log.lines.join("\n"));
+    await store.collection("projects").insert(project("p3"));
+    assert.equal((await store.collection("projects").get("p3"))?._id, "p3");
+  });
+
+  it("refuses a wrong token and any request before hello, logs why, and hangs up", async () => {
+    const wrong = await raw();
+    await assert.rejects(
+      wrong.connection.sendRequest(EngineMethods.hello, { token: "x".repeat(64), protocol: ENGINE_PROTOCOL, version: "1.0.0", client: "cli", pid: process.pid }),
+      /Refused: a wrong token/,
+    );
+    await wrong.closed;
+    const early = await raw();
+    await assert.rejects(early.connection.sendRequest(EngineMethods.status, {}), /Refused: engine\/status before hello/);
+    await early.closed;
+    assert.ok(log.lines.some((line) => line.includes("refused a wrong token")));
+    assert.ok((await connect()).engine.pid > 0, "and still serves a client with the token");
+  });
+
+  it("lets a client of another protocol ask only for the status or a stop", async () => {
+    const other = await raw();
+    const token = (await fs.readFile(engineFiles(dataDir).token, "utf8")).trim();
+    await other.connection.sendRequest(EngineMethods.hello, { token, protocol: ENGINE_PROTOCOL + 1, version: "9.0.0", client: "cli", pid: process.pid });
+    await assert.rejects(other.connection.sendRequest(EngineMethods.store, { op: "sweep" }), /speaks protocol 1: stop it/);
+    assert.ok(statusResult.parse(await other.connection.sendRequest(EngineMethods.status, {})));
+    other.connection.dispose();
+  });
+
+  it("refuses an engine folder or token that other users can reach", async () => {
+    const files = engineFiles(dataDir);
+    await fs.chmod(files.folder, 0o755);
+    await assert.rejects(connect(), /engine can be reached by other users \(mode 755\)/);
+    await fs.chmod(files.folder, 0o700);
+    await fs.chmod(files.token, 0o644);
+    await assert.rejects(connect(), /token can be reached by other users \(mode 644\)/);
+    await fs.chmod(files.token, 0o600);
+    assert.ok(await connect());
+  });
+
+  it("is the only engine of its data folder, and gives a project's team to one client at a time", async () => {
+    assert.equal(await startEngine({ dataDir, log: recordingLog(), version: "1.0.0", idleMs: 60_000 }), "running");
+    const [first, second] = [await connect(), await connect()];
+    assert.deepEqual(await first.request(EngineMethods.claimTeam, { projectId: "p" }, claimResult), { granted: true, holderPid: process.pid });
+    assert.deepEqual(await second.request(EngineMethods.claimTeam, { projectId: "p" }, claimResult), { granted: false, holderPid: process.pid });
+    first.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(await second.request(EngineMethods.claimTeam, { projectId: "p" }, claimResult), { granted: true, holderPid: process.pid }, "a client that hung up holds nothing");
+  });
+
+  it("exits after its idle time with no client, releasing the store", async () => {
+    await engine.stop();
+    log = recordingLog();
+    engine = (await startEngine({ dataDir, log, version: "1.0.0", idleMs: 300 })) as RunningEngine;
+    const client = await connect();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal((await client.request(EngineMethods.status, {}, statusResult)).exitsAt, null, "a connected client keeps it running");
+    client.dispose();
+    await engine.stopped;
+    const store = await openEmbeddedStore(path.join(dataDir, "store"));
+    await store.close();
+  });
+});
