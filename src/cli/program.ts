@@ -3,6 +3,7 @@
 // one line in GROUPS.
 import { Command, Option } from "commander";
 import { DATA_ENV } from "../adapters/dataFolder/dataDir";
+import { registerEngine } from "./commands/engine";
 import { registerInit } from "./commands/init";
 import { registerLogs } from "./commands/logs";
 import { registerModels } from "./commands/models";
@@ -12,7 +13,7 @@ import { registerSpec } from "./commands/spec";
 import { registerTeam } from "./commands/team";
 import { registerTrust } from "./commands/trust";
 
-const GROUPS = [registerTrust, registerInit, registerProjects, registerSpec, registerTeam, registerReview, registerModels, registerLogs];
+const GROUPS = [registerTrust, registerInit, registerProjects, registerSpec, registerTeam, registerReview, registerModels, registerLogs, registerEngine];
 
 export function buildProgram(version: string, write: { out: (text: string) => void; err: (text: string) => void }): Command {
   const program = new Command("redgreen")
@@ -20,6 +21,7 @@ export function buildProgram(version: string, write: { out: (text: string) => vo
     .version(version, "-V, --version")
     .addOption(new Option("--data <dir>", "Redgreen's data folder (store, trust list, models.json, settings.json)").env(DATA_ENV))
     .option("--trust", "trust the project folder this command acts on (kept, as `redgreen trust` does)")
+    .option("--in-process", "open the store in this process instead of through the data folder's engine (CI, containers)")
     .option("-v, --verbose", "log more on stderr")
     .option("-q, --quiet", "log only errors on stderr")
     .exitOverride()

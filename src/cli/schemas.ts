@@ -3,6 +3,7 @@
 // Stable: fields are only ever added; times are ISO 8601 strings; absent values are null.
 // See README.md in this folder for the table of commands and shapes.
 import * as z from "zod";
+import { statusResult } from "../protocol/engine";
 import { ROLES } from "../core/models/registry";
 import { PRIORITIES, PROJECT_STATES } from "../core/projects/project";
 import { COLUMNS, SEVERITIES } from "../core/store/records";
@@ -184,3 +185,9 @@ export const runOutput = z.object({
 });
 
 export const projectStateOutput = z.object({ project: projectRef, state: z.string() });
+
+/** `engine status`: whether the data folder's engine runs, and what it says of itself. */
+export const engineStatusOutput = z.object({ dataFolder: z.string(), running: z.boolean(), engine: statusResult.nullable() });
+
+/** `engine stop`: which engine stopped, if one ran. */
+export const engineStopOutput = z.object({ dataFolder: z.string(), stopped: z.boolean(), pid: z.number().int().nullable() });

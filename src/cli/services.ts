@@ -1,7 +1,7 @@
 // The CLI's container: every service a command needs, each built once, the heavy ones only when a
-// command asks for them (the store when it reads projects, the model host when it needs a model).
-// Commands get this and never construct adapters. `plan`, `run`, `pause` and `resume` will take
-// the orchestrator from here, built over the same memory, git factory, test runner and models.
+// command asks for them (the store, through the data folder's engine, when it reads projects; the
+// model host when it needs a model). Commands get this and never construct adapters; `plan` and
+// `run` take the orchestrator from here, over the same memory, git factory, test runner and models.
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +13,11 @@ import { LocalModelBackend } from "../adapters/llm/localBackend";
 import { ModelHostProcess } from "../adapters/llm/modelHostProcess";
 import { OpenAiBackend } from "../adapters/llm/openAiBackend";
 import { openStore } from "../adapters/store/openStore";
+import { EngineConnection } from "../adapters/engine/engineClient";
+import { RemoteStore } from "../adapters/engine/remoteStore";
+import { claimResult, EngineMethods } from "../protocol/engine";
+import { CliError } from "./errors";
+import packageJson from "../../package.json";
 import type { GitPort } from "../core/gitops/git";
 import { GitOps } from "../core/gitops/gitOps";
 import type { Logger } from "../core/logger";
@@ -34,6 +39,8 @@ import { TrustList } from "../adapters/dataFolder/trustList";
 /** The options every command has (see program.ts). */
 export interface GlobalOptions {
   data?: string;
+  /** The store in this process (CI machines, containers) instead of through the data folder's engine. */
+  inProcess?: boolean;
   trust?: boolean;
   verbose?: boolean;
   quiet?: boolean;
@@ -51,6 +58,7 @@ export class CliServices {
   readonly trust: TrustList;
   readonly gitPort: GitPort = simpleGitPort;
   private opened: Promise<{ store: Store; memory: MemoryManager }> | undefined;
+  private connection: Promise<EngineConnection> | undefined;
   private runner: ProcessTestRunner | undefined;
   private modelParts: { host: ModelHostProcess; backend: LocalModelBackend; manager: ModelManager } | undefined;
 
@@ -71,14 +79,7 @@ export class CliServices {
   }
 
   private async openMemory(): Promise<{ store: Store; memory: MemoryManager }> {
-    const store = await openStore({
-      mongodbUri: this.settings.get("store.mongodbUri"),
-      password: process.env[MONGO_PASSWORD_ENV],
-      embeddedFolder: this.files.store,
-      // A command ends soon: the next one sweeps when it opens the store.
-      sweepIntervalMs: 0,
-      onProblem: (message) => this.log.warn(`store: ${message}`),
-    });
+    const store = this.options.inProcess ? await this.openOwnStore() : new RemoteStore(await this.engine());
     try {
       const memory = await MemoryManager.open({
         store,
@@ -92,6 +93,36 @@ export class CliServices {
       await store.close();
       throw error;
     }
+  }
+
+  /** `--in-process`: the store opened here, its lock held by this process until it ends. */
+  private openOwnStore(): Promise<Store> {
+    return openStore({
+      mongodbUri: this.settings.get("store.mongodbUri"),
+      password: process.env[MONGO_PASSWORD_ENV],
+      embeddedFolder: this.files.store,
+      // A command ends soon: the next one sweeps when it opens the store.
+      sweepIntervalMs: 0,
+      onProblem: (message) => this.log.warn(`store: ${message}`),
+    });
+  }
+
+  /** The data folder's engine, started (dist/engine.js beside this file) when none answers, unless `start` is false. */
+  engine(start = true): Promise<EngineConnection> {
+    const entry = start ? path.join(__dirname, "engine.js") : undefined;
+    this.connection ??= EngineConnection.open({ dataDir: this.dataDir, entry, version: packageJson.version, client: "cli", log: this.log });
+    return this.connection;
+  }
+
+  /**
+   * This process runs the project's team until it releases it (or exits): a second `run` of the
+   * same project, here or in another terminal, is refused. With --in-process the store's lock
+   * already keeps every other process out.
+   */
+  async claimTeam(project: Project): Promise<void> {
+    if (this.options.inProcess) return;
+    const claim = await (await this.engine()).request(EngineMethods.claimTeam, { projectId: project._id }, claimResult);
+    if (!claim.granted) throw new CliError(`The team of "${project.name}" runs already, in redgreen (pid ${claim.holderPid}): wait for it to finish or stop it with Ctrl-C there`);
   }
 
   /** What memory asks of the models, built only when memory really needs one (embeddings, summaries). */
@@ -180,5 +211,6 @@ export class CliServices {
     }
     const opened = await this.opened?.catch(() => undefined);
     await opened?.store.close();
+    (await this.connection?.catch(() => undefined))?.dispose();
   }
 }

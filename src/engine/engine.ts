@@ -77,8 +77,9 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   const stop = (): Promise<void> => (stopping ??= (async () => {
     clearTimeout(idleTimer);
     log.info(`engine: stopping (pid ${process.pid})`);
-    await server.close().catch((error: unknown) => log.warn(`engine: closing the socket: ${describeError(error)}`));
+    // The store first: once the socket no longer answers, a client may take the store over.
     await store.close().catch((error: unknown) => log.error(`engine: closing the store: ${describeError(error)}`));
+    await server.close().catch((error: unknown) => log.warn(`engine: closing the socket: ${describeError(error)}`));
     parts.release();
     markStopped();
   })());

@@ -49,6 +49,7 @@ export class TeamClaims {
 }
 
 const none = z.object({}).optional();
+const STOP_AFTER_ANSWER_MS = 50;
 
 function handler<S extends z.ZodType>(params: S, run: (params: z.output<S>, client: EngineClient) => Promise<unknown>): RequestHandler {
   return { params, run };
@@ -58,7 +59,8 @@ export function engineHandlers(state: EngineState, claims: TeamClaims): Record<s
   return {
     [EngineMethods.status]: handler(none, () => Promise.resolve(status(state, claims))),
     [EngineMethods.stop]: handler(none, () => {
-      setImmediate(() => state.stop());
+      // The answer is written asynchronously: stop once it had time to go out.
+      setTimeout(() => state.stop(), STOP_AFTER_ANSWER_MS);
       return Promise.resolve({ stopping: true, pid: process.pid });
     }),
     [EngineMethods.store]: handler(storeParams, (params) => storeOp(state.store, params)),

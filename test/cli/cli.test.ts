@@ -7,7 +7,7 @@ import { openEmbeddedStore } from "../../src/adapters/store/embedded/embeddedSto
 import { GitOps } from "../../src/core/gitops/gitOps";
 import { MemoryManager } from "../../src/core/memory/memoryManager";
 import {
-  boardOutput, initOutput, logsOutput, modelsListOutput, projectsOutput, requestChangesOutput, reviewApproveOutput,
+  boardOutput, engineStatusOutput, engineStopOutput, initOutput, logsOutput, modelsListOutput, projectsOutput, requestChangesOutput, reviewApproveOutput,
   reviewDiffOutput, reviewListOutput, specApproveOutput, specDiffOutput, statusOutput, trustOutput,
 } from "../../src/cli/schemas";
 import { noModels, silent } from "../fixtures/kit";
@@ -33,6 +33,11 @@ describe("redgreen CLI", function () {
     data = path.join(home, "data");
     await fs.mkdir(home, { recursive: true });
     run = cliIn(cli, home);
+  });
+  // The engine a test's commands started goes with the test (its store closed, its process gone).
+  afterEach(() => {
+    // Cleanup only: a test that broke the data folder on purpose started no engine.
+    rg("engine", "stop");
   });
   after(() => fs.rm(root, { recursive: true, force: true }));
 
@@ -79,6 +84,22 @@ describe("redgreen CLI", function () {
     assert.equal(board.code, 0, board.stderr);
     assert.match(board.stdout, /^Shop: board\n\nBacklog \(0\)\n {2}\(none\)\n\nTo do \(0\)/);
     assert.deepEqual(parsed(boardOutput, rg("board", "shop", "--json")).columns.map((c) => c.name), ["Backlog", "To do", "In progress", "Review", "Done"]);
+  });
+
+  it("shares one engine between its commands: the first starts it, later ones reach the same process and store", () => {
+    assert.deepEqual(parsed(engineStatusOutput, rg("engine", "status", "--json")), { dataFolder: data, running: false, engine: null }, "status starts no engine");
+    project("shop", ["--name", "Shop"]);
+    const first = parsed(engineStatusOutput, rg("engine", "status", "--json")).engine;
+    assert.ok(first && first.pid !== process.pid);
+    assert.equal(first.store.location, path.join(data, "store"));
+    assert.deepEqual(parsed(projectsOutput, rg("projects", "--json")).projects.map((p) => p.name), ["Shop"]);
+    assert.equal(parsed(engineStatusOutput, rg("engine", "status", "--json")).engine?.pid, first.pid, "the same engine served every command");
+    assert.ok(statSync(path.join(data, "engine", "token")).mode % 0o1000 === 0o600 && statSync(path.join(data, "engine")).mode % 0o1000 === 0o700);
+    // --in-process opens the store itself: refused while the engine holds it, served once it stopped.
+    assert.match(oneLineError(rg("--in-process", "projects")), /the store in .* is in use by another process/);
+    assert.deepEqual(parsed(engineStopOutput, rg("engine", "stop", "--json")), { dataFolder: data, stopped: true, pid: first.pid });
+    assert.deepEqual(parsed(projectsOutput, rg("--in-process", "projects", "--json")).projects.map((p) => p.name), ["Shop"]);
+    assert.equal(parsed(engineStatusOutput, rg("engine", "status", "--json")).running, false, "--in-process starts no engine");
   });
 
   it("refuses init with the editor's New Project errors", () => {
@@ -154,6 +175,8 @@ describe("redgreen CLI", function () {
       const approved = rg("spec", "approve", "Shop");
       assert.equal(approved.code, 0, approved.stderr);
       gitIn(folder, "branch", "DEV");
+      // The test writes the store itself, as the engine would: the engine is stopped first.
+      assert.equal(rg("engine", "stop").code, 0);
       const store = await openEmbeddedStore(path.join(data, "store"), { sweepIntervalMs: 0 });
       try {
         const memory = await MemoryManager.open({ store, models: noModels });

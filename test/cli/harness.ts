@@ -9,13 +9,14 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const BUILT_CLI = path.join(REPO_ROOT, "dist", "cli.js");
 
 /**
- * The built CLI, copied into `dir` first: the bundle is self-contained, and a build running
- * meanwhile (which empties dist/) cannot pull it away from under a test.
+ * The built CLI and the engine it starts, copied into `dir` first: the bundles are self-contained,
+ * and a build running meanwhile (which empties dist/) cannot pull them away from under a test.
  */
 export async function snapshotCli(dir: string): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   const copy = path.join(dir, "cli.js");
   await fs.copyFile(BUILT_CLI, copy);
+  await fs.copyFile(path.join(path.dirname(BUILT_CLI), "engine.js"), path.join(dir, "engine.js"));
   return copy;
 }
 

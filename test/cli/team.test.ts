@@ -50,6 +50,9 @@ describe("redgreen run: the team from a terminal", function () {
     cli = await snapshotCli(root);
     server = await startScriptedOpenAi(answer);
   });
+  afterEach(() => {
+    assert.equal(rg("engine", "stop").code, 0);
+  });
   after(async () => {
     await server.close();
     await fs.rm(root, { recursive: true, force: true });
@@ -102,12 +105,16 @@ describe("redgreen run: the team from a terminal", function () {
     assert.deepEqual(result.waitingForHuman, [{ ticket: "ANSWERS-1", title: "Answer 1", reason: "needs clarification: Which value do you mean?" }]);
   });
 
-  it("stops at a step boundary on Ctrl-C, losing nothing, and the next run goes on from the last red", async () => {
+  it("stops at a step boundary on Ctrl-C, losing nothing, and the next run goes on from the last red; one run per project at a time", async () => {
     criteria = ["`answer()` returns 42"];
     const folder = await approvedProject();
     const running = start(["run", folder]);
     const deadline = Date.now() + 60_000;
     while (!/Red: answer\(\) returns 42/.test(running.stderr()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Meanwhile the project's team belongs to this run: a second one is refused, naming it.
+    const second = rg("run", folder);
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, /^error: The team of "Answers" runs already, in redgreen \(pid \d+\): wait for it to finish or stop it with Ctrl-C there\n$/);
     running.signal("SIGINT");
     const stopped = await running.done;
     assert.equal(stopped.code, 130, stopped.stderr);

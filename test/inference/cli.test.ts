@@ -52,7 +52,10 @@ describe("redgreen on the generated random-weight model (real model host)", func
     const approved = rg("spec", "approve", folder);
     assert.equal(approved.code, 0, approved.stderr);
   });
-  after(() => fs.rm(root, { recursive: true, force: true }));
+  after(async () => {
+    rg("engine", "stop");
+    await fs.rm(root, { recursive: true, force: true });
+  });
 
   it("plan: the Architect's capped replies are refused, attempts end, exit 1 with the reason; no ticket, no branch", () => {
     const before = gitIn(folder, "for-each-ref", "--format=%(refname)");

@@ -136,6 +136,17 @@ describe("The engine (socket, token, store, lifetime)", function () {
     assert.deepEqual(await second.request(EngineMethods.claimTeam, { projectId: "p" }, claimResult), { granted: true, holderPid: process.pid }, "a client that hung up holds nothing");
   });
 
+  it("is stopped and replaced, as a process of its own, by a client of another version", async () => {
+    const entry = path.join(__dirname, "..", "..", "..", "dist", "engine.js");
+    const client = await EngineConnection.open({ dataDir, entry, version: "2.0.0", client: "cli", log: recordingLog() });
+    clients.push(client);
+    await engine.stopped;
+    assert.notEqual(client.engine.pid, process.pid, "a detached engine process answers now");
+    assert.equal((await client.request(EngineMethods.status, {}, statusResult)).store.location, path.join(dataDir, "store"));
+    await client.stopEngine();
+    await assert.rejects(EngineConnection.open({ dataDir, version: "2.0.0", client: "cli", log: recordingLog() }), /No Redgreen engine answers/);
+  });
+
   it("exits after its idle time with no client, releasing the store", async () => {
     await engine.stop();
     log = recordingLog();

@@ -30,9 +30,17 @@ export interface EngineConnectOptions {
 
 export class EngineConnection {
   private closed = false;
+  /** Rejects once the connection is gone: a request in flight then fails instead of waiting forever. */
+  private readonly gone: Promise<never>;
 
   private constructor(private readonly connection: MessageConnection, readonly engine: HelloResult) {
-    connection.onClose(() => (this.closed = true));
+    this.gone = new Promise<never>((_resolve, reject) => {
+      connection.onClose(() => {
+        this.closed = true;
+        reject(new EngineUnavailableError(`The Redgreen engine (pid ${engine.pid}) closed the connection: it stopped or crashed (its log: ${engineFiles(engine.dataFolder).log})`));
+      });
+    });
+    this.gone.catch(() => undefined);
   }
 
   /** Connects to the data folder's engine, starting it (or a new version of it) when needed. */
@@ -53,11 +61,14 @@ export class EngineConnection {
 
   private static async waitForEngine(files: EngineFiles, token: string, options: EngineConnectOptions): Promise<EngineConnection> {
     const deadline = Date.now() + START_TIMEOUT_MS;
+    let last: unknown;
     while (Date.now() < deadline) {
-      const connected = await EngineConnection.tryConnect(files, token, options);
+      // An engine starting (or one stopping before it) may hang up on a hello: try again.
+      const connected = await EngineConnection.tryConnect(files, token, options).catch((error: unknown) => void (last = error));
       if (connected) return connected;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
+    if (last instanceof Error && /Refused/.test(last.message)) throw last;
     const tail = (await fs.readFile(files.log, "utf8").catch(() => "")).trim().split("\n").slice(-3).join(" | ");
     throw new EngineUnavailableError(`The Redgreen engine did not start within ${START_TIMEOUT_MS / 1000} s${tail ? `; its log (${files.log}) ends: ${tail}` : `: see ${files.log}`}`);
   }
@@ -81,23 +92,24 @@ export class EngineConnection {
   /** Sends a request and checks the answer against its schema. */
   async request<S extends z.ZodType>(method: string, params: unknown, result: S): Promise<z.output<S>> {
     if (this.closed) throw new EngineUnavailableError("The connection to the Redgreen engine is closed (the engine stopped?)");
-    const raw: unknown = await this.connection.sendRequest(method, toWire(params ?? {}));
+    const raw: unknown = await Promise.race([this.connection.sendRequest(method, toWire(params ?? {})), this.gone]);
     const parsed = result.safeParse(fromWire(raw));
     if (!parsed.success) throw new EngineUnavailableError(`The engine's answer to ${method} is malformed: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     return parsed.data;
   }
 
-  /** Asks the engine to stop and waits until its socket no longer answers. */
+  /** Asks the engine to stop and waits until its process is gone (its store closed) or, in this process, its socket. */
   async stopEngine(): Promise<void> {
     await this.request(EngineMethods.stop, {}, stopResult);
     this.dispose();
-    const socket = engineFiles(this.engine.dataFolder).socket;
+    const { pid, dataFolder } = this.engine;
+    const socket = engineFiles(dataFolder).socket;
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       const probe = await connectSocket(socket);
-      if (!probe) return;
-      probe.destroy();
-      if (Date.now() > deadline) throw new EngineUnavailableError(`The engine (pid ${this.engine.pid}) did not stop within ${START_TIMEOUT_MS / 1000} s`);
+      probe?.destroy();
+      if (!probe && (pid === process.pid || !isAlive(pid))) return;
+      if (Date.now() > deadline) throw new EngineUnavailableError(`The engine (pid ${pid}) did not stop within ${START_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
@@ -105,6 +117,15 @@ export class EngineConnection {
   dispose(): void {
     this.closed = true;
     this.connection.dispose();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -117,7 +138,8 @@ function connectSocket(path: string): Promise<net.Socket | undefined> {
       resolve(socket);
     });
     socket.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" || error.code === "ECONNREFUSED") resolve(undefined);
+      // No file, a dead engine's file, or an engine hanging up while it stops.
+      if (error.code === "ENOENT" || error.code === "ECONNREFUSED" || error.code === "ECONNRESET") resolve(undefined);
       else reject(error);
     });
   });
