@@ -46,7 +46,7 @@ const HANG_UP_MS = 100;
 export class EngineServer {
   private readonly server = net.createServer((socket) => this.accept(socket));
   private readonly clients = new Map<number, EngineClient>();
-  private readonly connections = new Set<MessageConnection>();
+  private readonly connections = new Map<MessageConnection, net.Socket>();
   private nextId = 1;
 
   constructor(private readonly options: EngineServerOptions) {}
@@ -67,13 +67,17 @@ export class EngineServer {
   }
 
   async close(): Promise<void> {
-    for (const connection of this.connections) connection.dispose();
+    // The server closes only once every connection has ended: end them all.
+    for (const [connection, socket] of this.connections) {
+      connection.dispose();
+      socket.destroy();
+    }
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private accept(socket: net.Socket): void {
     const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
-    this.connections.add(connection);
+    this.connections.set(connection, socket);
     let client: EngineClient | undefined;
     connection.onRequest(async (method, params) => {
       if (method === EngineMethods.hello) {

@@ -33,7 +33,7 @@ export class EngineConnection {
   /** Rejects once the connection is gone: a request in flight then fails instead of waiting forever. */
   private readonly gone: Promise<never>;
 
-  private constructor(private readonly connection: MessageConnection, readonly engine: HelloResult) {
+  private constructor(private readonly connection: MessageConnection, private readonly socket: net.Socket, readonly engine: HelloResult) {
     this.gone = new Promise<never>((_resolve, reject) => {
       connection.onClose(() => {
         this.closed = true;
@@ -81,7 +81,7 @@ export class EngineConnection {
     connection.listen();
     try {
       const raw = await connection.sendRequest(EngineMethods.hello, { token, protocol: ENGINE_PROTOCOL, version: options.version, client: options.client, pid: process.pid });
-      return new EngineConnection(connection, helloResult.parse(fromWire(raw)));
+      return new EngineConnection(connection, socket, helloResult.parse(fromWire(raw)));
     } catch (error) {
       connection.dispose();
       socket.destroy();
@@ -117,6 +117,7 @@ export class EngineConnection {
   dispose(): void {
     this.closed = true;
     this.connection.dispose();
+    this.socket.destroy();
   }
 }
 
