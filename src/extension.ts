@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const trust = new ProjectTrust(context.globalState);
     const store = new StoreService({ context, log, settings: services.settings, models: models.manager, openStore });
     // One git factory for every feature that runs git in a project's folder.
-    const git = (project: Project) => new GitOps(simpleGitPort, project.root, log);
+    const git = (project: Project) => new GitOps(simpleGitPort, project.root, log, project.protectedBranch);
     storeToClose = store;
     const current = new CurrentProject(store, context.workspaceState);
     const kanban = registerKanbanView(services, current);

@@ -20,6 +20,8 @@ export const projectJson = z.object({
   testCommand: z.string(),
   remote: z.string().nullable(),
   specPath: z.string(),
+  /** The branch no agent writes to; null for a project not planned since before it was recorded. */
+  protectedBranch: z.string().nullable(),
   /** `root` joined with `specPath`. */
   specFile: z.string(),
   createdAt: iso,

@@ -141,9 +141,9 @@ export class CliServices {
    * Git for a project, through Redgreen's policy (GitOps): refused unless its folder is trusted
    * (or --trust says so now). `what` is what the user wanted to do, for the refusal.
    */
-  async git(project: Pick<Project, "root">, what: string): Promise<GitOps> {
+  async git(project: Pick<Project, "root" | "protectedBranch">, what: string): Promise<GitOps> {
     await this.requireTrusted(project.root, what);
-    return new GitOps(this.gitPort, project.root, this.log);
+    return new GitOps(this.gitPort, project.root, this.log, project.protectedBranch);
   }
 
   /** Throws the refusal unless `folder` is trusted; with --trust, trusts it (and keeps that) first. */
@@ -173,7 +173,7 @@ export class CliServices {
     const settings: SettingsReader = { get: (key) => (key === "pairs.autoStart" ? true : this.settings.get(key)) as never };
     return new Orchestrator({
       memory, models: this.models(project), runner: this.testRunner(), files: worktreeFiles, settings, human, log: this.log,
-      git: (p) => new GitOps(this.gitPort, p.root, this.log),
+      git: (p) => new GitOps(this.gitPort, p.root, this.log, p.protectedBranch),
       readSpec: (p) => fs.readFile(specFileOf(p), "utf8"),
       scan: (p) => scanRepository(p.root, p.specPath),
       refusal: (p) => Promise.resolve(this.trust.isTrusted(p.root) ? undefined : `${p.root} is not trusted: run redgreen trust ${p.root}`),

@@ -10,7 +10,7 @@ import type { boardOutput, cardJson, projectJson } from "./schemas";
 export function toProjectJson(project: Project): z.input<typeof projectJson> {
   return {
     id: project._id, name: project.name, root: project.root, priority: project.priority, state: project.state,
-    testCommand: project.testCommand, remote: project.remote ?? null, specPath: project.specPath,
+    testCommand: project.testCommand, remote: project.remote ?? null, specPath: project.specPath, protectedBranch: project.protectedBranch ?? null,
     specFile: path.join(project.root, project.specPath), createdAt: project.createdAt.toISOString(), updatedAt: project.updatedAt.toISOString(),
   };
 }

@@ -9,6 +9,7 @@ import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { assertTransition, canTransition, PROJECT_STATES, ProjectStateError } from "../../src/core/projects/project";
 import { specHash, specTemplate } from "../../src/core/spec/spec";
 import { createProject, NewProjectError } from "../../src/core/projects/createProject";
+import { DEV, GitOps, ProtectedBranchError } from "../../src/core/gitops/gitOps";
 import { noModels, silent } from "../fixtures/kit";
 
 const root = path.join(os.tmpdir(), `redgreen-projects-${process.pid}`);
@@ -90,6 +91,61 @@ describe("createProject", function () {
     const { project } = await createProject(input({ folder }), deps());
     assert.equal(await fs.readFile(path.join(folder, "docs", "SPEC.md"), "utf8"), "# Mine\n");
     assert.equal(project.root, folder);
+  });
+
+  describe("the protected branch, recorded once", () => {
+    const git = (dir: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+    /** A repository on `trunk` with one commit, then the user working on a branch of their own. */
+    const trunkRepo = async (name: string) => {
+      const folder = path.join(root, name);
+      await fs.mkdir(folder, { recursive: true });
+      git(folder, "init", "-q", "-b", "trunk");
+      await fs.writeFile(path.join(folder, "app.txt"), "trunk\n");
+      git(folder, "add", "app.txt");
+      git(folder, "commit", "-q", "-m", "first");
+      return folder;
+    };
+
+    it("is trunk, not the branch the user has checked out: DEV comes from it later and agents never write to it", async () => {
+      const folder = await trunkRepo("trunk");
+      git(folder, "checkout", "-q", "-b", "work");
+      const { project } = await createProject(input({ folder }), deps());
+      assert.equal(project.protectedBranch, "trunk");
+      assert.equal((await memory.projects.get(project._id))?.protectedBranch, "trunk", "stored");
+      // Later the user is still on their branch, with a commit of their own.
+      await fs.writeFile(path.join(folder, "app.txt"), "work\n");
+      git(folder, "commit", "-q", "-am", "mine");
+      const ops = new GitOps(simpleGitPort, folder, silent, project.protectedBranch);
+      await ops.createDev();
+      assert.equal(git(folder, "rev-parse", "DEV"), git(folder, "rev-parse", "trunk"));
+      git(folder, "checkout", "-q", "trunk");
+      const before = git(folder, "rev-parse", "trunk");
+      await fs.writeFile(path.join(folder, "app.txt"), "agent\n");
+      await assert.rejects(ops.commit(folder, "sneaky", { role: "developer" }), ProtectedBranchError);
+      await assert.rejects(ops.merge("trunk", DEV, { role: "architect" }), ProtectedBranchError);
+      assert.equal(git(folder, "rev-parse", "trunk"), before);
+    });
+
+    it("is the one the human names, and a detached HEAD with no usual branch is refused saying how to name it", async () => {
+      const folder = await trunkRepo("detached");
+      git(folder, "checkout", "-q", "--detach");
+      git(folder, "branch", "-q", "-m", "trunk", "release");
+      await assert.rejects(createProject(input({ folder }), deps()), (error: Error) =>
+        error instanceof NewProjectError && /detached HEAD and has no main, master, trunk or develop branch: say which branch is protected \(redgreen init --protected-branch NAME\)/.test(error.message));
+      assert.deepEqual(await memory.projects.list(), [], "nothing recorded");
+      const { project } = await createProject(input({ folder, protectedBranch: "release" }), deps());
+      assert.equal(project.protectedBranch, "release");
+      await assert.rejects(createProject(input({ protectedBranch: "-x" }), deps()), /the protected branch is not a branch name/);
+    });
+
+    it("of a repository with no commit yet is its unborn branch, and planning says to commit first", async () => {
+      const folder = path.join(root, "unborn");
+      await fs.mkdir(folder, { recursive: true });
+      git(folder, "init", "-q", "-b", "trunk");
+      const { project } = await createProject(input({ folder }), deps());
+      assert.equal(project.protectedBranch, "trunk");
+      await assert.rejects(new GitOps(simpleGitPort, folder, silent, project.protectedBranch).createDev(), /has no commit on trunk, its protected branch, yet: commit something there/);
+    });
   });
 
   it("refuses bad input with a clear message and creates nothing", async () => {

@@ -16,6 +16,7 @@ interface InitOptions {
   priority: string;
   testCommand?: string;
   remote?: string;
+  protectedBranch?: string;
   json?: boolean;
 }
 
@@ -28,19 +29,20 @@ export function registerInit(program: Command): void {
     .addOption(new Option("--priority <level>", "who runs first when projects share the machine").choices(PRIORITIES).default("medium"))
     .option("--test-command <command>", "the command that runs the project's tests, e.g. \"npm test\"")
     .option("--remote <url>", "the git remote the Architect pushes to (optional)")
+    .option("--protected-branch <name>", "the branch no agent ever writes to (default: main, master, trunk or develop, else the branch checked out now)")
     .option(...JSON_OPTION)
     .action(
       act<InitOptions>(async ({ services, args: [folderArg], options }) => {
         const folder = path.resolve(folderArg ?? ".");
         await services.requireTrusted(folder, "create a project there");
-        const input = { folder, name: options.name ?? path.basename(folder), priority: options.priority, testCommand: options.testCommand ?? "", remote: options.remote };
+        const input = { folder, name: options.name ?? path.basename(folder), priority: options.priority, testCommand: options.testCommand ?? "", remote: options.remote, protectedBranch: options.protectedBranch };
         const memory = await services.memory();
         const created = await createProject(input, { memory, git: services.gitPort, specPath: services.settings.get("spec.path"), log: services.log }).catch((error: unknown) => {
           throw error instanceof NewProjectError ? new CliError(`New project: ${error.message}`) : error;
         });
         if (options.json) return services.out.json(initOutput, { project: toProjectJson(created.project), specFile: created.specFile });
         const { project } = created;
-        services.out.result(`Created the project "${project.name}" in ${project.root} (priority ${project.priority}, tests: ${project.testCommand}).\nIts spec: ${created.specFile}\nWrite it, then approve it: redgreen spec approve ${quoteArg(project.name)}`);
+        services.out.result(`Created the project "${project.name}" in ${project.root} (priority ${project.priority}, tests: ${project.testCommand}, protected branch: ${project.protectedBranch ?? "chosen at planning"}).\nIts spec: ${created.specFile}\nWrite it, then approve it: redgreen spec approve ${quoteArg(project.name)}`);
       }),
     );
 }

@@ -55,6 +55,8 @@ export async function planProject(project: Project, spec: string, deps: Planning
     applying: false,
   };
   try {
+    // A project from before the protected branch was recorded gets it at its first planning.
+    if (!project.protectedBranch) await memory.projects.recordProtectedBranch(project._id, await deps.git.primary(), "architect");
     const before = await replanBaseline(memory, project._id, spec);
     return before ? await replan(run, spec, before) : await planFromScratch(run, spec);
   } catch (error) {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describeError, type Logger } from "../logger";
 import type { Role } from "../models/registry";
+import { isBranchName } from "./branchName";
 import type { CommitInfo, FileChange, GitPort } from "./git";
 
 // Redgreen's git policy, the only way agents touch git (SPEC-001):
@@ -14,12 +15,34 @@ import type { CommitInfo, FileChange, GitPort } from "./git";
 // - every agent commit carries trailers naming the ticket, the functionality and the role.
 
 export const DEV = "DEV";
-const PRIMARY_CANDIDATES = ["main", "master"];
+/** Branches agents never write to, whatever the project's protected branch is. */
+const ALWAYS_PROTECTED = ["main", "master"];
+/** Where a repository's protected branch is looked for when the human names none, in this order. */
+const PROTECTED_CANDIDATES = ["main", "master", "trunk", "develop"];
 export const WORKTREES_DIR = path.join(".redgreen", "worktrees");
 
 export type Actor = { role: Role | "human"; ticketId?: string; functionalityId?: string };
 
 export class ProtectedBranchError extends Error {}
+
+/** The repository does not say which branch is protected (a detached HEAD and none of the usual names). */
+export class UnknownProtectedBranchError extends Error {}
+
+/**
+ * The branch to record as protected when the human names none: main, master, trunk or develop
+ * where one exists, else the branch HEAD names (also an unborn one, in a repository with no commit
+ * yet). Called once, when a project is created or first planned; never again after that.
+ */
+export async function protectedBranchIn(git: GitPort, root: string): Promise<string> {
+  const branches = await git.branches(root);
+  const found = PROTECTED_CANDIDATES.find((name) => branches.includes(name));
+  if (found) return found;
+  const current = await git.currentBranch(root);
+  if (current) return current;
+  throw new UnknownProtectedBranchError(`${root} is on a detached HEAD and has no main, master, trunk or develop branch: say which branch is protected (redgreen init --protected-branch NAME)`);
+}
+
+
 
 export class MergeConflictError extends Error {
   constructor(readonly into: string, readonly from: string, readonly conflicts: string[]) {
@@ -42,10 +65,8 @@ export interface BranchChanges {
 
 // Refs and paths reach git as arguments: only the names Redgreen makes (branches, hashes) and
 // plain relative paths pass, so nothing can read as an option or a revision range.
-const REF = /^(?!.*\.\.)(?!.*\/\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
-
 function checkRef(ref: string): string {
-  if (typeof ref !== "string" || !REF.test(ref)) throw new Error(`"${String(ref)}" is not a branch or commit name Redgreen works with`);
+  if (typeof ref !== "string" || !isBranchName(ref)) throw new Error(`"${String(ref)}" is not a branch or commit name Redgreen works with`);
   return ref;
 }
 
@@ -70,16 +91,12 @@ export function trailers(actor: Actor): string {
 }
 
 export class GitOps {
-  constructor(private readonly git: GitPort, readonly root: string, private readonly log: Logger) {}
+  /** `protectedBranch`: the project's recorded one; without it (a project from before it was recorded) the repository is asked. */
+  constructor(private readonly git: GitPort, readonly root: string, private readonly log: Logger, private readonly protectedBranch?: string) {}
 
-  /** The protected branch: main, else master, else whatever the repository is on. */
+  /** The protected branch, as recorded for the project. */
   async primary(): Promise<string> {
-    const branches = await this.git.branches(this.root);
-    const found = PRIMARY_CANDIDATES.find((name) => branches.includes(name));
-    if (found) return found;
-    const current = await this.git.currentBranch(this.root);
-    if (current) return current;
-    throw new Error(`${this.root} has no branch yet: commit something (approving the spec does) before planning`);
+    return this.protectedBranch ?? (await protectedBranchIn(this.git, this.root));
   }
 
   async hasDev(): Promise<boolean> {
@@ -92,7 +109,11 @@ export class GitOps {
       if (!recreate) return;
       await this.git.deleteBranch(this.root, DEV);
     }
-    await this.git.createBranch(this.root, DEV, await this.primary());
+    const primary = await this.primary();
+    if (!(await this.git.resolve(this.root, checkRef(primary)))) {
+      throw new Error(`${this.root} has no commit on ${primary}, its protected branch, yet: commit something there (approving the spec does) before planning`);
+    }
+    await this.git.createBranch(this.root, DEV, primary);
   }
 
   async ensureFeature(functionalityId: string): Promise<string> {
@@ -292,7 +313,7 @@ export class GitOps {
   }
 
   private async refuseProtected(branch: string | undefined, what: string, actor: Actor): Promise<void> {
-    if (branch !== undefined && (PRIMARY_CANDIDATES.includes(branch) || branch === (await this.primary()))) {
+    if (branch !== undefined && (ALWAYS_PROTECTED.includes(branch) || branch === (await this.primary()))) {
       throw this.refused(`${actor.role} tried to ${what}: ${branch} is protected, no agent writes to it`);
     }
   }

@@ -41,6 +41,15 @@ export class ProjectRecords extends Aggregate<"projects"> {
     this.changed.fire(planned);
   }
 
+  /** Records the project's protected branch (a project created before it was recorded, at its first planning). */
+  async recordProtectedBranch(projectId: string, branch: string, by: string): Promise<Project> {
+    const recorded = { ...(await this.existing(projectId)), protectedBranch: branch, updatedAt: now(this.context) };
+    await this.collection.put(recorded);
+    await this.transcript.record({ kind: "event", projectId, from: by, text: `protected branch of "${recorded.name}": ${branch}` });
+    this.changed.fire(recorded);
+    return recorded;
+  }
+
   /** Every project, highest priority first. */
   async list(): Promise<Project[]> {
     return (await this.collection.find()).sort(byPriority);

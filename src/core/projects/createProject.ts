@@ -4,6 +4,7 @@
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
 import type { GitPort } from "../gitops/git";
+import { protectedBranchIn } from "../gitops/gitOps";
 import type { Logger } from "../logger";
 import type { MemoryManager } from "../memory/memoryManager";
 import { newProjectSchema } from "./project";
@@ -45,8 +46,10 @@ export async function createProject(input: unknown, deps: { memory: MemoryManage
       await fs.writeFile(specFile, specTemplate(fields.name), { flag: "wx" });
       undo.push(() => fs.rm(specFile, { force: true }));
     }
+    // Recorded now, whatever is checked out later: the branch agents never write to.
+    const protectedBranch = fields.protectedBranch || (await protectedBranchIn(deps.git, folder));
     const project = await deps.memory.projects.create(
-      { _id: globalThis.crypto.randomUUID(), name: fields.name, root: folder, priority: fields.priority, state: "drafting", testCommand: fields.testCommand, remote: fields.remote || undefined, specPath: deps.specPath },
+      { _id: globalThis.crypto.randomUUID(), name: fields.name, root: folder, priority: fields.priority, state: "drafting", testCommand: fields.testCommand, remote: fields.remote || undefined, specPath: deps.specPath, protectedBranch },
       "human",
     );
     return { project, specFile };

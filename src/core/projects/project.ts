@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { isBranchName } from "../gitops/branchName";
 
 // A project's rules: its priority, its life cycle and what a new project must have.
 // SPEC-001: drafting → approved → planning → executing ⇄ on hold → done.
@@ -47,6 +48,8 @@ export const newProjectSchema = z.object({
   priority: z.enum(PRIORITIES),
   testCommand: z.string().trim().min(1, "the test command is empty: say how the project's tests run, e.g. npm test"),
   remote: z.string().trim().optional(),
+  /** The branch agents never write to; empty or absent: main, master, trunk or develop, else the branch HEAD names. */
+  protectedBranch: z.string().trim().refine((name) => name === "" || isBranchName(name), "the protected branch is not a branch name (letters, digits, . _ / -)").optional(),
 });
 export type NewProject = z.infer<typeof newProjectSchema>;
 

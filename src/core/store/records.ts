@@ -28,6 +28,8 @@ export const projectSchema = z.object({
   remote: z.string().optional(),
   /** The spec file, relative to `root`. */
   specPath: z.string().min(1),
+  /** The branch no agent ever writes to (DEV comes from it), recorded at creation or first planning, never inferred again. */
+  protectedBranch: z.string().min(1).max(200).optional(),
   /** sha256 of the approved spec the tickets were last planned from: what re-planning diffs against. */
   plannedSpecHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   createdAt: at,
