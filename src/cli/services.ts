@@ -115,14 +115,15 @@ export class CliServices {
   }
 
   /**
-   * This process runs the project's team until it releases it (or exits): a second `run` of the
-   * same project, here or in another terminal, is refused. With --in-process the store's lock
-   * already keeps every other process out.
+   * This process changes the project until it ends: another command that would change it, here
+   * or in another terminal, is refused meanwhile (each client reads before it writes, so two at
+   * once could overwrite each other). With --in-process the store's lock keeps every other
+   * process out already.
    */
-  async claimTeam(project: Project): Promise<void> {
+  async claimProject(project: Pick<Project, "_id" | "name">): Promise<void> {
     if (this.options.inProcess) return;
     const claim = await (await this.engine()).request(EngineMethods.claimTeam, { projectId: project._id }, claimResult);
-    if (!claim.granted) throw new CliError(`The team of "${project.name}" runs already, in redgreen (pid ${claim.holderPid}): wait for it to finish or stop it with Ctrl-C there`);
+    if (!claim.granted) throw new CliError(`"${project.name}" is being changed by another redgreen command (pid ${claim.holderPid}): wait for it to finish, or stop a run there with Ctrl-C`);
   }
 
   /** What memory asks of the models, built only when memory really needs one (embeddings, summaries). */
@@ -139,10 +140,12 @@ export class CliServices {
 
   /**
    * Git for a project, through Redgreen's policy (GitOps): refused unless its folder is trusted
-   * (or --trust says so now). `what` is what the user wanted to do, for the refusal.
+   * (or --trust says so now), and the project claimed for this command (see claimProject).
+   * `what` is what the user wanted to do, for the refusal.
    */
-  async git(project: Pick<Project, "root" | "protectedBranch">, what: string): Promise<GitOps> {
+  async git(project: Pick<Project, "_id" | "name" | "root" | "protectedBranch">, what: string): Promise<GitOps> {
     await this.requireTrusted(project.root, what);
+    await this.claimProject(project);
     return new GitOps(this.gitPort, project.root, this.log, project.protectedBranch);
   }
 

@@ -2,6 +2,8 @@
 // (its single writer) and which client's team works on each project, served over its private
 // socket (server.ts). It exits after `engine.idleMinutes` with no client, or when stopped, closing
 // the store cleanly first. main.ts runs it as a process.
+import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { dataFiles } from "../adapters/dataFolder/dataDir";
 import { DataFolderSettings } from "../adapters/dataFolder/settings";
@@ -12,6 +14,9 @@ import { describeError, type Logger } from "../core/logger";
 import type { Store } from "../core/store/port";
 import { engineHandlers, TeamClaims } from "./handlers";
 import { EngineServer, type EngineClient } from "./server";
+
+/** How long a new engine waits for its first client, whatever the idle setting (0 included). */
+const FIRST_CLIENT_MS = 15_000;
 
 /** The MongoDB password never goes in a file: the client that starts the engine passes its environment. */
 const MONGO_PASSWORD_ENV = "REDGREEN_MONGODB_PASSWORD";
@@ -39,7 +44,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
   const { log } = options;
   const files = engineFiles(dataDir);
   const token = await engineToken(files);
-  const held = await holdExclusive(`engine ${dataDir}`);
+  // Per user and real folder: another user cannot take the name, a symbolic link cannot make two.
+  const held = await holdExclusive(`engine ${os.userInfo().uid} ${await fs.realpath(dataDir)}`);
   if (held === "taken") return "running";
   const settings = new DataFolderSettings(dataFiles(dataDir).settings, log);
   const store = await openStore({
@@ -83,14 +89,14 @@ async function serve(parts: Serving): Promise<RunningEngine> {
     parts.release();
     markStopped();
   })());
-  /** With no client the idle clock runs; any client stops it. */
-  const followClients = (clients: readonly EngineClient[]) => {
+  /** With no client the idle clock runs; any client stops it. The client that started the engine gets time to connect. */
+  const followClients = (clients: readonly EngineClient[], wait = idleMs) => {
     claims.forget(clients);
     clearTimeout(idleTimer);
     exitsAt = undefined;
     if (clients.length > 0) return;
-    exitsAt = new Date(Date.now() + idleMs);
-    idleTimer = setTimeout(() => void stop(), idleMs);
+    exitsAt = new Date(Date.now() + wait);
+    idleTimer = setTimeout(() => void stop(), wait);
   };
   const server: EngineServer = new EngineServer({
     socket: engineFiles(parts.dataDir).socket, token: parts.token, version: parts.version, dataFolder: parts.dataDir, log,
@@ -99,7 +105,7 @@ async function serve(parts: Serving): Promise<RunningEngine> {
     onClients: followClients,
   });
   await server.listen();
-  followClients([]);
+  followClients([], Math.max(idleMs, FIRST_CLIENT_MS));
   log.info(`engine ${parts.version}: pid ${process.pid}, ${store.kind} store at ${store.location}, socket ${engineFiles(parts.dataDir).socket}`);
   return { server, store, stop, stopped };
 }

@@ -18,6 +18,12 @@ function dataOption(argv: string[]): string {
 async function main(argv: string[]): Promise<number> {
   const dataDir = path.resolve(dataOption(argv));
   const log = new FileLog(engineFiles(dataDir).log, Boolean(process.env.REDGREEN_DEBUG));
+  // No terminal to print on: what would crash the engine is written to its log first.
+  process.on("uncaughtException", (error) => {
+    log.error(`engine: uncaught: ${error.stack ?? describeError(error)}`);
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (reason) => log.error(`engine: unhandled rejection: ${describeError(reason)}`));
   try {
     const engine = await startEngine({ dataDir, log, version: packageJson.version });
     if (engine === "running") {

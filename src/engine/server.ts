@@ -81,6 +81,7 @@ export class EngineServer {
     let client: EngineClient | undefined;
     connection.onRequest(async (method, params) => {
       if (method === EngineMethods.hello) {
+        if (client) return this.refuse(socket, `a second hello from pid ${client.pid}`);
         client = this.hello(params, socket);
         return this.helloResult();
       }

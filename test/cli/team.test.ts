@@ -111,10 +111,12 @@ describe("redgreen run: the team from a terminal", function () {
     const running = start(["run", folder]);
     const deadline = Date.now() + 60_000;
     while (!/Red: answer\(\) returns 42/.test(running.stderr()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    // Meanwhile the project's team belongs to this run: a second one is refused, naming it.
+    // Meanwhile the project belongs to this run: a second run, or any change to it, is refused, naming it.
     const second = rg("run", folder);
     assert.equal(second.code, 1, second.stderr);
-    assert.match(second.stderr, /^error: The team of "Answers" runs already, in redgreen \(pid \d+\): wait for it to finish or stop it with Ctrl-C there\n$/);
+    assert.match(second.stderr, /^error: "Answers" is being changed by another redgreen command \(pid \d+\): wait for it to finish, or stop a run there with Ctrl-C\n$/);
+    assert.match(rg("pause", folder).stderr, /"Answers" is being changed by another redgreen command/, "and so is any other change to it");
+    assert.equal(rg("status", folder).code, 0, "reading it is not");
     running.signal("SIGINT");
     const stopped = await running.done;
     assert.equal(stopped.code, 130, stopped.stderr);

@@ -103,7 +103,14 @@ describe("The engine (socket, token, store, lifetime)", function () {
     await assert.rejects(early.connection.sendRequest(EngineMethods.status, {}), /Refused: engine\/status before hello/);
     await early.closed;
     assert.ok(log.lines.some((line) => line.includes("refused a wrong token")));
+    const twice = await raw();
+    const token = (await fs.readFile(engineFiles(dataDir).token, "utf8")).trim();
+    const hello = { token, protocol: ENGINE_PROTOCOL, version: "1.0.0", client: "cli", pid: process.pid };
+    await twice.connection.sendRequest(EngineMethods.hello, hello);
+    await assert.rejects(twice.connection.sendRequest(EngineMethods.hello, hello), /Refused: a second hello/);
+    await twice.closed;
     assert.ok((await connect()).engine.pid > 0, "and still serves a client with the token");
+    assert.equal((await clients[0]!.request(EngineMethods.status, {}, statusResult)).clients.length, 1, "no ghost of a refused connection stays");
   });
 
   it("lets a client of another protocol ask only for the status or a stop", async () => {

@@ -158,6 +158,11 @@ describe("ModelManager", () => {
     await manager.ask("architect", { messages: [{ role: "user", content: "plan" }], maxTokens: 100 });
     await manager.ask("developer", { messages: [{ role: "user", content: "code" }], maxTokens: 2500 });
     assert.deepEqual(backend.calls.map((c) => [c.model, c.request.maxTokens]), [["heavy", 300], ["heavy", 100], ["code", 2500]]);
+    // A cap above the default never raises a request that asked for nothing.
+    const generous = new ModelManager(parseRegistry({ ...registryInput, roles: { pm: { model: "small", maxTokens: 4000 } } }, "test"), { local: backend }, { defaultThreads: () => 2 });
+    backend.script("small", ["hi"]);
+    await generous.ask("pm", { messages: [{ role: "user", content: "hi" }] });
+    assert.equal(backend.calls.at(-1)?.request.maxTokens, 512);
     assert.throws(() => parseRegistry({ roles: { architect: { model: "heavy", maxTokens: 0 } } }, "test"), /roles\.architect\.maxTokens/);
   });
 

@@ -136,6 +136,7 @@ describe("createProject", function () {
       const { project } = await createProject(input({ folder, protectedBranch: "release" }), deps());
       assert.equal(project.protectedBranch, "release");
       await assert.rejects(createProject(input({ protectedBranch: "-x" }), deps()), /the protected branch is not a branch name/);
+      await assert.rejects(createProject(input({ protectedBranch: "DEV" }), deps()), /cannot be DEV, feature\/… or ticket\/…/);
     });
 
     it("of a repository with no commit yet is its unborn branch, and planning says to commit first", async () => {
@@ -144,7 +145,14 @@ describe("createProject", function () {
       git(folder, "init", "-q", "-b", "trunk");
       const { project } = await createProject(input({ folder }), deps());
       assert.equal(project.protectedBranch, "trunk");
-      await assert.rejects(new GitOps(simpleGitPort, folder, silent, project.protectedBranch).createDev(), /has no commit on trunk, its protected branch, yet: commit something there/);
+      await assert.rejects(new GitOps(simpleGitPort, folder, silent, project.protectedBranch).createDev(), /has no commit on trunk, its protected branch, yet: commit something on trunk before planning/);
+      // A DEV that exists is kept when the protected branch cannot give a new one.
+      git(folder, "commit", "-q", "--allow-empty", "-m", "first");
+      git(folder, "branch", "DEV");
+      git(folder, "checkout", "-q", "--orphan", "empty");
+      git(folder, "branch", "-q", "-D", "trunk");
+      await assert.rejects(new GitOps(simpleGitPort, folder, silent, "trunk").createDev(true), /has no commit on trunk/);
+      assert.ok(git(folder, "rev-parse", "--verify", "DEV"), "DEV is still there");
     });
   });
 

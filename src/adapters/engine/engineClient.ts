@@ -8,13 +8,20 @@ import net from "node:net";
 import type * as z from "zod";
 import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
 import type { Logger } from "../../core/logger";
-import { ENGINE_PROTOCOL, EngineMethods, helloResult, stopResult, type HelloResult } from "../../protocol/engine";
+import { ENGINE_PROTOCOL, EngineMethods, helloResult, statusResult, stopResult, type HelloResult } from "../../protocol/engine";
 import { fromWire, toWire } from "../../protocol/wire";
 import { engineFiles, engineToken, type EngineFiles } from "./engineFiles";
 
 /** How long a client waits for an engine it started to answer. */
 const START_TIMEOUT_MS = 15_000;
 const POLL_MS = 50;
+const HELLO_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new EngineUnavailableError(message)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 export class EngineUnavailableError extends Error {}
 
@@ -49,6 +56,7 @@ export class EngineConnection {
     const token = await engineToken(files);
     let connected = await EngineConnection.tryConnect(files, token, options);
     if (connected && connected.engine.version !== options.version && options.entry) {
+      await connected.refuseIfShared(options.version);
       options.log.info(`The engine runs version ${connected.engine.version}; this is ${options.version}: restarting it`);
       await connected.stopEngine();
       connected = undefined;
@@ -68,9 +76,9 @@ export class EngineConnection {
       if (connected) return connected;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    if (last instanceof Error && /Refused/.test(last.message)) throw last;
     const tail = (await fs.readFile(files.log, "utf8").catch(() => "")).trim().split("\n").slice(-3).join(" | ");
-    throw new EngineUnavailableError(`The Redgreen engine did not start within ${START_TIMEOUT_MS / 1000} s${tail ? `; its log (${files.log}) ends: ${tail}` : `: see ${files.log}`}`);
+    const cause = last instanceof Error ? ` (the last attempt: ${last.message})` : "";
+    throw new EngineUnavailableError(`The Redgreen engine did not start within ${START_TIMEOUT_MS / 1000} s${cause}${tail ? `; its log (${files.log}) ends: ${tail}` : `: see ${files.log}`}`);
   }
 
   /** The engine's connection after hello, or undefined when nothing listens on the socket. */
@@ -78,9 +86,12 @@ export class EngineConnection {
     const socket = await connectSocket(files.socket);
     if (!socket) return undefined;
     const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+    // vscode-jsonrpc leaves a request pending when the socket closes; disposing rejects it.
+    connection.onClose(() => connection.dispose());
     connection.listen();
     try {
-      const raw = await connection.sendRequest(EngineMethods.hello, { token, protocol: ENGINE_PROTOCOL, version: options.version, client: options.client, pid: process.pid });
+      const hello = connection.sendRequest(EngineMethods.hello, { token, protocol: ENGINE_PROTOCOL, version: options.version, client: options.client, pid: process.pid });
+      const raw = await withTimeout(hello, HELLO_TIMEOUT_MS, `The engine at ${files.socket} did not answer hello within ${HELLO_TIMEOUT_MS / 1000} s`);
       return new EngineConnection(connection, socket, helloResult.parse(fromWire(raw)));
     } catch (error) {
       connection.dispose();
@@ -96,6 +107,15 @@ export class EngineConnection {
     const parsed = result.safeParse(fromWire(raw));
     if (!parsed.success) throw new EngineUnavailableError(`The engine's answer to ${method} is malformed: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     return parsed.data;
+  }
+
+  /** An engine of another version is replaced only when this client is its only one: never under another's team. */
+  private async refuseIfShared(version: string): Promise<void> {
+    const status = await this.request(EngineMethods.status, {}, statusResult);
+    const others = status.clients.filter((c) => c.pid !== process.pid).length;
+    if (others === 0 && status.teams.length === 0) return;
+    this.dispose();
+    throw new EngineUnavailableError(`The engine (pid ${status.pid}) runs Redgreen ${status.version}, this is ${version}, and ${others} other client(s) use it: close them or run redgreen engine stop, then try again`);
   }
 
   /** Asks the engine to stop and waits until its process is gone (its store closed) or, in this process, its socket. */

@@ -58,10 +58,16 @@ export async function checkPrivate(target: string, kind: "folder" | "file"): Pro
 /** The user's token: read, or created once (0600, exclusively, so two engines starting agree on one). */
 export async function engineToken(files: EngineFiles): Promise<string> {
   await preparePrivateFolders(files);
+  // Written whole under another name, then linked into place: a client starting at the same
+  // moment sees no token or the whole one, never a half-written file.
+  const draft = `${files.token}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  await fs.writeFile(draft, randomBytes(32).toString("hex"), { flag: "wx", mode: PRIVATE_FILE });
   try {
-    await fs.writeFile(files.token, randomBytes(32).toString("hex"), { flag: "wx", mode: PRIVATE_FILE });
+    await fs.link(draft, files.token);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    await fs.rm(draft, { force: true });
   }
   await checkPrivate(files.token, "file");
   const token = (await fs.readFile(files.token, "utf8")).trim();

@@ -28,6 +28,7 @@ export function registerSpec(program: Command): void {
         const memory = await services.memory();
         const project = await resolveProject(memory, arg);
         await services.requireTrusted(project.root, "approve its spec");
+        await services.claimProject(project);
         const approval = await approveSpecFile(project, { memory, git: services.gitPort, log: services.log });
         const { version } = approval;
         if (options.json) {

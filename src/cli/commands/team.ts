@@ -94,7 +94,7 @@ async function run(services: CliServices, arg: string | undefined, options: Team
   const memory = await services.memory();
   const project = await resolveProject(memory, arg);
   await services.requireTrusted(project.root, "run its team");
-  await services.claimTeam(project);
+  await services.claimProject(project);
   const team = await services.orchestrator(project, terminalHuman(services.out, options.dev));
   const progress = follow(memory, project, services.out);
   const interrupted = await untilIdle(team.start(), services.out).finally(() => progress.dispose());
@@ -121,7 +121,7 @@ async function plan(services: CliServices, arg: string | undefined, options: Tea
   const memory = await services.memory();
   const project = await resolveProject(memory, arg);
   await services.requireTrusted(project.root, "plan it");
-  await services.claimTeam(project);
+  await services.claimProject(project);
   const outcome = await (await services.orchestrator(project, terminalHuman(services.out, options.dev))).plan(project._id);
   const tickets = live(await memory.tickets.of(project._id)).length;
   const message = outcome.kind === "failed" ? outcome.message : null;
@@ -133,6 +133,7 @@ async function plan(services: CliServices, arg: string | undefined, options: Tea
 async function changeState(services: CliServices, arg: string | undefined, options: TeamOptions, to: "pause" | "resume"): Promise<void> {
   const memory = await services.memory();
   const project = await resolveProject(memory, arg);
+  await services.claimProject(project);
   const text = to === "resume" ? await fs.readFile(specFileOf(project), "utf8").catch(() => undefined) : undefined;
   const changed = to === "pause" ? await pauseProject(memory, project) : await resumeProject(memory, project, text);
   if (options.json) services.out.json(projectStateOutput, { project: projectRef(changed), state: changed.state });

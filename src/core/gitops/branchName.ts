@@ -6,3 +6,8 @@ const REF = /^(?!.*\.\.)(?!.*\/\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9._/
 export function isBranchName(name: string): boolean {
   return REF.test(name);
 }
+
+/** DEV, feature/… and ticket/…: branches Redgreen makes, which can never be a project's protected branch. */
+export function isRedgreenBranch(name: string): boolean {
+  return name === "DEV" || name.startsWith("feature/") || name.startsWith("ticket/");
+}

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describeError, type Logger } from "../logger";
 import type { Role } from "../models/registry";
-import { isBranchName } from "./branchName";
+import { isBranchName, isRedgreenBranch } from "./branchName";
 import type { CommitInfo, FileChange, GitPort } from "./git";
 
 // Redgreen's git policy, the only way agents touch git (SPEC-001):
@@ -38,8 +38,9 @@ export async function protectedBranchIn(git: GitPort, root: string): Promise<str
   const found = PROTECTED_CANDIDATES.find((name) => branches.includes(name));
   if (found) return found;
   const current = await git.currentBranch(root);
-  if (current) return current;
-  throw new UnknownProtectedBranchError(`${root} is on a detached HEAD and has no main, master, trunk or develop branch: say which branch is protected (redgreen init --protected-branch NAME)`);
+  if (current && !isRedgreenBranch(current)) return current;
+  const where = current ? `is on ${current}, a branch of Redgreen's own,` : "is on a detached HEAD";
+  throw new UnknownProtectedBranchError(`${root} ${where} and has no main, master, trunk or develop branch: say which branch is protected (redgreen init --protected-branch NAME)`);
 }
 
 
@@ -105,14 +106,14 @@ export class GitOps {
 
   /** Creates DEV from the primary branch; with `recreate`, an existing DEV is replaced. */
   async createDev(recreate = false): Promise<void> {
-    if (await this.hasDev()) {
-      if (!recreate) return;
-      await this.git.deleteBranch(this.root, DEV);
-    }
+    const exists = await this.hasDev();
+    if (exists && !recreate) return;
+    // Checked before an existing DEV goes: a protected branch that is missing must not cost DEV.
     const primary = await this.primary();
     if (!(await this.git.resolve(this.root, checkRef(primary)))) {
-      throw new Error(`${this.root} has no commit on ${primary}, its protected branch, yet: commit something there (approving the spec does) before planning`);
+      throw new Error(`${this.root} has no commit on ${primary}, its protected branch, yet: commit something on ${primary} before planning`);
     }
+    if (exists) await this.git.deleteBranch(this.root, DEV);
     await this.git.createBranch(this.root, DEV, primary);
   }
 

@@ -9,7 +9,7 @@ import { describeError } from "../logger";
 import { Mutex } from "./mutex";
 import type { ChatCallOptions, ModelBackend } from "./ports";
 import { ROLE_NAMES, type ModelEntry, type Registry, type Role } from "./registry";
-import type { ChatRequest } from "./types";
+import { DEFAULT_MAX_TOKENS, type ChatRequest } from "./types";
 
 export class ModelNotConfiguredError extends Error {
   constructor(readonly role: Role, modelId?: string) {
@@ -152,7 +152,7 @@ export class ModelManager implements Disposable {
   /** What the agent asked for, within the role's cap (registry `roles.<role>.maxTokens`). */
   private outputCap(role: Role, asked: number | undefined): number | undefined {
     const cap = this.registry.roles[role]?.maxTokens;
-    return cap === undefined ? asked : Math.min(cap, asked ?? cap);
+    return cap === undefined ? asked : Math.min(cap, asked ?? DEFAULT_MAX_TOKENS);
   }
 
   async embed(texts: string[]): Promise<number[][]> {

@@ -7,9 +7,12 @@ export const chatMessageSchema = z.object({
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
+/** What a reply may generate when the request says nothing. */
+export const DEFAULT_MAX_TOKENS = 512;
+
 export const chatRequestSchema = z.object({
   messages: z.array(chatMessageSchema).min(1),
-  maxTokens: z.number().int().positive().max(32_768).default(512),
+  maxTokens: z.number().int().positive().max(32_768).default(DEFAULT_MAX_TOKENS),
   temperature: z.number().min(0).max(2).default(0.2),
   seed: z.number().int().nonnegative().optional(),
   /** A JSON schema the reply must follow; generation is constrained by a grammar built from it. */

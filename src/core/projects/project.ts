@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { isBranchName } from "../gitops/branchName";
+import { isBranchName, isRedgreenBranch } from "../gitops/branchName";
 
 // A project's rules: its priority, its life cycle and what a new project must have.
 // SPEC-001: drafting → approved → planning → executing ⇄ on hold → done.
@@ -49,7 +49,10 @@ export const newProjectSchema = z.object({
   testCommand: z.string().trim().min(1, "the test command is empty: say how the project's tests run, e.g. npm test"),
   remote: z.string().trim().optional(),
   /** The branch agents never write to; empty or absent: main, master, trunk or develop, else the branch HEAD names. */
-  protectedBranch: z.string().trim().refine((name) => name === "" || isBranchName(name), "the protected branch is not a branch name (letters, digits, . _ / -)").optional(),
+  protectedBranch: z.string().trim()
+    .refine((name) => name === "" || isBranchName(name), "the protected branch is not a branch name (letters, digits, . _ / -)")
+    .refine((name) => !isRedgreenBranch(name), "the protected branch cannot be DEV, feature/… or ticket/…: Redgreen's agents write those")
+    .optional(),
 });
 export type NewProject = z.infer<typeof newProjectSchema>;
 

@@ -95,7 +95,10 @@ async function openProject({ deps, memory }: Projects, projectId?: unknown): Pro
   const projects = await (await memory()).projects.list();
   let project = projects.find((p) => p._id === projectId);
   if (!project) {
-    if (projects.length === 0) throw new CommandRefusal(vscode.l10n.t("No project yet: create one with Redgreen: New Project."));
+    if (projects.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t("No project yet: create one with Redgreen: New Project."));
+      return undefined;
+    }
     const picked = await vscode.window.showQuickPick(
       projects.map((p) => ({ label: p.name, description: `${STATE_NAMES[p.state]} · ${p.priority}`, detail: p.root, project: p })),
       { title: vscode.l10n.t("Open Project"), matchOnDetail: true },

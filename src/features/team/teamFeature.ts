@@ -82,9 +82,12 @@ export function registerTeam(deps: TeamDeps): Team {
   const stopFirst = deps.store.beforeClose(async () => {
     const stopping = orchestrator;
     if (!stopping) return;
-    const stopped = await Promise.race([stopping.stop().then(() => true), delay(STOP_GRACE_MS).then(() => false)]);
-    if (!stopped) deps.log.warn(`The pairs did not reach a step boundary within ${STOP_GRACE_MS / 1000} s of the store closing: cancelled`);
-    stopping.dispose();
+    try {
+      const stopped = await Promise.race([stopping.stop().then(() => true), delay(STOP_GRACE_MS).then(() => false)]);
+      if (!stopped) deps.log.warn(`The pairs did not reach a step boundary within ${STOP_GRACE_MS / 1000} s of the store closing: cancelled`);
+    } finally {
+      stopping.dispose();
+    }
   });
   const running = () => {
     if (!orchestrator) throw new Error("Redgreen's store is not open");
@@ -116,9 +119,8 @@ function teamCommands(deps: TeamDeps, team: () => Orchestrator): vscode.Disposab
       run: async (projectId) => {
         const project = await trustedTarget(projectId, vscode.l10n.t("plan it"));
         if (!project) return undefined;
-        const outcome = await team().plan(project._id);
-        if (outcome.kind === "failed") throw new CommandRefusal(outcome.message);
-        return outcome;
+        // A failed plan is told by the team itself (its human port), once.
+        return team().plan(project._id);
       },
     }),
     registerRedgreenCommand<"started" | "running">(Commands.startPair, log, {
