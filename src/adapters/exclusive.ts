@@ -1,7 +1,8 @@
 // One process at a time, decided by the kernel: on Linux, the holder listens on an abstract socket
 // with the given name, which only one process can bind and which is freed the moment that process
 // dies, so two processes starting together (or both taking over from a dead one) never both win.
-// Other systems have no abstract sockets: there the callers' own files decide (see each caller).
+// Other systems have no abstract sockets: there the callers' own files decide (see each caller),
+// with isAlive to tell a holder that is gone.
 import { createHash } from "node:crypto";
 import net from "node:net";
 
@@ -23,4 +24,14 @@ export async function holdExclusive(name: string): Promise<Exclusive> {
   }
   server.unref();
   return { release: () => server.close() };
+}
+
+/** Whether a process with this id exists (one of another user's counts too). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -10,6 +10,7 @@ import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type
 import type { Logger } from "../../core/logger";
 import { ENGINE_PROTOCOL, EngineMethods, helloResult, statusResult, stopResult, type HelloResult } from "../../protocol/engine";
 import { fromWire, toWire } from "../../protocol/wire";
+import { isAlive } from "../exclusive";
 import { engineFiles, engineToken, type EngineFiles } from "./engineFiles";
 
 /** How long a client waits for an engine it started to answer. */
@@ -138,15 +139,6 @@ export class EngineConnection {
     this.closed = true;
     this.connection.dispose();
     this.socket.destroy();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

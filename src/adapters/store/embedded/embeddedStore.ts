@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Clock } from "../../../core/clock";
 import { systemClock } from "../../../core/clock";
 import { describeError } from "../../../core/logger";
-import { holdExclusive } from "../../exclusive";
+import { holdExclusive, isAlive } from "../../exclusive";
 import {
   COLLECTION_NAMES,
   COLLECTIONS,
@@ -414,14 +414,5 @@ async function syncFile(file: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
