@@ -9,6 +9,7 @@ import { createMessageConnection, ErrorCodes, ResponseError, SocketMessageReader
 import { sameToken } from "../adapters/engine/engineFiles";
 import { describeError, type Logger } from "../core/logger";
 import { ENGINE_PROTOCOL, EngineMethods, helloParams, type HelloResult } from "../protocol/engine";
+import { ownEntry } from "../protocol/rpc";
 import { fromWire, toWire } from "../protocol/wire";
 
 /** A client that said hello with the right token. */
@@ -123,7 +124,7 @@ export class EngineServer {
   }
 
   private async dispatch(client: EngineClient, method: string, params: unknown): Promise<unknown> {
-    const handler = this.options.handlers[method];
+    const handler = ownEntry(this.options.handlers, method);
     if (!handler) throw new ResponseError(ErrorCodes.MethodNotFound, `The engine has no request ${method}`);
     if (!client.current && !ANY_VERSION.has(method)) {
       throw new ResponseError(ErrorCodes.InvalidRequest, `This engine speaks protocol ${ENGINE_PROTOCOL}: stop it (engine/stop) and start the client's own version`);

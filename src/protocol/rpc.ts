@@ -113,7 +113,7 @@ export class Endpoint<In extends Inbox, Out extends Inbox> {
     method: M,
     params: Params<Out["requests"][M]>,
   ): Promise<Result<Out["requests"][M]>> {
-    const spec = this.outbox.requests[method];
+    const spec = ownEntry(this.outbox.requests, method);
     if (!spec) return Promise.reject(new RequestError(`Unknown request "${method}"`));
     const id = `${this.nextId++}`;
     const timeoutMs = this.options.requestTimeoutMs();
@@ -199,7 +199,7 @@ export class Endpoint<In extends Inbox, Out extends Inbox> {
   }
 
   private async answer(id: string, method: string, rawParams: unknown): Promise<void> {
-    const spec = this.inbox.requests[method];
+    const spec = ownEntry(this.inbox.requests, method);
     const handler = this.handlers.get(method);
     if (!spec || !handler) return this.reject(`request "${method}", which this side does not handle`, id);
     const params = spec.params.safeParse(rawParams);
@@ -227,7 +227,7 @@ export class Endpoint<In extends Inbox, Out extends Inbox> {
   }
 
   private dispatch(method: string, rawParams: unknown): void {
-    const schema = this.inbox.notifications[method];
+    const schema = ownEntry(this.inbox.notifications, method);
     if (!schema) return this.reject(`notification "${method}", which is not in the protocol`);
     const params = schema.safeParse(rawParams);
     if (!params.success) {
@@ -241,4 +241,12 @@ export class Endpoint<In extends Inbox, Out extends Inbox> {
       }
     }
   }
+}
+
+/**
+ * A protocol table's entry for a name that arrived in a message, or undefined: a name every
+ * object has ("constructor", "__proto__", "toString") is data, never the object's own machinery.
+ */
+export function ownEntry<T extends object>(table: T, name: string): T[keyof T] | undefined {
+  return Object.hasOwn(table, name) ? table[name as keyof T] : undefined;
 }

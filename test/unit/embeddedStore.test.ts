@@ -118,6 +118,27 @@ describe("embedded store: crashes, corruption, locking", function () {
     await store.close();
   });
 
+  it("keeps a last line that is a whole valid record without its newline, and adds the newline", async () => {
+    const clock = new ManualClock();
+    let store = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0 });
+    await store.collection("conversations").insert(conversation("p1", clock.now(), "first"));
+    await store.collection("conversations").insert(conversation("p1", clock.now(), "last"));
+    await store.close();
+    const file = path.join(dir, "conversations.jsonl");
+    const whole = await fs.readFile(file, "utf8");
+    await fs.writeFile(file, whole.slice(0, -1)); // the same bytes but the final newline
+    const problems: string[] = [];
+    store = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0, onProblem: (message) => problems.push(message) });
+    assert.deepEqual((await store.collection("conversations").find({}, { sort: { text: 1 } })).map((d) => d.text), ["first", "last"]);
+    await store.collection("conversations").insert(conversation("p1", clock.now(), "after"));
+    await store.close();
+    assert.doesNotMatch(problems.join("\n"), /unfinished write/);
+    assert.match(problems.join("\n"), /its last record had no newline: kept, and the newline added/);
+    store = await openEmbeddedStore(dir, { clock, sweepIntervalMs: 0, onProblem: (message) => assert.fail(message) });
+    assert.deepEqual((await store.collection("conversations").find({}, { sort: { text: 1 } })).map((d) => d.text), ["after", "first", "last"]);
+    await store.close();
+  });
+
   it("keeps working when one collection's file cannot be read, and says which", async () => {
     await fs.mkdir(path.join(dir, "snippets.jsonl")); // a folder where the file should be
     const problems: string[] = [];

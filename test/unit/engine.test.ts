@@ -87,6 +87,9 @@ describe("The engine (socket, token, store, lifetime)", function () {
     const bad = { ...project("p2"), priority: "urgent" } as unknown as Project;
     await assert.rejects(store.collection("projects").insert(bad), /Not a valid projects document: priority: /);
     await assert.rejects(clients[0]!.request(EngineMethods.store, { op: "find", collection: "nothing" }, statusResult), /store\/op: collection: /);
+    for (const method of ["constructor", "__proto__", "toString"]) {
+      await assert.rejects(clients[0]!.request(method, {}, statusResult), /The engine has no request/, method);
+    }
     assert.ok(log.lines.some((line) => /refused a malformed store\/op from pid \d+: collection/.test(line)), log.lines.join("\n"));
     await store.collection("projects").insert(project("p3"));
     assert.equal((await store.collection("projects").get("p3"))?._id, "p3");

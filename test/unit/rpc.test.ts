@@ -115,6 +115,20 @@ describe("rpc Endpoint", () => {
     assert.match(problems.host.at(-1)!, /request "format disk", which this side does not handle/);
   });
 
+  it("treats message names that every JavaScript object has as data: dropped and reported, never thrown", async () => {
+    const { host, webview, problems, start } = pair();
+    host.handle("add", ({ a, b }) => a + b);
+    start();
+    await tick();
+    for (const method of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"]) {
+      assert.doesNotThrow(() => host.receive({ kind: "notification", method, params: {} }), method);
+      assert.doesNotThrow(() => host.receive({ kind: "request", id: `x-${method}`, method, params: {} }), method);
+    }
+    await tick();
+    assert.equal(problems.host.filter((p) => /which (is not in the protocol|this side does not handle)/.test(p)).length, 10, problems.host.join("\n"));
+    assert.equal(await webview.request("add", { a: 2, b: 2 }), 4, "and keeps working");
+  });
+
   it("rejects a result that does not match the protocol", async () => {
     const { host, webview, problems, start } = pair();
     host.handle("add", () => "five" as unknown as number);

@@ -130,11 +130,12 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
 
   async load(report: (message: string) => void): Promise<void> {
     this.report = report;
-    const { log, loaded } = await LogFile.open(this.file);
+    const { log, loaded } = await LogFile.open(this.file, (line) => this.isWholeRecord(line));
     this.log = log;
     if (loaded.tornTailBytes > 0) {
       report(`${this.file}: dropped ${loaded.tornTailBytes} bytes of an unfinished write at its end (a crash before the write was acknowledged)`);
     }
+    if (loaded.completedTail) report(`${this.file}: its last record had no newline: kept, and the newline added`);
     const bad: string[] = [];
     loaded.lines.forEach((line, index) => {
       try {
@@ -258,6 +259,15 @@ class EmbeddedCollection<N extends CollectionName> implements Collection<DocOf<N
       let ids = this.byProject.get(doc.projectId);
       if (!ids) this.byProject.set(doc.projectId, (ids = new Set()));
       ids.add(doc._id);
+    }
+  }
+
+  private isWholeRecord(line: string): boolean {
+    try {
+      this.decode(line, 0);
+      return true;
+    } catch {
+      return false;
     }
   }
 

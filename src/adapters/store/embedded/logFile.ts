@@ -10,6 +10,8 @@ export interface LoadedLog {
   lines: string[];
   /** Bytes after the last newline: a write cut off by a crash before it was acknowledged. */
   tornTailBytes: number;
+  /** The last line was a whole record without its newline: kept, and the newline written. */
+  completedTail: boolean;
 }
 
 interface Waiter {
@@ -27,8 +29,13 @@ export class LogFile {
 
   private constructor(readonly file: string, private handle: fs.FileHandle) {}
 
-  /** Opens (creating) `file`, returns its complete lines, and cuts off a torn tail. */
-  static async open(file: string): Promise<{ log: LogFile; loaded: LoadedLog }> {
+  /**
+   * Opens (creating) `file` and returns its complete lines. Text after the last newline is a torn
+   * write and is cut off, unless `isWholeRecord` says it is a whole record that only lacks its
+   * newline (the write was cut between the two, or the file was edited): then it is kept and the
+   * newline is written.
+   */
+  static async open(file: string, isWholeRecord: (line: string) => boolean = () => false): Promise<{ log: LogFile; loaded: LoadedLog }> {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR });
     await fs.rm(`${file}.tmp`, { force: true });
     const bytes = await fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
@@ -37,14 +44,24 @@ export class LogFile {
     });
     // Cut at the last newline byte (not character: a torn multi-byte character must not shift it).
     const end = bytes.lastIndexOf(0x0a) + 1;
-    const tornTailBytes = bytes.length - end;
+    const tail = bytes.subarray(end).toString("utf8");
+    const completedTail = tail.length > 0 && isWholeRecord(tail);
+    const tornTailBytes = completedTail ? 0 : bytes.length - end;
     if (tornTailBytes > 0) await fs.truncate(file, end);
     const lines = bytes.subarray(0, end).toString("utf8").split("\n");
     lines.pop();
+    if (completedTail) lines.push(tail);
     const log = new LogFile(file, await openPrivate(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT));
+    if (completedTail) await log.appendNow("\n");
     log.lineCount = lines.length;
     await syncDirectory(path.dirname(file));
-    return { log, loaded: { lines, tornTailBytes } };
+    return { log, loaded: { lines, tornTailBytes, completedTail } };
+  }
+
+  /** Writes `text` at the end and makes it durable, before any batch (only while opening). */
+  private async appendNow(text: string): Promise<void> {
+    await this.handle.write(text);
+    await this.handle.datasync();
   }
 
   /** Appends lines (each without its newline); resolves once they are on disk. */
