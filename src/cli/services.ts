@@ -12,7 +12,6 @@ import { scanRepository } from "../adapters/repoScan";
 import { LocalModelBackend } from "../adapters/llm/localBackend";
 import { ModelHostProcess } from "../adapters/llm/modelHostProcess";
 import { OpenAiBackend } from "../adapters/llm/openAiBackend";
-import { openStore } from "../adapters/store/openStore";
 import { EngineConnection } from "../adapters/engine/engineClient";
 import { RemoteStore } from "../adapters/engine/remoteStore";
 import { claimResult, EngineMethods } from "../protocol/engine";
@@ -33,6 +32,7 @@ import type { Project } from "../core/store/records";
 import { dataFiles, resolveDataDir } from "../adapters/dataFolder/dataDir";
 import { loadRegistry, type LoadedRegistry } from "./modelRegistry";
 import { Output, type LogLevel } from "./output";
+import { openDataFolderStore } from "../adapters/dataFolder/dataStore";
 import { DataFolderSettings } from "../adapters/dataFolder/settings";
 import { TrustList } from "../adapters/dataFolder/trustList";
 
@@ -45,9 +45,6 @@ export interface GlobalOptions {
   verbose?: boolean;
   quiet?: boolean;
 }
-
-/** The MongoDB password never goes in a file: it comes from the environment. */
-export const MONGO_PASSWORD_ENV = "REDGREEN_MONGODB_PASSWORD";
 
 export class CliServices {
   readonly dataDir: string;
@@ -79,7 +76,8 @@ export class CliServices {
   }
 
   private async openMemory(): Promise<{ store: Store; memory: MemoryManager }> {
-    const store = this.options.inProcess ? await this.openOwnStore() : new RemoteStore(await this.engine());
+    // --in-process: the store opened here, its lock held until this command ends (which leaves sweeping to the next).
+    const store = this.options.inProcess ? await openDataFolderStore(this.dataDir, this.settings, this.log, 0) : new RemoteStore(await this.engine());
     try {
       const memory = await MemoryManager.open({
         store,
@@ -95,17 +93,6 @@ export class CliServices {
     }
   }
 
-  /** `--in-process`: the store opened here, its lock held by this process until it ends. */
-  private openOwnStore(): Promise<Store> {
-    return openStore({
-      mongodbUri: this.settings.get("store.mongodbUri"),
-      password: process.env[MONGO_PASSWORD_ENV],
-      embeddedFolder: this.files.store,
-      // A command ends soon: the next one sweeps when it opens the store.
-      sweepIntervalMs: 0,
-      onProblem: (message) => this.log.warn(`store: ${message}`),
-    });
-  }
 
   /** The data folder's engine, started (dist/engine.js beside this file) when none answers, unless `start` is false. */
   engine(start = true): Promise<EngineConnection> {
@@ -122,7 +109,7 @@ export class CliServices {
    */
   async claimProject(project: Pick<Project, "_id" | "name">): Promise<void> {
     if (this.options.inProcess) return;
-    const claim = await (await this.engine()).request(EngineMethods.claimTeam, { projectId: project._id }, claimResult);
+    const claim = await (await this.engine()).request(EngineMethods.claimProject, { projectId: project._id }, claimResult);
     if (!claim.granted) throw new CliError(`"${project.name}" is being changed by another redgreen command (pid ${claim.holderPid}): wait for it to finish, or stop a run there with Ctrl-C`);
   }
 

@@ -7,6 +7,11 @@ export interface Logger {
   error(message: string | Error): void;
 }
 
+/** A validation error's issues on one line, "path: message; …"; `whole` names an issue about the whole value. */
+export function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }, whole = ""): string {
+  return error.issues.map((issue) => `${issue.path.map(String).join(".") || whole}: ${issue.message}`).join("; ");
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

@@ -6,20 +6,17 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { dataFiles } from "../adapters/dataFolder/dataDir";
+import { openDataFolderStore } from "../adapters/dataFolder/dataStore";
 import { DataFolderSettings } from "../adapters/dataFolder/settings";
 import { engineFiles, engineToken } from "../adapters/engine/engineFiles";
 import { holdExclusive } from "../adapters/exclusive";
-import { openStore } from "../adapters/store/openStore";
 import { describeError, type Logger } from "../core/logger";
 import type { Store } from "../core/store/port";
-import { engineHandlers, TeamClaims } from "./handlers";
+import { engineHandlers, ProjectClaims } from "./handlers";
 import { EngineServer, type EngineClient } from "./server";
 
 /** How long a new engine waits for its first client, whatever the idle setting (0 included). */
 const FIRST_CLIENT_MS = 15_000;
-
-/** The MongoDB password never goes in a file: the client that starts the engine passes its environment. */
-const MONGO_PASSWORD_ENV = "REDGREEN_MONGODB_PASSWORD";
 
 export interface EngineOptions {
   dataDir: string;
@@ -48,12 +45,7 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
   const held = await holdExclusive(`engine ${os.userInfo().uid} ${await fs.realpath(dataDir)}`);
   if (held === "taken") return "running";
   const settings = new DataFolderSettings(dataFiles(dataDir).settings, log);
-  const store = await openStore({
-    mongodbUri: settings.get("store.mongodbUri"),
-    password: process.env[MONGO_PASSWORD_ENV],
-    embeddedFolder: dataFiles(dataDir).store,
-    onProblem: (message) => log.warn(`store: ${message}`),
-  }).catch((error: unknown) => {
+  const store = await openDataFolderStore(dataDir, settings, log).catch((error: unknown) => {
     if (held !== "unsupported") held.release();
     throw error;
   });
@@ -73,7 +65,8 @@ interface Serving {
 
 async function serve(parts: Serving): Promise<RunningEngine> {
   const { store, log, idleMs } = parts;
-  const claims = new TeamClaims();
+  const { socket } = engineFiles(parts.dataDir);
+  const claims = new ProjectClaims();
   const startedAt = new Date();
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let exitsAt: Date | undefined;
@@ -99,14 +92,13 @@ async function serve(parts: Serving): Promise<RunningEngine> {
     idleTimer = setTimeout(() => void stop(), wait);
   };
   const server: EngineServer = new EngineServer({
-    socket: engineFiles(parts.dataDir).socket, token: parts.token, version: parts.version, dataFolder: parts.dataDir, log,
+    socket, token: parts.token, version: parts.version, dataFolder: parts.dataDir, log,
     store: { kind: store.kind, location: store.location },
     handlers: engineHandlers({ store, version: parts.version, dataFolder: parts.dataDir, startedAt, idleMinutes: idleMs / 60_000, clients: () => server.connected(), exitsAt: () => exitsAt, stop: () => void stop() }, claims),
     onClients: followClients,
   });
   await server.listen();
   followClients([], Math.max(idleMs, FIRST_CLIENT_MS));
-  log.info(`engine ${parts.version}: pid ${process.pid}, ${store.kind} store at ${store.location}, socket ${engineFiles(parts.dataDir).socket}`);
+  log.info(`engine ${parts.version}: pid ${process.pid}, ${store.kind} store at ${store.location}, socket ${socket}`);
   return { server, store, stop, stopped };
 }
-

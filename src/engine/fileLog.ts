@@ -6,6 +6,8 @@ import { describeError, type Logger } from "../core/logger";
 const ROTATE_BYTES = 4 * 1024 * 1024;
 
 export class FileLog implements Logger {
+  private size: number | undefined;
+
   constructor(private readonly file: string, private readonly verbose = false) {}
 
   trace(message: string): void {
@@ -25,9 +27,16 @@ export class FileLog implements Logger {
   }
 
   private write(level: string, message: string): void {
+    const line = `${new Date().toISOString()} [${level}] ${message}\n`;
     try {
-      if ((statSync(this.file, { throwIfNoEntry: false })?.size ?? 0) > ROTATE_BYTES) renameSync(this.file, `${this.file}.1`);
-      appendFileSync(this.file, `${new Date().toISOString()} [${level}] ${message}\n`, { mode: 0o600 });
+      // The file's size is asked once; after that this process counts what it appends.
+      this.size ??= statSync(this.file, { throwIfNoEntry: false })?.size ?? 0;
+      if (this.size > ROTATE_BYTES) {
+        renameSync(this.file, `${this.file}.1`);
+        this.size = 0;
+      }
+      appendFileSync(this.file, line, { mode: 0o600 });
+      this.size += Buffer.byteLength(line);
     } catch {
       // A log that cannot be written must not stop the engine.
     }

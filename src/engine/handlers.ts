@@ -2,8 +2,9 @@
 // document checked against its collection's schema on the way in), and which client's team works
 // on a project. The engine is the store's single writer; clients reach it only through here.
 import * as z from "zod";
+import { describeIssues } from "../core/logger";
 import { COLLECTIONS, type CollectionName, type Store } from "../core/store/port";
-import { type claimResult, EngineMethods, statusResult, storeParams, teamParams, type EngineStatus, type StoreParams } from "../protocol/engine";
+import { claimParams, type claimResult, EngineMethods, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
 import type { EngineClient, RequestHandler } from "./server";
 
 export interface EngineState {
@@ -18,8 +19,8 @@ export interface EngineState {
   stop(): void;
 }
 
-/** Which client runs each project's team (its `run`), released when it says so or hangs up. */
-export class TeamClaims {
+/** Which client changes each project (a run, a review, …), until it hangs up. */
+export class ProjectClaims {
   private readonly holders = new Map<string, EngineClient>();
 
   claim(projectId: string, client: EngineClient): z.infer<typeof claimResult> {
@@ -27,10 +28,6 @@ export class TeamClaims {
     if (holder && holder.id !== client.id) return { granted: false, holderPid: holder.pid };
     this.holders.set(projectId, client);
     return { granted: true, holderPid: client.pid };
-  }
-
-  release(projectId: string, client: EngineClient): void {
-    if (this.holders.get(projectId)?.id === client.id) this.holders.delete(projectId);
   }
 
   /** A client that hung up holds nothing. */
@@ -42,10 +39,6 @@ export class TeamClaims {
   list(): { projectId: string; clientPid: number }[] {
     return [...this.holders].map(([projectId, holder]) => ({ projectId, clientPid: holder.pid }));
   }
-
-  get size(): number {
-    return this.holders.size;
-  }
 }
 
 const none = z.object({}).optional();
@@ -55,7 +48,7 @@ function handler<S extends z.ZodType>(params: S, run: (params: z.output<S>, clie
   return { params, run };
 }
 
-export function engineHandlers(state: EngineState, claims: TeamClaims): Record<string, RequestHandler> {
+export function engineHandlers(state: EngineState, claims: ProjectClaims): Record<string, RequestHandler> {
   return {
     [EngineMethods.status]: handler(none, () => Promise.resolve(status(state, claims))),
     [EngineMethods.stop]: handler(none, () => {
@@ -64,12 +57,11 @@ export function engineHandlers(state: EngineState, claims: TeamClaims): Record<s
       return Promise.resolve({ stopping: true, pid: process.pid });
     }),
     [EngineMethods.store]: handler(storeParams, (params) => storeOp(state.store, params)),
-    [EngineMethods.claimTeam]: handler(teamParams, (params, client) => Promise.resolve(claims.claim(params.projectId, client))),
-    [EngineMethods.releaseTeam]: handler(teamParams, (params, client) => Promise.resolve(claims.release(params.projectId, client))),
+    [EngineMethods.claimProject]: handler(claimParams, (params, client) => Promise.resolve(claims.claim(params.projectId, client))),
   };
 }
 
-function status(state: EngineState, claims: TeamClaims): EngineStatus {
+function status(state: EngineState, claims: ProjectClaims): EngineStatus {
   return statusResult.parse({
     pid: process.pid,
     version: state.version,
@@ -86,7 +78,7 @@ function status(state: EngineState, claims: TeamClaims): EngineStatus {
 /** A document bound for a collection, checked against its schema: the error names the collection and the field. */
 function checked(name: string, doc: Record<string, unknown>): { _id: string } {
   const parsed = COLLECTIONS[name as CollectionName].schema.safeParse(doc);
-  if (!parsed.success) throw new Error(`Not a valid ${name} document: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success) throw new Error(`Not a valid ${name} document: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }
 

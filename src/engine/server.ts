@@ -7,7 +7,7 @@ import net from "node:net";
 import type * as z from "zod";
 import { createMessageConnection, ErrorCodes, ResponseError, SocketMessageReader, SocketMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
 import { sameToken } from "../adapters/engine/engineFiles";
-import { describeError, type Logger } from "../core/logger";
+import { describeError, describeIssues, type Logger } from "../core/logger";
 import { ENGINE_PROTOCOL, EngineMethods, helloParams, type HelloResult } from "../protocol/engine";
 import { ownEntry } from "../protocol/rpc";
 import { fromWire, toWire } from "../protocol/wire";
@@ -100,7 +100,7 @@ export class EngineServer {
 
   private hello(params: unknown, socket: net.Socket): EngineClient {
     const parsed = helloParams.safeParse(params);
-    if (!parsed.success) this.refuse(socket, `a malformed hello (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")})`);
+    if (!parsed.success) this.refuse(socket, `a malformed hello (${describeIssues(parsed.error)})`);
     const hello = parsed.data;
     if (!sameToken(hello.token, this.options.token)) this.refuse(socket, `a wrong token from pid ${hello.pid}`);
     const client: EngineClient = { id: this.nextId++, client: hello.client, pid: hello.pid, since: new Date(), current: hello.protocol === ENGINE_PROTOCOL };
@@ -131,7 +131,7 @@ export class EngineServer {
     }
     const parsed = handler.params.safeParse(fromWire(params));
     if (!parsed.success) {
-      const why = parsed.error.issues.map((i) => `${i.path.join(".") || "params"}: ${i.message}`).join("; ");
+      const why = describeIssues(parsed.error, "params");
       this.options.log.warn(`engine: refused a malformed ${method} from pid ${client.pid}: ${why}`);
       throw new ResponseError(ErrorCodes.InvalidParams, `${method}: ${why}`);
     }

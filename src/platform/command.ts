@@ -41,13 +41,16 @@ export interface CommandSpec<T> {
   run(...args: unknown[]): Promise<T | undefined>;
 }
 
-/** The message an untrusted workspace gets, whatever the command. */
-export const UNTRUSTED_WORKSPACE = "untrusted workspace";
+/** What a command returns in an untrusted workspace, whatever the command. */
+const UNTRUSTED_WORKSPACE = "untrusted workspace";
 
 /** Registers a command through the one edge. */
 export function registerRedgreenCommand<T>(id: CommandId, log: Logger, spec: CommandSpec<T>): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]): Promise<CommandResult<T>> => {
-    if (spec.runsGit && !workspaceTrusted(spec.runsGit)) return { error: UNTRUSTED_WORKSPACE };
+    if (spec.runsGit && !vscode.workspace.isTrusted) {
+      warnUntrustedWorkspace(spec.runsGit);
+      return { error: UNTRUSTED_WORKSPACE };
+    }
     try {
       return await spec.run(...args);
     } catch (error) {
@@ -56,11 +59,9 @@ export function registerRedgreenCommand<T>(id: CommandId, log: Logger, spec: Com
   });
 }
 
-/** Git reads hooks and config from the repository: nothing runs it in an untrusted workspace. */
-export function workspaceTrusted(what: string): boolean {
-  if (vscode.workspace.isTrusted) return true;
+/** Git reads hooks and config from the repository: nothing runs it in an untrusted workspace. The one message that says so. */
+export function warnUntrustedWorkspace(what: string): void {
   void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
-  return false;
 }
 
 /** Logs and shows a command's failure once; returns what was shown. */
@@ -80,9 +81,4 @@ function showFailure(log: Logger, spec: Pick<CommandSpec<unknown>, "title">, err
   log.error(message);
   void vscode.window.showErrorMessage(message);
   return message;
-}
-
-/** Whether a command's result is a refusal. */
-export function isRefused(result: unknown): result is Refused {
-  return typeof result === "object" && result !== null && typeof (result as Refused).error === "string";
 }

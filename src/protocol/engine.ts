@@ -13,8 +13,7 @@ export const EngineMethods = {
   status: "engine/status",
   stop: "engine/stop",
   store: "store/op",
-  claimTeam: "team/claim",
-  releaseTeam: "team/release",
+  claimProject: "project/claim",
 } as const;
 
 export const helloParams = z.object({
@@ -24,7 +23,6 @@ export const helloParams = z.object({
   client: z.enum(["cli", "editor"]),
   pid: z.number().int().positive(),
 });
-export type HelloParams = z.infer<typeof helloParams>;
 
 const storeInfo = z.object({ kind: z.enum(["embedded", "mongodb"]), location: z.string() });
 
@@ -44,6 +42,7 @@ export const statusResult = z.object({
   dataFolder: z.string(),
   store: storeInfo,
   clients: z.array(z.object({ client: z.enum(["cli", "editor"]), pid: z.number().int(), since: z.string() })),
+  /** Which client holds each project (the command changing it: a run, a review, …). */
   teams: z.array(z.object({ projectId: z.string(), clientPid: z.number().int() })),
   idleMinutes: z.number(),
   /** When the engine exits if nothing connects meanwhile; null while a client is connected. */
@@ -77,6 +76,6 @@ export const storeParams = z.discriminatedUnion("op", [
 ]);
 export type StoreParams = z.infer<typeof storeParams>;
 
-/** A project's team runs in one client at a time: a second `run` is refused, naming the first. */
-export const teamParams = z.object({ projectId: z.string().min(1) });
+/** One client changes a project at a time: another is refused, naming the first. */
+export const claimParams = z.object({ projectId: z.string().min(1) });
 export const claimResult = z.object({ granted: z.boolean(), holderPid: z.number().int().nullable() });

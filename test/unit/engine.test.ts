@@ -139,11 +139,11 @@ describe("The engine (socket, token, store, lifetime)", function () {
   it("is the only engine of its data folder, and gives a project's team to one client at a time", async () => {
     assert.equal(await startEngine({ dataDir, log: recordingLog(), version: "1.0.0", idleMs: 60_000 }), "running");
     const [first, second] = [await connect(), await connect()];
-    assert.deepEqual(await first.request(EngineMethods.claimTeam, { projectId: "p" }, claimResult), { granted: true, holderPid: process.pid });
-    assert.deepEqual(await second.request(EngineMethods.claimTeam, { projectId: "p" }, claimResult), { granted: false, holderPid: process.pid });
+    assert.deepEqual(await first.request(EngineMethods.claimProject, { projectId: "p" }, claimResult), { granted: true, holderPid: process.pid });
+    assert.deepEqual(await second.request(EngineMethods.claimProject, { projectId: "p" }, claimResult), { granted: false, holderPid: process.pid });
     first.dispose();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.deepEqual(await second.request(EngineMethods.claimTeam, { projectId: "p" }, claimResult), { granted: true, holderPid: process.pid }, "a client that hung up holds nothing");
+    assert.deepEqual(await second.request(EngineMethods.claimProject, { projectId: "p" }, claimResult), { granted: true, holderPid: process.pid }, "a client that hung up holds nothing");
   });
 
   it("is stopped and replaced, as a process of its own, by a client of another version", async () => {

@@ -11,7 +11,6 @@ import { DataFolderError } from "./dataDir";
 /** trust.json: the core's answer keys, each a map of absolute folder → trusted. */
 export const trustFileSchema = z.record(z.string(), z.record(z.string(), z.boolean()));
 
-
 /** The core's AnswerStore over a JSON file, read once and written through. */
 class TrustFile implements AnswerStore {
   private answers: z.infer<typeof trustFileSchema>;

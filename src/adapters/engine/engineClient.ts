@@ -7,7 +7,7 @@ import { promises as fs } from "node:fs";
 import net from "node:net";
 import type * as z from "zod";
 import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
-import type { Logger } from "../../core/logger";
+import { describeIssues, type Logger } from "../../core/logger";
 import { ENGINE_PROTOCOL, EngineMethods, helloResult, statusResult, stopResult, type HelloResult } from "../../protocol/engine";
 import { fromWire, toWire } from "../../protocol/wire";
 import { isAlive } from "../exclusive";
@@ -106,7 +106,7 @@ export class EngineConnection {
     if (this.closed) throw new EngineUnavailableError("The connection to the Redgreen engine is closed (the engine stopped?)");
     const raw: unknown = await Promise.race([this.connection.sendRequest(method, toWire(params ?? {})), this.gone]);
     const parsed = result.safeParse(fromWire(raw));
-    if (!parsed.success) throw new EngineUnavailableError(`The engine's answer to ${method} is malformed: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!parsed.success) throw new EngineUnavailableError(`The engine's answer to ${method} is malformed: ${describeIssues(parsed.error)}`);
     return parsed.data;
   }
 

@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import { describeIssues } from "../logger";
 import {
   agentLogSchema,
   conversationSchema,
@@ -111,7 +112,7 @@ export class DuplicateKeyError extends StoreError {
 export function validateDoc<N extends CollectionName>(name: N, doc: unknown, where = "write"): DocOf<N> {
   const result = COLLECTIONS[name].schema.safeParse(doc);
   if (result.success) return result.data as DocOf<N>;
-  const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(document)"}: ${issue.message}`).join("; ");
+  const problems = describeIssues(result.error, "(document)");
   throw new StoreError(`${name}: invalid document on ${where}: ${problems}`);
 }
 

@@ -28,13 +28,6 @@ export class CurrentProject implements vscode.Disposable {
     return projects.find((p) => p._id === remembered) ?? projects[0];
   }
 
-  /** The project a command was given by id, else the current one. */
-  async resolve(projectId: unknown): Promise<Project | undefined> {
-    if (typeof projectId !== "string") return this.get();
-    const opened = await this.store.ready();
-    return opened.kind === "open" ? opened.memory.projects.get(projectId) : undefined;
-  }
-
   /**
    * The project a command acts on: the one it was given by id, else the current one. Refuses,
    * saying why, when there is no such project or none at all.

@@ -3,6 +3,7 @@
 // when Redgreen will not run git or tests in a folder.
 import * as vscode from "vscode";
 import { FolderTrust, realFolder, type TrustVerdict } from "../../core/folderTrust";
+import { warnUntrustedWorkspace } from "../../platform/command";
 
 
 async function ask(folder: string): Promise<boolean | undefined> {
@@ -61,7 +62,7 @@ export class ProjectTrust {
 
   private explain(verdict: Exclude<TrustVerdict, { trusted: true }>, folder: string, what: string): void {
     if (verdict.why === "workspace") {
-      void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen runs no git command in an untrusted workspace. Trust this workspace to {0}.", what));
+      warnUntrustedWorkspace(what);
       return;
     }
     if (verdict.why === "dismissed") return;
