@@ -77,7 +77,7 @@ export class CliServices {
 
   private async openMemory(): Promise<{ store: Store; memory: MemoryManager }> {
     // --in-process: the store opened here, its lock held until this command ends (which leaves sweeping to the next).
-    const store = this.options.inProcess ? await openDataFolderStore(this.dataDir, this.settings, this.log, 0) : new RemoteStore(await this.engine());
+    const store = this.options.inProcess ? await openDataFolderStore(this.dataDir, this.settings, this.log, 0) : new RemoteStore(await this.engine(), this.log);
     try {
       const memory = await MemoryManager.open({
         store,

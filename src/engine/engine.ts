@@ -11,6 +11,7 @@ import { DataFolderSettings } from "../adapters/dataFolder/settings";
 import { engineFiles, engineToken } from "../adapters/engine/engineFiles";
 import { holdExclusive } from "../adapters/exclusive";
 import { describeError, type Logger } from "../core/logger";
+import { EngineNotifications } from "../protocol/engine";
 import type { Store } from "../core/store/port";
 import { engineHandlers, ProjectClaims } from "./handlers";
 import { EngineServer, type EngineClient } from "./server";
@@ -94,7 +95,8 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   const server: EngineServer = new EngineServer({
     socket, token: parts.token, version: parts.version, dataFolder: parts.dataDir, log,
     store: { kind: store.kind, location: store.location },
-    handlers: engineHandlers({ store, version: parts.version, dataFolder: parts.dataDir, startedAt, idleMinutes: idleMs / 60_000, clients: () => server.connected(), exitsAt: () => exitsAt, stop: () => void stop() }, claims),
+    handlers: engineHandlers({ store, version: parts.version, dataFolder: parts.dataDir, startedAt, idleMinutes: idleMs / 60_000, clients: () => server.connected(), exitsAt: () => exitsAt, stop: () => void stop(),
+      announceWrite: (writer, collection, doc) => server.notifyOthers(writer, EngineNotifications.written, { collection, doc }) }, claims),
     onClients: followClients,
   });
   await server.listen();

@@ -17,6 +17,8 @@ export interface EngineState {
   exitsAt(): Date | undefined;
   /** Drains and exits (after the answer is sent). */
   stop(): void;
+  /** Tells the other clients what `writer` wrote, once durable. */
+  announceWrite(writer: EngineClient, collection: string, doc: { _id: string }): void;
 }
 
 /** Which client changes each project (a run, a review, …), until it hangs up. */
@@ -56,7 +58,11 @@ export function engineHandlers(state: EngineState, claims: ProjectClaims): Recor
       setTimeout(() => state.stop(), STOP_AFTER_ANSWER_MS);
       return Promise.resolve({ stopping: true, pid: process.pid });
     }),
-    [EngineMethods.store]: handler(storeParams, (params) => storeOp(state.store, params)),
+    [EngineMethods.store]: handler(storeParams, async (params, client) => {
+      const result = await storeOp(state.store, params);
+      if (params.op === "insert" || params.op === "put") state.announceWrite(client, params.collection, params.doc as { _id: string });
+      return result;
+    }),
     [EngineMethods.claimProject]: handler(claimParams, (params, client) => Promise.resolve(claims.claim(params.projectId, client))),
   };
 }

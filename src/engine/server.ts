@@ -48,6 +48,8 @@ export class EngineServer {
   private readonly server = net.createServer((socket) => this.accept(socket));
   private readonly clients = new Map<number, EngineClient>();
   private readonly connections = new Map<MessageConnection, net.Socket>();
+  /** The connection of each client that said hello, to notify it. */
+  private readonly channels = new Map<number, MessageConnection>();
   private nextId = 1;
 
   constructor(private readonly options: EngineServerOptions) {}
@@ -67,6 +69,15 @@ export class EngineServer {
     return [...this.clients.values()];
   }
 
+  /** Notifies every client of this protocol but `except` (the one whose request caused it). */
+  notifyOthers(except: EngineClient, method: string, params: unknown): void {
+    const wire = toWire(params);
+    for (const [id, connection] of this.channels) {
+      if (id === except.id || !this.clients.get(id)?.current) continue;
+      connection.sendNotification(method, wire).catch((error: unknown) => this.options.log.warn(`engine: a notification to a client failed: ${describeError(error)}`));
+    }
+  }
+
   async close(): Promise<void> {
     // The server closes only once every connection has ended: end them all.
     for (const [connection, socket] of this.connections) {
@@ -84,6 +95,7 @@ export class EngineServer {
       if (method === EngineMethods.hello) {
         if (client) return this.refuse(socket, `a second hello from pid ${client.pid}`);
         client = this.hello(params, socket);
+        this.channels.set(client.id, connection);
         return this.helloResult();
       }
       if (!client) return this.refuse(socket, `${method} before hello`);
@@ -92,6 +104,7 @@ export class EngineServer {
     connection.onError(([error]) => this.options.log.warn(`engine: a client's message could not be read: ${describeError(error)}`));
     connection.onClose(() => {
       this.connections.delete(connection);
+      if (client) this.channels.delete(client.id);
       if (client && this.clients.delete(client.id)) this.options.onClients(this.connected());
     });
     socket.on("error", () => connection.dispose());

@@ -76,6 +76,11 @@ export const storeParams = z.discriminatedUnion("op", [
 ]);
 export type StoreParams = z.infer<typeof storeParams>;
 
+/** Sent by the engine to every other client after a write it made durable (insert or put). */
+export const EngineNotifications = { written: "store/written" } as const;
+
+export const writtenParams = z.object({ collection, doc: z.object({ _id: z.string() }).loose() });
+
 /** One client changes a project at a time: another is refused, naming the first. */
 export const claimParams = z.object({ projectId: z.string().min(1) });
 export const claimResult = z.object({ granted: z.boolean(), holderPid: z.number().int().nullable() });

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await fs.rm(root, { recursive: true, force: true });
   const engine = (await startEngine({ dataDir: root, log: silent, version: "bench", idleMs: 600_000 })) as RunningEngine;
   const client = await EngineConnection.open({ dataDir: root, version: "bench", client: "cli", log: silent });
-  const remote = new RemoteStore(client);
+  const remote = new RemoteStore(client, silent);
   await engine.store.collection("projects").insert(project);
   const local: number[] = [];
   const through: number[] = [];

@@ -14,6 +14,8 @@ import { openEmbeddedStore } from "../../src/adapters/store/embedded/embeddedSto
 import type { Logger } from "../../src/core/logger";
 import type { Project } from "../../src/core/store/records";
 import { startEngine, type RunningEngine } from "../../src/engine/engine";
+import { MemoryManager } from "../../src/core/memory/memoryManager";
+import { noModels } from "../fixtures/kit";
 import { claimResult, ENGINE_PROTOCOL, EngineMethods, statusResult } from "../../src/protocol/engine";
 
 /** A logger that keeps what it was told. */
@@ -67,8 +69,8 @@ describe("The engine (socket, token, store, lifetime)", function () {
   after(() => fs.rm(root, { recursive: true, force: true }));
 
   it("says hello with the token, and serves the store: what one client writes another reads, dates intact", async () => {
-    const a = new RemoteStore(await connect());
-    const b = new RemoteStore(await connect());
+    const a = new RemoteStore(await connect(), recordingLog());
+    const b = new RemoteStore(await connect(), recordingLog());
     assert.equal(a.kind, "embedded");
     await a.collection("projects").insert(project("p1"));
     const read = await b.collection("projects").get("p1");
@@ -82,8 +84,32 @@ describe("The engine (socket, token, store, lifetime)", function () {
     assert.equal(status.pid, process.pid);
   });
 
+  it("tells every other client what one wrote: their Memory Managers announce the project, ticket and message, and keep numbering after the writer's entries", async () => {
+    const [a, b] = [new RemoteStore(await connect(), recordingLog()), new RemoteStore(await connect(), recordingLog())];
+    const [writer, reader] = [await MemoryManager.open({ store: a, models: noModels }), await MemoryManager.open({ store: b, models: noModels })];
+    const seen: string[] = [];
+    reader.projects.onDidChange((p) => seen.push(`project ${p._id} ${p.state}`));
+    reader.tickets.onDidChange((t) => seen.push(`ticket ${t._id} ${t.column}`));
+    reader.transcript.onDidRecordMessage((m) => seen.push(`message ${m.text}`));
+    const heard = writer.projects.onDidChange((p) => seen.push(`writer heard ${p._id}`));
+    await writer.projects.create(project("p9"), "test");
+    await writer.tickets.create({ _id: "t1", projectId: "p9", functionalityId: "F-1", title: "Add", description: "", goal: "adds", acceptanceCriteria: ["1+1=2"], requirementIds: [], column: "todo", severity: "medium", timeEstimate: null, assignedPair: null, filesChanged: [], testPassRate: null, branch: null, blockedBy: [] }, "test");
+    await writer.tickets.move("t1", "inprogress", "test");
+    await writer.transcript.record({ kind: "message", projectId: "p9", channel: "human", from: "pm", text: "hello from a" });
+    const expected = ["project p9 drafting", "ticket t1 todo", "ticket t1 inprogress", "message hello from a"];
+    for (let i = 0; i < 100 && seen.length <= expected.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(seen.filter((line) => !line.startsWith("writer")), expected, "the other client hears each write, in order");
+    assert.deepEqual(seen.filter((line) => line.startsWith("writer")), ["writer heard p9"], "the writer hears its own once, not echoed back");
+    heard.dispose();
+    const entry = await reader.transcript.appendWorking({ projectId: "p9", kind: "message", from: "human", text: "from b", at: new Date() });
+    const writerSeqs = writer.transcript.recent("p9").filter((e) => e.text !== "from b").map((e) => e.seq);
+    assert.ok(writerSeqs.length >= 3 && entry.seq > Math.max(...writerSeqs), `b numbers after a's entries (${entry.seq} > ${writerSeqs.join(",")})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(writer.transcript.recent("p9").at(-1)?.text, "from b", "and a keeps b's working entry");
+  });
+
   it("refuses a document its collection does not accept, naming the field, and goes on serving", async () => {
-    const store = new RemoteStore(await connect());
+    const store = new RemoteStore(await connect(), recordingLog());
     const bad = { ...project("p2"), priority: "urgent" } as unknown as Project;
     await assert.rejects(store.collection("projects").insert(bad), /Not a valid projects document: priority: /);
     await assert.rejects(clients[0]!.request(EngineMethods.store, { op: "find", collection: "nothing" }, statusResult), /store\/op: collection: /);

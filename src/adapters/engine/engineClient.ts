@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import type * as z from "zod";
-import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type Disposable, type MessageConnection } from "vscode-jsonrpc/node";
 import { describeIssues, type Logger } from "../../core/logger";
 import { ENGINE_PROTOCOL, EngineMethods, helloResult, statusResult, stopResult, type HelloResult } from "../../protocol/engine";
 import { fromWire, toWire } from "../../protocol/wire";
@@ -108,6 +108,18 @@ export class EngineConnection {
     const parsed = result.safeParse(fromWire(raw));
     if (!parsed.success) throw new EngineUnavailableError(`The engine's answer to ${method} is malformed: ${describeIssues(parsed.error)}`);
     return parsed.data;
+  }
+
+  /**
+   * Follows a notification from the engine; each is checked against its schema, and one that is
+   * malformed is logged and dropped.
+   */
+  onNotification<S extends z.ZodType>(method: string, params: S, listener: (params: z.output<S>) => void, log: Logger): Disposable {
+    return this.connection.onNotification(method, (raw: unknown) => {
+      const parsed = params.safeParse(fromWire(raw));
+      if (parsed.success) listener(parsed.data);
+      else log.warn(`The engine sent a malformed ${method}: ${describeIssues(parsed.error)}`);
+    });
   }
 
   /** An engine of another version is replaced only when this client is its only one: never under another's team. */

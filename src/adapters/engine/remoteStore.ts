@@ -3,8 +3,10 @@
 // stays their single writer. A write resolves once the engine's store has made it durable; every
 // document that arrives is checked against its collection's schema.
 import * as z from "zod";
-import { COLLECTIONS, type Collection, type CollectionName, type DocOf, type Filter, type FindOptions, type Store, type VectorQuery } from "../../core/store/port";
-import { EngineMethods, type StoreParams } from "../../protocol/engine";
+import { toDisposable, type Disposable } from "../../core/lifecycle";
+import { describeError, type Logger } from "../../core/logger";
+import { COLLECTIONS, validateDoc, type Collection, type CollectionName, type DocOf, type ExternalWrite, type Filter, type FindOptions, type Store, type VectorQuery } from "../../core/store/port";
+import { EngineMethods, EngineNotifications, writtenParams, type StoreParams } from "../../protocol/engine";
 import type { EngineConnection } from "./engineClient";
 
 const count = z.number().int().nonnegative();
@@ -14,7 +16,7 @@ export class RemoteStore implements Store {
   readonly kind: Store["kind"];
   readonly location: string;
 
-  constructor(private readonly engine: EngineConnection) {
+  constructor(private readonly engine: EngineConnection, private readonly log: Logger) {
     this.kind = engine.engine.store.kind;
     this.location = `${engine.engine.store.location} (through the engine, pid ${engine.engine.pid})`;
   }
@@ -38,6 +40,20 @@ export class RemoteStore implements Store {
 
   sweepExpired(): Promise<number> {
     return this.engine.request(EngineMethods.store, { op: "sweep" }, count);
+  }
+
+  onExternalWrite(listener: (write: ExternalWrite) => void): Disposable {
+    const following = this.engine.onNotification(EngineNotifications.written, writtenParams, ({ collection, doc }) => {
+      const name = collection as CollectionName;
+      let write: ExternalWrite;
+      try {
+        write = { collection: name, doc: validateDoc(name, doc, "another client's write") } as ExternalWrite;
+      } catch (error) {
+        return this.log.warn(`A write from another Redgreen client was not taken: ${describeError(error)}`);
+      }
+      listener(write);
+    }, this.log);
+    return toDisposable(() => following.dispose());
   }
 
   /** The engine keeps the store open for its other clients: closing here ends only this connection. */

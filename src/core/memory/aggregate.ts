@@ -21,6 +21,11 @@ export abstract class Aggregate<N extends CollectionName> {
     return this.context.store.collection(this.name);
   }
 
+  /** A record another client of the store wrote: announced as if written here. */
+  announce(record: DocOf<N>): void {
+    this.changed.fire(record);
+  }
+
   get(id: string): Promise<DocOf<N> | undefined> {
     return this.collection.get(id);
   }

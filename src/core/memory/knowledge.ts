@@ -42,8 +42,13 @@ export class Knowledge {
     const memory: Memory = { _id: this.context.newId(), projectId, text, tags, embedding: embedding!, embeddingModel: this.models.embeddingModelId(), at: now(this.context) };
     await this.context.store.collection("memories").insert(memory);
     // An index not built yet will read this memory from the store when recall first needs it.
-    if (this.index?.model === memory.embeddingModel) this.index.index.upsert(memory._id, memory.embedding, { projectId, tags });
+    this.addToIndex(memory);
     return memory;
+  }
+
+  /** A memory (recorded here or by another client) becomes searchable at once, if the index is built. */
+  addToIndex(memory: Memory): void {
+    if (this.index?.model === memory.embeddingModel) this.index.index.upsert(memory._id, memory.embedding, { projectId: memory.projectId, tags: memory.tags });
   }
 
   /** The k memories closest to `query` (cosine), best first; filtered by project and tags. */

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock";
 import { systemClock } from "../clock";
-import type { Store } from "../store/port";
+import type { Disposable } from "../lifecycle";
+import type { ExternalWrite, Store } from "../store/port";
 import { Knowledge, type MemoryModels } from "./knowledge";
 import { ProjectRecords } from "./projectRecords";
 import { TicketRecords } from "./ticketRecords";
@@ -30,6 +31,7 @@ export class MemoryManager {
   readonly projects: ProjectRecords;
   readonly tickets: TicketRecords;
   readonly knowledge: Knowledge;
+  private readonly following: Disposable | undefined;
 
   private constructor(options: MemoryManagerOptions) {
     const context = {
@@ -42,6 +44,35 @@ export class MemoryManager {
     this.projects = new ProjectRecords(context, this.transcript);
     this.tickets = new TicketRecords(context, this.transcript);
     this.knowledge = new Knowledge(context, options.models, this.tickets, this.transcript);
+    this.following = options.store.onExternalWrite?.((write) => this.applyExternalWrite(write));
+  }
+
+  /**
+   * What another client of a shared store wrote reaches this one's views and team as if written
+   * here: projects, tickets and chat messages are announced, working memory and the knowledge
+   * index take their entries.
+   */
+  private applyExternalWrite(write: ExternalWrite): void {
+    switch (write.collection) {
+      case "projects":
+        return this.projects.announce(write.doc);
+      case "tickets":
+        return this.tickets.announce(write.doc);
+      case "conversations":
+        return this.transcript.announceMessage(write.doc);
+      case "conversations_current":
+        return this.transcript.addExternalWorking(write.doc);
+      case "memories":
+        return this.knowledge.addToIndex(write.doc);
+      default:
+        // Agent logs, spec versions and snippets are read when needed, never cached.
+        return;
+    }
+  }
+
+  /** Stops following other clients' writes (the store itself is closed by its owner). */
+  dispose(): void {
+    this.following?.dispose();
   }
 
   /** Opens memory over `store`, reloading working memory as it was before a restart or crash. */

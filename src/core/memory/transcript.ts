@@ -30,6 +30,17 @@ export class Transcript {
     this.seq = (entries.at(-1)?.seq ?? -1) + 1;
   }
 
+  /** A chat message another client recorded: announced as if recorded here. */
+  announceMessage(message: Conversation): void {
+    this.messageRecorded.fire(message);
+  }
+
+  /** A working entry another client added: kept here too, and this client numbers after it. */
+  addExternalWorking(entry: WorkingEntry): void {
+    this.working.add(entry);
+    this.seq = Math.max(this.seq, entry.seq + 1);
+  }
+
   /** Records a chat message or an agent event: working memory plus its session collection. */
   async record(input: RecordInput): Promise<WorkingEntry> {
     const at = now(this.context);

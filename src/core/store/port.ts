@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import type { Disposable } from "../lifecycle";
 import { describeIssues } from "../logger";
 import {
   agentLogSchema,
@@ -91,8 +92,17 @@ export interface Store {
   searchMemories?(query: VectorQuery): Promise<{ id: string; score: number }[] | undefined>;
   /** Removes expired documents now (adapters also do it on their own schedule). */
   sweepExpired(): Promise<number>;
+  /**
+   * Documents another writer of a shared store inserted or replaced (another window or the CLI,
+   * through the engine), each checked against its collection's schema. Absent where this process
+   * is the only writer.
+   */
+  onExternalWrite?(listener: (write: ExternalWrite) => void): Disposable;
   close(): Promise<void>;
 }
+
+/** A document written by another client of the same store. */
+export type ExternalWrite = { [N in CollectionName]: { collection: N; doc: DocOf<N> } }[CollectionName];
 
 export class StoreError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
