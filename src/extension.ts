@@ -10,6 +10,9 @@ import { ModelService, type ModelBackends, type ModelHostSetup } from "./feature
 import { registerSelectModelFiles } from "./features/models/selectModelFiles";
 import { registerChatView, registerKanbanView } from "./features/projectViews";
 import { registerSetMongoPassword, StoreService } from "./features/store/storeService";
+import { registerEngineStatus } from "./features/store/engineStatus";
+import { registerStoreImport } from "./features/store/storeImport";
+import { openEmbeddedStore } from "./adapters/store/embedded/embeddedStore";
 import { registerProjects } from "./features/projects/projectsFeature";
 import { CurrentProject } from "./features/projects/currentProject";
 import { ProjectTrust } from "./features/projects/projectTrust";
@@ -27,6 +30,8 @@ import { LocalModelBackend } from "./adapters/llm/localBackend";
 import { ModelHostProcess } from "./adapters/llm/modelHostProcess";
 import { OpenAiBackend } from "./adapters/llm/openAiBackend";
 import { openStore } from "./adapters/store/openStore";
+import { openEngineStore } from "./adapters/engine/engineStore";
+import path from "node:path";
 import type { Project } from "./core/store/records";
 import type { SandboxProbe } from "./adapters/exec/sandbox";
 import { registerSandboxNotice, type SandboxState } from "./features/sandbox/sandboxNotice";
@@ -46,6 +51,8 @@ export interface RedgreenTestApi {
   secrets: vscode.SecretStorage;
   review: TicketReview;
   trust: ProjectTrust;
+  /** Where this workspace's store was before the engine (what Import This Workspace's Earlier Store reads). */
+  oldStoreFolder: string | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): RedgreenTestApi | undefined {
@@ -56,7 +63,13 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
     const models = new ModelService({ ...services, workspaceState: context.workspaceState, backends: modelBackends });
     const trust = new ProjectTrust(context.globalState);
-    const store = new StoreService({ context, log, settings: services.settings, models: models.manager, openStore });
+    const { version } = context.extension.packageJSON as { version: string };
+    const distFolder = path.join(context.extensionUri.fsPath, "dist");
+    const oldStoreFolder = context.storageUri && path.join(context.storageUri.fsPath, "store");
+    const store = new StoreService({
+      context, log, settings: services.settings, models: models.manager, openStore,
+      openEngineStore: (options) => openEngineStore({ ...options, distFolder, version, log }),
+    });
     // One git factory for every feature that runs git in a project's folder.
     const git = (project: Project) => new GitOps(simpleGitPort, project.root, log, project.protectedBranch);
     storeToClose = store;
@@ -93,10 +106,15 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerWorktreeCleanup({ store, log, trust, git }),
       registerSandboxNotice({ state: sandboxState(runner.sandboxProbe()), settings: services.settings, log, globalState: context.globalState }),
       review,
+      registerEngineStatus({ store, workingPairs: () => team.workingPairs() }),
+      registerStoreImport({
+        store, log,
+        oldFolder: oldStoreFolder,
+        openOld: (folder, onProblem) => openEmbeddedStore(folder, { onProblem }),
+      }),
     );
-    const { version } = context.extension.packageJSON as { version: string };
     log.info(`Redgreen ${version} activated`);
-    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, models, secrets: context.secrets, review, trust } : undefined;
+    return context.extensionMode === vscode.ExtensionMode.Test ? { log, views: { kanban, chat }, store, current, models, secrets: context.secrets, review, trust, oldStoreFolder } : undefined;
   } catch (error) {
     log.error(error instanceof Error ? error : String(error));
     void reportActivationFailure(log, error);

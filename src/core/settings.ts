@@ -48,6 +48,12 @@ export const settingSchemas = {
   "pairs.slots": z.number().int().min(1).max(16).default(1),
   /** Refuse to run agents' code where the machine has no sandbox; false runs it with the time and output limits only. */
   "sandbox.require": z.boolean().default(true),
+  /** The data folder whose engine the editor uses; empty: $REDGREEN_DATA, else the OS user data folder (as the CLI). */
+  "engine.dataFolder": z
+    .string()
+    .trim()
+    .refine((folder) => folder === "" || folder.startsWith("/") || /^[A-Za-z]:[\\/]/.test(folder) || folder.startsWith("\\\\"), "must be empty or an absolute path")
+    .default(""),
   /** Minutes the engine of a data folder keeps running with no client connected; 0: it exits with its last client. */
   "engine.idleMinutes": z.number().int().min(0).max(1440).default(10),
   /** Let test runs reach the network (inside the sandbox they have only their own loopback otherwise). */

@@ -10,6 +10,7 @@ export const Commands = {
   copyModelServerAccess: "redgreen.copyModelServerAccess",
   rotateModelServerToken: "redgreen.models.rotateServerToken",
   setMongoPassword: "redgreen.setMongoPassword",
+  importWorkspaceStore: "redgreen.importWorkspaceStore",
   newProject: "redgreen.newProject",
   openProject: "redgreen.openProject",
   approveSpec: "redgreen.approveSpec",

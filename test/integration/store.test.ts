@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import * as vscode from "vscode";
 import type { StoreState } from "../../src/features/store/storeService";
 import { activateRedgreen, eventually } from "./harness";
@@ -17,20 +16,6 @@ describe("Store and memory in a real VS Code", function () {
     assert.equal(state.kind, "open", state.kind === "failed" ? state.message : "");
     return state;
   }
-
-  it("opens the embedded store in the workspace's extension storage, and memory survives a reopen", async () => {
-    const { store } = await activateRedgreen();
-    const { memory, store: backing } = await opened();
-    assert.equal(backing.kind, "embedded");
-    const location = store.embeddedLocation;
-    assert.ok(location && existsSync(location), location);
-    const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
-    assert.ok(!location.startsWith(workspace), "nothing is written into the repository");
-    await memory.transcript.record({ kind: "message", projectId: "it", channel: "human", from: "human", text: "remember me" });
-    await store.reopen();
-    const after = await opened();
-    assert.equal(after.memory.transcript.recent("it").at(-1)?.text, "remember me");
-  });
 
   it("Set MongoDB Password stores the secret in SecretStorage, never in settings or logs, and removes it when left empty", async () => {
     const { secrets, log } = await activateRedgreen();

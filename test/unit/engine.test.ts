@@ -15,6 +15,9 @@ import type { Logger } from "../../src/core/logger";
 import type { Project } from "../../src/core/store/records";
 import { startEngine, type RunningEngine } from "../../src/engine/engine";
 import { MemoryManager } from "../../src/core/memory/memoryManager";
+import { copyStore } from "../../src/core/store/copyStore";
+import { DuplicateKeyError } from "../../src/core/store/port";
+import { existsSync } from "node:fs";
 import { noModels } from "../fixtures/kit";
 import { claimResult, ENGINE_PROTOCOL, EngineMethods, statusResult } from "../../src/protocol/engine";
 
@@ -106,6 +109,32 @@ describe("The engine (socket, token, store, lifetime)", function () {
     assert.ok(writerSeqs.length >= 3 && entry.seq > Math.max(...writerSeqs), `b numbers after a's entries (${entry.seq} > ${writerSeqs.join(",")})`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(writer.transcript.recent("p9").at(-1)?.text, "from b", "and a keeps b's working entry");
+  });
+
+  it("copies a window's old store into the engine's without loss: every record verified, a torn line reported and skipped, a second copy adds nothing", async () => {
+    const oldFolder = path.join(root, `old${n}`);
+    const old = await openEmbeddedStore(oldFolder);
+    await old.collection("projects").insert(project("p-old"));
+    await old.collection("conversations").insert({ _id: "c1", projectId: "p-old", channel: "human", from: "human", text: "kept", at: new Date(), expiresAt: new Date(Date.now() + 86_400_000) });
+    await old.close();
+    await fs.appendFile(path.join(oldFolder, "projects.jsonl"), '{"_id": "torn", "name": \n');
+    const problems: string[] = [];
+    const source = await openEmbeddedStore(oldFolder, { onProblem: (message) => problems.push(message) });
+    const target = new RemoteStore(await connect(), recordingLog());
+    await target.collection("projects").insert(project("p-already"));
+    await assert.rejects(target.collection("projects").insert(project("p-already")), DuplicateKeyError, "a duplicate is the same error through the engine as in process");
+    const first = await copyStore(source, target);
+    assert.deepEqual(first.collections.projects, { source: 1, copied: 1, present: 0 });
+    assert.deepEqual(first.collections.conversations, { source: 1, copied: 1, present: 0 });
+    assert.equal(first.total, 2);
+    assert.ok(problems.length > 0, "the torn line was reported by the store that found it");
+    assert.deepEqual(await target.collection("projects").get("p-old"), project("p-old"));
+    assert.equal((await target.collection("conversations").get("c1"))?.text, "kept");
+    const again = await copyStore(source, target);
+    assert.deepEqual(again.collections.projects, { source: 1, copied: 0, present: 1 });
+    assert.equal(await target.collection("projects").count(), 2, "nothing doubled, nothing of the target's own lost");
+    await source.close();
+    assert.ok(existsSync(path.join(oldFolder, "projects.jsonl")), "the old store's files are kept");
   });
 
   it("refuses a document its collection does not accept, naming the field, and goes on serving", async () => {

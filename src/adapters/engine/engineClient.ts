@@ -40,15 +40,25 @@ export class EngineConnection {
   private closed = false;
   /** Rejects once the connection is gone: a request in flight then fails instead of waiting forever. */
   private readonly gone: Promise<never>;
+  private readonly lostListeners = new Set<(why: string) => void>();
 
   private constructor(private readonly connection: MessageConnection, private readonly socket: net.Socket, readonly engine: HelloResult) {
     this.gone = new Promise<never>((_resolve, reject) => {
       connection.onClose(() => {
+        const byUs = this.closed;
         this.closed = true;
-        reject(new EngineUnavailableError(`The Redgreen engine (pid ${engine.pid}) closed the connection: it stopped or crashed (its log: ${engineFiles(engine.dataFolder).log})`));
+        const why = `The Redgreen engine (pid ${engine.pid}) closed the connection: it stopped or crashed (its log: ${engineFiles(engine.dataFolder).log})`;
+        reject(new EngineUnavailableError(why));
+        if (!byUs) for (const listener of this.lostListeners) listener(why);
       });
     });
     this.gone.catch(() => undefined);
+  }
+
+  /** Called once if the engine hangs up (it stopped or crashed), not when this client disposes the connection. */
+  onLost(listener: (why: string) => void): Disposable {
+    this.lostListeners.add(listener);
+    return { dispose: () => this.lostListeners.delete(listener) };
   }
 
   /** Connects to the data folder's engine, starting it (or a new version of it) when needed. */

@@ -5,7 +5,8 @@
 import * as z from "zod";
 import { toDisposable, type Disposable } from "../../core/lifecycle";
 import { describeError, type Logger } from "../../core/logger";
-import { COLLECTIONS, validateDoc, type Collection, type CollectionName, type DocOf, type ExternalWrite, type Filter, type FindOptions, type Store, type VectorQuery } from "../../core/store/port";
+import { ResponseError } from "vscode-jsonrpc/node";
+import { COLLECTIONS, DuplicateKeyError, validateDoc, type Collection, type CollectionName, type DocOf, type ExternalWrite, type Filter, type FindOptions, type Store, type VectorQuery } from "../../core/store/port";
 import { EngineMethods, EngineNotifications, writtenParams, type StoreParams } from "../../protocol/engine";
 import type { EngineConnection } from "./engineClient";
 
@@ -25,7 +26,12 @@ export class RemoteStore implements Store {
     const schema = COLLECTIONS[name].schema as unknown as z.ZodType<DocOf<N>>;
     const op = <S extends z.ZodType>(params: StoreParams, result: S) => this.engine.request(EngineMethods.store, params, result);
     return {
-      insert: async (doc) => void (await op({ op: "insert", collection: name, doc }, z.null())),
+      insert: async (doc) => {
+        // The engine's DuplicateKeyError crosses the socket by name: callers tell it apart, as in process.
+        await op({ op: "insert", collection: name, doc }, z.null()).catch((error: unknown) => {
+          throw error instanceof ResponseError && (error.data as { name?: unknown } | undefined)?.name === "DuplicateKeyError" ? new DuplicateKeyError(name, doc._id) : error;
+        });
+      },
       put: async (doc) => void (await op({ op: "put", collection: name, doc }, z.null())),
       get: async (id) => (await op({ op: "get", collection: name, id }, schema.nullable())) ?? undefined,
       find: (filter?: Filter, options?: FindOptions) => op({ op: "find", collection: name, filter, options }, z.array(schema)),

@@ -1,8 +1,9 @@
-// Opens the store and the Memory Manager over it: the embedded store in the workspace's extension
-// storage by default, MongoDB when `redgreen.store.mongodbUri` is set (password from SecretStorage).
-// Reopens when those settings or the password change. The opening itself is the adapters' (shared
-// with the command line); this service adds the editor's parts: settings, secrets, messages, state.
-import path from "node:path";
+// Opens the store and the Memory Manager over it: by default the data folder's engine's store (one
+// per user, shared with every window and the CLI; the engine is started when none answers), MongoDB
+// when `redgreen.store.mongodbUri` is set (password from SecretStorage). Reopens when those settings
+// or the password change, and restarts the engine with backoff when it stops or crashes. The
+// opening itself is the adapters' (shared with the command line); this service adds the editor's
+// parts: settings, secrets, messages, state.
 import * as vscode from "vscode";
 import { Emitter } from "../../core/lifecycle";
 import { describeError, type Logger } from "../../core/logger";
@@ -17,25 +18,40 @@ export const MONGO_PASSWORD_KEY = "redgreen.store.mongodbPassword";
 
 export type StoreState =
   | { kind: "opening" }
-  | { kind: "open"; store: Store; memory: MemoryManager }
-  | { kind: "failed"; message: string };
+  /** `engine`: the engine the store goes through (absent with MongoDB, which the window opens itself). */
+  | { kind: "open"; store: Store; memory: MemoryManager; engine?: EngineLink }
+  /** `restarting`: the engine stopped or crashed, and is being started again. */
+  | { kind: "failed"; message: string; restarting?: boolean };
 
 export interface StoreServices {
-  context: Pick<vscode.ExtensionContext, "storageUri" | "secrets">;
+  context: Pick<vscode.ExtensionContext, "secrets">;
   log: Logger;
   settings: Settings;
   models: MemoryModels;
-  /** Opens the store the settings choose (extension.ts passes adapters/store/openStore, which the CLI shares). */
+  /** Opens MongoDB (extension.ts passes adapters/store/openStore, which the CLI shares). */
   openStore(options: StoreOpening): Promise<Store>;
+  /** Opens the data folder's engine's store (adapters/engine/engineStore, with the extension's dist/ and version). */
+  openEngineStore(options: { dataFolder: string; onLost(why: string): void }): Promise<{ store: Store; engine: EngineLink }>;
 }
 
-/** Which store to open: the settings' values, the password and where its problems go. */
+/** The engine a store goes through, and its project claims (adapters/engine/engineStore makes it). */
+export interface EngineLink {
+  pid: number;
+  dataFolder: string;
+  /** Undefined when this client may change the project (it holds it now), else who holds it. */
+  claim(projectId: string): Promise<{ holderPid: number } | undefined>;
+}
+
+/** MongoDB's URI and password, and where the store's problems go. */
 export interface StoreOpening {
-  mongodbUri?: string;
+  mongodbUri: string;
   password?: string;
-  embeddedFolder?: string;
   onProblem(message: string): void;
 }
+
+/** Waits before restarting a lost engine: 0.5 s, doubling, at most 30 s, until one starts. */
+const RESTART_FIRST_MS = 500;
+const RESTART_MAX_MS = 30_000;
 
 export class StoreService implements vscode.Disposable {
   private state: StoreState = { kind: "opening" };
@@ -45,12 +61,16 @@ export class StoreService implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private readonly closingHooks = new Set<(memory: MemoryManager) => Promise<void>>();
   private disposed = false;
+  /** Restarts since the engine was lost; 0 while the store is open or was never lost. */
+  private restarts = 0;
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly services: StoreServices) {
     this.opening = this.open();
     const reopen = () => void this.reopen();
     this.subscriptions = [
       services.settings.onDidChange("store.mongodbUri", reopen),
+      services.settings.onDidChange("engine.dataFolder", reopen),
       services.settings.onDidChange("store.retentionDays", reopen),
       services.settings.onDidChange("memory.workingSize", reopen),
       services.context.secrets.onDidChange((event) => {
@@ -71,6 +91,21 @@ export class StoreService implements vscode.Disposable {
     const state = await this.ready();
     if (state.kind !== "open") throw new Error(state.kind === "failed" ? `Redgreen's store is not open: ${state.message}` : "Redgreen's store is still opening");
     return state.memory;
+  }
+
+  /**
+   * Why this window's team may not work on a project now: another client of the engine (a window
+   * or a `redgreen` command) holds it, until that client goes. Undefined when this window holds it
+   * (the first to ask gets it), or with MongoDB, which the window opens itself.
+   */
+  async claimRefusal(projectId: string): Promise<string | undefined> {
+    const state = await this.ready();
+    try {
+      const held = state.kind === "open" ? await state.engine?.claim(projectId) : undefined;
+      return held && vscode.l10n.t("another Redgreen client (pid {0}: a window or a redgreen command) runs its team", held.holderPid);
+    } catch (error) {
+      return vscode.l10n.t("the Redgreen engine did not answer: {0}", describeError(error));
+    }
   }
 
   /** Subscribes to the open Memory Manager's events, and again to each one a reopen brings. */
@@ -103,12 +138,6 @@ export class StoreService implements vscode.Disposable {
     await state.store.close();
   }
 
-  /** The embedded store's folder: per workspace, outside the repository (see the README). */
-  get embeddedLocation(): string | undefined {
-    const base = this.services.context.storageUri;
-    return base && path.join(base.fsPath, "store");
-  }
-
   /**
    * Closes and opens again. Reopens run one at a time, and requests that arrive while one is
    * waiting to start share it (one settings save can change several store settings at once).
@@ -132,32 +161,16 @@ export class StoreService implements vscode.Disposable {
   /** Closes the store (deactivation waits for this, so its lock is released). */
   async close(): Promise<void> {
     this.disposed = true;
+    clearTimeout(this.restartTimer);
     const state = await this.opening.catch(() => undefined);
     if (state?.kind === "open") await this.closeOpen(state);
   }
 
   private async open(): Promise<StoreState> {
-    const { log, settings, context, models } = this.services;
+    const { log, settings, models } = this.services;
     this.set({ kind: "opening" });
-    const uri = settings.get("store.mongodbUri");
     try {
-      const location = this.embeddedLocation;
-      if (!uri && !location) {
-        // Without a folder there is no project, and a shared global store would make every
-        // empty window compete for one lock.
-        log.info("No folder is open: the embedded store opens with one");
-        return this.set({ kind: "failed", message: vscode.l10n.t("Open a folder: Redgreen keeps its store per workspace.") });
-      }
-      const store = await this.services.openStore({
-        mongodbUri: uri,
-        // Secret storage is read only when MongoDB needs it.
-        password: uri ? await context.secrets.get(MONGO_PASSWORD_KEY) : undefined,
-        embeddedFolder: location,
-        onProblem: (message) => {
-          log.warn(message);
-          void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen store: {0}", message));
-        },
-      });
+      const { store, engine } = await this.openConfigured();
       if (this.disposed) {
         await store.close();
         return this.state;
@@ -172,13 +185,71 @@ export class StoreService implements vscode.Disposable {
         throw error;
       });
       log.info(`Store: ${store.kind} at ${store.location}`);
-      return this.set({ kind: "open", store, memory });
+      if (this.restarts > 0) log.info(`The Redgreen engine is back (pid ${engine?.pid}) after ${this.restarts} attempt(s)`);
+      this.restarts = 0;
+      return this.set({ kind: "open", store, memory, engine });
     } catch (error) {
-      const message = describeError(error);
-      log.error(`The store could not be opened: ${message}`);
-      void vscode.window.showErrorMessage(vscode.l10n.t("Redgreen could not open its store: {0}", message));
-      return this.set({ kind: "failed", message });
+      return this.failed(describeError(error));
     }
+  }
+
+  /** MongoDB when a URI is set, else the engine's store. */
+  private async openConfigured(): Promise<{ store: Store; engine?: EngineLink }> {
+    const { log, settings, context } = this.services;
+    const uri = settings.get("store.mongodbUri");
+    if (!uri) {
+      // The engine that hangs up is this store's: a later reopen's engine is another.
+      const opened: { store?: Store } = {};
+      const engineStore = await this.services.openEngineStore({ dataFolder: settings.get("engine.dataFolder"), onLost: (why) => opened.store && this.engineLost(why, opened.store) });
+      opened.store = engineStore.store;
+      return engineStore;
+    }
+    const store = await this.services.openStore({
+      mongodbUri: uri,
+      // Secret storage is read only when MongoDB needs it.
+      password: await context.secrets.get(MONGO_PASSWORD_KEY),
+      onProblem: (message) => {
+        log.warn(message);
+        void vscode.window.showWarningMessage(vscode.l10n.t("Redgreen store: {0}", message));
+      },
+    });
+    return { store };
+  }
+
+  private failed(message: string): StoreState {
+    if (this.restarts > 0) {
+      // Restarting: the status bar says so; one error message was enough.
+      this.services.log.warn(`The Redgreen engine could not be started again (attempt ${this.restarts}): ${message}`);
+      this.scheduleRestart();
+      return this.set({ kind: "failed", message, restarting: true });
+    }
+    this.services.log.error(`The store could not be opened: ${message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t("Redgreen could not open its store: {0}", message));
+    return this.set({ kind: "failed", message });
+  }
+
+  /**
+   * The engine of `lost` hung up: the store is gone until the engine is started again, with
+   * backoff. The team stops first (its writes fail meanwhile); nothing acknowledged is lost, the
+   * engine made it durable before answering.
+   */
+  private engineLost(why: string, lost: Store): void {
+    if (this.disposed) return;
+    this.services.log.warn(`${why}: restarting it`);
+    this.opening = this.opening.then(async (previous) => {
+      if (previous.kind !== "open" || previous.store !== lost) return previous;
+      await this.closeOpen(previous).catch((error: unknown) => this.services.log.warn(`After the engine stopped: ${describeError(error)}`));
+      this.scheduleRestart();
+      return this.set({ kind: "failed", message: why, restarting: true });
+    });
+  }
+
+  private scheduleRestart(): void {
+    if (this.disposed) return;
+    const wait = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** this.restarts);
+    this.restarts++;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => void this.reopen(), wait);
   }
 
   private set(state: StoreState): StoreState {
@@ -188,6 +259,7 @@ export class StoreService implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.restartTimer);
     for (const subscription of this.subscriptions) subscription.dispose();
     this.changed.dispose();
     void this.close().catch(() => undefined);

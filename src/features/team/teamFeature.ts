@@ -43,6 +43,8 @@ export interface TeamDeps {
 export interface Team extends vscode.Disposable {
   /** Resolves when the team has nothing running and nothing ready (for tests). */
   idle(): Promise<void>;
+  /** Pairs working now (not pausing). */
+  workingPairs(): number;
 }
 
 /** The editor as the team's human: the PM asks in the chat and a modal dialog takes the answer. */
@@ -71,8 +73,9 @@ export function registerTeam(deps: TeamDeps): Team {
       readSpec: (project) => fs.readFile(specFileOf(project), "utf8"),
       scan: deps.scan,
       // Background work never asks (a question per event would be a storm of dialogs): a folder
-      // outside the workspace is asked about by New Project, Plan Project or Start Pair.
-      refusal: (project) => Promise.resolve(deps.trust.knows(project.root) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
+      // outside the workspace is asked about by New Project, Plan Project or Start Pair. One team
+      // per project on the machine: the engine gives it to the first client that asks.
+      refusal: async (project) => deps.trust.knows(project.root) ? deps.store.claimRefusal(project._id) : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`,
     }).start();
     orchestrator = made;
     return { dispose: () => { made.dispose(); if (orchestrator === made) orchestrator = undefined; } };
@@ -98,6 +101,7 @@ export function registerTeam(deps: TeamDeps): Team {
     idle: async () => {
       await orchestrator?.idle();
     },
+    workingPairs: () => orchestrator?.status().filter((pair) => pair.ticketId && !pair.pausing).length ?? 0,
     dispose: () => {
       subscriptions.dispose();
     },

@@ -1,0 +1,50 @@
+// The editor's way to its store: the data folder's engine (started from the extension's own
+// dist/engine.js when none answers), its store over the socket, and the engine's project claims,
+// so that every window and the CLI of a data folder share one store and one team per project.
+import path from "node:path";
+import type { Logger } from "../../core/logger";
+import type { Store } from "../../core/store/port";
+import { claimResult, EngineMethods } from "../../protocol/engine";
+import { resolveDataDir } from "../dataFolder/dataDir";
+import { EngineConnection } from "./engineClient";
+import { RemoteStore } from "./remoteStore";
+
+export interface EngineStoreOptions {
+  /** `redgreen.engine.dataFolder`: empty means `$REDGREEN_DATA`, else the OS user data folder (as the CLI). */
+  dataFolder: string;
+  /** The folder holding engine.js (the extension's dist/). */
+  distFolder: string;
+  version: string;
+  log: Logger;
+  /** The engine hung up (stopped or crashed): the store is gone until opened again. */
+  onLost(why: string): void;
+}
+
+/** The engine this store goes through, and its project claims (features/store/storeService's EngineLink). */
+interface EngineLink {
+  pid: number;
+  dataFolder: string;
+  /** Undefined when this client may change the project (it holds it now), else who holds it. */
+  claim(projectId: string): Promise<{ holderPid: number } | undefined>;
+}
+
+export async function openEngineStore(options: EngineStoreOptions): Promise<{ store: Store; engine: EngineLink }> {
+  const dataDir = resolveDataDir(options.dataFolder || undefined);
+  const connection = await EngineConnection.open({
+    dataDir,
+    entry: path.join(options.distFolder, "engine.js"),
+    version: options.version,
+    client: "editor",
+    log: options.log,
+  });
+  connection.onLost((why) => options.onLost(why));
+  const engine: EngineLink = {
+    pid: connection.engine.pid,
+    dataFolder: connection.engine.dataFolder,
+    claim: async (projectId) => {
+      const claim = await connection.request(EngineMethods.claimProject, { projectId }, claimResult);
+      return claim.granted ? undefined : { holderPid: claim.holderPid ?? 0 };
+    },
+  };
+  return { store: new RemoteStore(connection, options.log), engine };
+}
