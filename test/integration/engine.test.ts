@@ -104,7 +104,7 @@ describe("Importing a window's earlier store into the engine's", function () {
     await old.collection("projects").insert({ _id: `old-${process.pid}`, name: `Earlier ${process.pid}`, root: os.tmpdir(), priority: "low", state: "drafting", testCommand: "true", specPath: "SPEC.md", createdAt: at, updatedAt: at });
     await old.collection("conversations").insert({ _id: `old-msg-${process.pid}`, projectId: `old-${process.pid}`, channel: "human", from: "human", text: "said before the engine", at, expiresAt: new Date(Date.now() + 86_400_000) });
     await old.close();
-    const report = (await vscode.commands.executeCommand("redgreen.importWorkspaceStore")) as CopyReport;
+    const report = await vscode.commands.executeCommand<CopyReport>("redgreen.importWorkspaceStore");
     assert.deepEqual(report.collections.projects, { source: 1, copied: 1, present: 0 });
     assert.deepEqual(report.collections.conversations, { source: 1, copied: 1, present: 0 });
     const { memory } = await opened();
@@ -112,7 +112,7 @@ describe("Importing a window's earlier store into the engine's", function () {
     const listed = JSON.parse(await redgreen(["projects", "--json"])) as { projects: { id: string }[] };
     assert.ok(listed.projects.some((p) => p.id === `old-${process.pid}`), "the command line sees the imported project");
     assert.ok(existsSync(path.join(oldStoreFolder, "projects.jsonl")) && existsSync(path.join(oldStoreFolder, "imported.json")), "the old files are kept, noted as imported");
-    const again = (await vscode.commands.executeCommand("redgreen.importWorkspaceStore")) as CopyReport;
+    const again = await vscode.commands.executeCommand<CopyReport>("redgreen.importWorkspaceStore");
     assert.equal(again.collections.projects.copied, 0);
     assert.equal(again.collections.projects.present, 1);
   });

@@ -22,7 +22,7 @@ export async function copyStore(from: Store, to: Store): Promise<CopyReport> {
     let copied = 0;
     for (const record of records) {
       try {
-        await to.collection(name).insert(record as never);
+        await to.collection(name).insert(record);
         copied++;
       } catch (error) {
         if (!(error instanceof DuplicateKeyError)) throw error;
