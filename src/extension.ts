@@ -73,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     // One git factory for every feature that runs git in a project's folder.
     const git = (project: Project) => new GitOps(simpleGitPort, project.root, log, project.protectedBranch);
     storeToClose = store;
-    const current = new CurrentProject(store, context.workspaceState);
+    const current = new CurrentProject(store, context.workspaceState, () => (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath));
     const kanban = registerKanbanView(services, current);
     const chat = registerChatView(services, current);
     // One test runner for the pairs and the Architect's check before DEV; never in an untrusted workspace.
