@@ -6,7 +6,7 @@ import { describeError } from "./core/logger";
 import { registerLogCommands } from "./features/logs";
 import { registerAskModel } from "./features/models/askModel";
 import { registerModelServer } from "./features/models/modelServer";
-import { ModelService, type ModelBackends, type ModelHostSetup } from "./features/models/modelService";
+import { ModelService, type ModelBackends } from "./features/models/modelService";
 import { registerSelectModelFiles } from "./features/models/selectModelFiles";
 import { registerChatView, registerKanbanView } from "./features/projectViews";
 import { registerSetMongoPassword, StoreService } from "./features/store/storeService";
@@ -27,10 +27,10 @@ import { GitOps } from "./core/gitops/gitOps";
 import { simpleGitPort } from "./adapters/git/simpleGit";
 import { describeModelFile } from "./adapters/llm/ggufFile";
 import { LocalModelBackend } from "./adapters/llm/localBackend";
-import { ModelHostProcess } from "./adapters/llm/modelHostProcess";
 import { OpenAiBackend } from "./adapters/llm/openAiBackend";
 import { openStore } from "./adapters/store/openStore";
-import { openEngineStore } from "./adapters/engine/engineStore";
+import { connectEditor, openEngineStore, type EditorEngine } from "./adapters/engine/engineStore";
+import { EngineModelHost } from "./adapters/engine/engineModelHost";
 import path from "node:path";
 import type { Project } from "./core/store/records";
 import type { SandboxProbe } from "./adapters/exec/sandbox";
@@ -61,14 +61,14 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
   context.subscriptions.push(log, registerLogCommands(log));
   try {
     const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
-    const models = new ModelService({ ...services, workspaceState: context.workspaceState, backends: modelBackends });
-    const trust = new ProjectTrust(context.globalState);
     const { version } = context.extension.packageJSON as { version: string };
-    const distFolder = path.join(context.extensionUri.fsPath, "dist");
+    const editorEngine = (): EditorEngine => ({ dataFolder: services.settings.get("engine.dataFolder"), distFolder: path.join(context.extensionUri.fsPath, "dist"), version, log });
+    const models = new ModelService({ ...services, workspaceState: context.workspaceState, backends: () => modelBackends(editorEngine, log) });
+    const trust = new ProjectTrust(context.globalState);
     const oldStoreFolder = context.storageUri && path.join(context.storageUri.fsPath, "store");
     const store = new StoreService({
       context, log, settings: services.settings, models: models.manager, openStore,
-      openEngineStore: (options) => openEngineStore({ ...options, distFolder, version, log }),
+      openEngineStore: (options) => openEngineStore({ ...editorEngine(), ...options }),
     });
     // One git factory for every feature that runs git in a project's folder.
     const git = (project: Project) => new GitOps(simpleGitPort, project.root, log, project.protectedBranch);
@@ -131,9 +131,9 @@ async function reportActivationFailure(log: RedgreenLog, error: unknown): Promis
   if (choice === showLogs) log.show();
 }
 
-/** The model host process (started on its first request) and the backends the ModelManager routes to. */
-function modelBackends(setup: ModelHostSetup): ModelBackends {
-  const host = new ModelHostProcess(setup);
+/** The engine's model host (reached on the first request) and the backends the ModelManager routes to. */
+function modelBackends(engine: () => EditorEngine, log: RedgreenLog): ModelBackends {
+  const host = new EngineModelHost(() => connectEditor(engine()), log, true);
   return { host, local: new LocalModelBackend(host), openai: new OpenAiBackend() };
 }
 

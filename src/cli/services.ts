@@ -14,6 +14,7 @@ import { ModelHostProcess } from "../adapters/llm/modelHostProcess";
 import { OpenAiBackend } from "../adapters/llm/openAiBackend";
 import { EngineConnection } from "../adapters/engine/engineClient";
 import { RemoteStore } from "../adapters/engine/remoteStore";
+import { EngineModelHost } from "../adapters/engine/engineModelHost";
 import { claimResult, EngineMethods } from "../protocol/engine";
 import { CliError } from "./errors";
 import packageJson from "../../package.json";
@@ -57,7 +58,7 @@ export class CliServices {
   private opened: Promise<{ store: Store; memory: MemoryManager }> | undefined;
   private connection: Promise<EngineConnection> | undefined;
   private runner: ProcessTestRunner | undefined;
-  private modelParts: { host: ModelHostProcess; backend: LocalModelBackend; manager: ModelManager } | undefined;
+  private modelParts: { host: ModelHostProcess | EngineModelHost; backend: LocalModelBackend; manager: ModelManager } | undefined;
 
   constructor(private readonly options: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
     const level: LogLevel = options.verbose ? "debug" : options.quiet ? "error" : "warn";
@@ -177,14 +178,17 @@ export class CliServices {
   }
 
   /**
-   * The ModelManager, built on first use with the local model host (a child process running
-   * dist/modelHost.js with this Node) and OpenAI-compatible servers. `project` picks the registry.
+   * The ModelManager, built on first use with the local model host (the engine's, shared with every
+   * window and command; with --in-process a child process of this command running
+   * dist/modelHost.js) and OpenAI-compatible servers. `project` picks the registry.
    */
   models(project?: Pick<Project, "root">): ModelManager {
     if (this.modelParts) return this.modelParts.manager;
     const { registry, dropped } = this.registry(project);
     for (const drop of dropped) this.log.warn(`${drop.source} defines the model "${drop.id}", left out (${drop.reason})`);
-    const host = new ModelHostProcess({ entry: path.join(__dirname, "modelHost.js"), log: this.log, gpu: this.settings.get("models.gpu") === "auto" ? "auto" : false });
+    const host = this.options.inProcess
+      ? new ModelHostProcess({ entry: path.join(__dirname, "modelHost.js"), log: this.log, gpu: this.settings.get("models.gpu") === "auto" ? "auto" : false })
+      : new EngineModelHost(() => this.engine(), this.log, false);
     const backend = new LocalModelBackend(host);
     const threads = () => this.settings.get("models.threads") || os.availableParallelism();
     const manager = new ModelManager(registry, { local: backend, openai: new OpenAiBackend() }, { defaultThreads: threads });

@@ -14,6 +14,7 @@ import { describeError, type Logger } from "../core/logger";
 import { EngineNotifications } from "../protocol/engine";
 import type { Store } from "../core/store/port";
 import { engineHandlers, ProjectClaims } from "./handlers";
+import { ModelHosting } from "./modelHosting";
 import { EngineServer, type EngineClient } from "./server";
 
 /** How long a new engine waits for its first client, whatever the idle setting (0 included). */
@@ -25,6 +26,8 @@ export interface EngineOptions {
   version: string;
   /** Overrides the setting (tests): how long the engine waits with no client before it exits. */
   idleMs?: number;
+  /** The model host's bundle; dist/modelHost.js beside dist/engine.js by default. */
+  modelHostEntry?: string;
 }
 
 export interface RunningEngine {
@@ -51,7 +54,8 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
     throw error;
   });
   const idleMs = options.idleMs ?? settings.get("engine.idleMinutes") * 60_000;
-  return serve({ dataDir, token, store, log, idleMs, version: options.version, release: () => held !== "unsupported" && held.release() });
+  const modelHost = { entry: options.modelHostEntry ?? path.join(__dirname, "modelHost.js"), gpu: settings.get("models.gpu") === "auto" ? ("auto" as const) : (false as const) };
+  return serve({ dataDir, token, store, log, idleMs, modelHost, version: options.version, release: () => held !== "unsupported" && held.release() });
 }
 
 interface Serving {
@@ -61,6 +65,7 @@ interface Serving {
   log: Logger;
   idleMs: number;
   version: string;
+  modelHost: { entry: string; gpu: "auto" | false };
   release(): void;
 }
 
@@ -77,6 +82,7 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   const stop = (): Promise<void> => (stopping ??= (async () => {
     clearTimeout(idleTimer);
     log.info(`engine: stopping (pid ${process.pid})`);
+    models.dispose();
     // The store first: once the socket no longer answers, a client may take the store over.
     await store.close().catch((error: unknown) => log.error(`engine: closing the store: ${describeError(error)}`));
     await server.close().catch((error: unknown) => log.warn(`engine: closing the socket: ${describeError(error)}`));
@@ -86,17 +92,23 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   /** With no client the idle clock runs; any client stops it. The client that started the engine gets time to connect. */
   const followClients = (clients: readonly EngineClient[], wait = idleMs) => {
     claims.forget(clients);
+    models.forget(clients);
     clearTimeout(idleTimer);
     exitsAt = undefined;
     if (clients.length > 0) return;
     exitsAt = new Date(Date.now() + wait);
     idleTimer = setTimeout(() => void stop(), wait);
   };
+  const models: ModelHosting = new ModelHosting({
+    ...parts.modelHost, log,
+    sendToken: (client, streamId, text) => server.notify(client, EngineNotifications.token, { streamId, text }),
+    announceState: (state, detail) => server.notifyOthers(undefined, EngineNotifications.hostState, { state, detail }),
+  });
   const server: EngineServer = new EngineServer({
     socket, token: parts.token, version: parts.version, dataFolder: parts.dataDir, log,
     store: { kind: store.kind, location: store.location },
     handlers: engineHandlers({ store, version: parts.version, dataFolder: parts.dataDir, startedAt, idleMinutes: idleMs / 60_000, clients: () => server.connected(), exitsAt: () => exitsAt, stop: () => void stop(),
-      announceWrite: (writer, collection, doc) => server.notifyOthers(writer, EngineNotifications.written, { collection, doc }) }, claims),
+      announceWrite: (writer, collection, doc) => server.notifyOthers(writer, EngineNotifications.written, { collection, doc }), models }, claims),
     onClients: followClients,
   });
   await server.listen();

@@ -4,7 +4,9 @@
 import * as z from "zod";
 import { describeIssues } from "../core/logger";
 import { COLLECTIONS, type CollectionName, type Store } from "../core/store/port";
-import { claimParams, type claimResult, EngineMethods, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
+import { claimParams, type claimResult, EngineMethods, modelParams, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
+import type { ModelHosting } from "./modelHosting";
+import { infoResultSchema } from "../adapters/llm/hostProtocol";
 import type { EngineClient, RequestHandler } from "./server";
 
 export interface EngineState {
@@ -19,6 +21,8 @@ export interface EngineState {
   stop(): void;
   /** Tells the other clients what `writer` wrote, once durable. */
   announceWrite(writer: EngineClient, collection: string, doc: { _id: string }): void;
+  /** The one model host, shared by every client. */
+  models: ModelHosting;
 }
 
 /** Which client changes each project (a run, a review, …), until it hangs up. */
@@ -46,13 +50,13 @@ export class ProjectClaims {
 const none = z.object({}).optional();
 const STOP_AFTER_ANSWER_MS = 50;
 
-function handler<S extends z.ZodType>(params: S, run: (params: z.output<S>, client: EngineClient) => Promise<unknown>): RequestHandler {
+function handler<S extends z.ZodType>(params: S, run: (params: z.output<S>, client: EngineClient, signal: AbortSignal) => Promise<unknown>): RequestHandler {
   return { params, run };
 }
 
 export function engineHandlers(state: EngineState, claims: ProjectClaims): Record<string, RequestHandler> {
   return {
-    [EngineMethods.status]: handler(none, () => Promise.resolve(status(state, claims))),
+    [EngineMethods.status]: handler(none, () => status(state, claims)),
     [EngineMethods.stop]: handler(none, () => {
       // The answer is written asynchronously: stop once it had time to go out.
       setTimeout(() => state.stop(), STOP_AFTER_ANSWER_MS);
@@ -64,11 +68,14 @@ export function engineHandlers(state: EngineState, claims: ProjectClaims): Recor
       return result;
     }),
     [EngineMethods.claimProject]: handler(claimParams, (params, client) => Promise.resolve(claims.claim(params.projectId, client))),
+    [EngineMethods.model]: handler(modelParams, (params, client, signal) => state.models.request(client, params, signal)),
   };
 }
 
-function status(state: EngineState, claims: ProjectClaims): EngineStatus {
+async function status(state: EngineState, claims: ProjectClaims): Promise<EngineStatus> {
+  const host = infoResultSchema.safeParse(await state.models.info().catch(() => undefined));
   return statusResult.parse({
+    modelHost: host.success ? { pid: host.data.pid, models: host.data.models.map(({ id, path, busy }) => ({ id, path, busy })) } : null,
     pid: process.pid,
     version: state.version,
     startedAt: state.startedAt.toISOString(),

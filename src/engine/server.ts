@@ -24,7 +24,8 @@ export interface EngineClient {
 
 export interface RequestHandler<S extends z.ZodType = z.ZodType> {
   params: S;
-  run(params: z.output<S>, client: EngineClient): Promise<unknown>;
+  /** `signal` aborts when the client cancels the request or hangs up. */
+  run(params: z.output<S>, client: EngineClient, signal: AbortSignal): Promise<unknown>;
 }
 
 export interface EngineServerOptions {
@@ -69,13 +70,16 @@ export class EngineServer {
     return [...this.clients.values()];
   }
 
-  /** Notifies every client of this protocol but `except` (the one whose request caused it). */
-  notifyOthers(except: EngineClient, method: string, params: unknown): void {
-    const wire = toWire(params);
-    for (const [id, connection] of this.channels) {
-      if (id === except.id || !this.clients.get(id)?.current) continue;
-      connection.sendNotification(method, wire).catch((error: unknown) => this.options.log.warn(`engine: a notification to a client failed: ${describeError(error)}`));
-    }
+  /** Notifies every client of this protocol but `except` (the one whose request caused it, if any). */
+  notifyOthers(except: EngineClient | undefined, method: string, params: unknown): void {
+    for (const client of this.clients.values()) if (client.id !== except?.id) this.notify(client, method, params);
+  }
+
+  /** Notifies one client, if it is still here and speaks this protocol. */
+  notify(client: EngineClient, method: string, params: unknown): void {
+    const connection = this.channels.get(client.id);
+    if (!connection || !this.clients.get(client.id)?.current) return;
+    connection.sendNotification(method, toWire(params)).catch((error: unknown) => this.options.log.warn(`engine: a notification to a client failed: ${describeError(error)}`));
   }
 
   async close(): Promise<void> {
@@ -91,7 +95,9 @@ export class EngineServer {
     const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
     this.connections.set(connection, socket);
     let client: EngineClient | undefined;
-    connection.onRequest(async (method, params) => {
+    /** Requests in progress: a client that hangs up cancels them (a chat stops generating). */
+    const running = new Set<AbortController>();
+    connection.onRequest(async (method, params, token) => {
       if (method === EngineMethods.hello) {
         if (client) return this.refuse(socket, `a second hello from pid ${client.pid}`);
         client = this.hello(params, socket);
@@ -99,10 +105,19 @@ export class EngineServer {
         return this.helloResult();
       }
       if (!client) return this.refuse(socket, `${method} before hello`);
-      return this.dispatch(client, method, params);
+      const abort = new AbortController();
+      running.add(abort);
+      const cancelled = token.onCancellationRequested(() => abort.abort());
+      try {
+        return await this.dispatch(client, method, params, abort.signal);
+      } finally {
+        cancelled.dispose();
+        running.delete(abort);
+      }
     });
     connection.onError(([error]) => this.options.log.warn(`engine: a client's message could not be read: ${describeError(error)}`));
     connection.onClose(() => {
+      for (const abort of running) abort.abort();
       this.connections.delete(connection);
       if (client) this.channels.delete(client.id);
       if (client && this.clients.delete(client.id)) this.options.onClients(this.connected());
@@ -136,7 +151,7 @@ export class EngineServer {
     throw new ResponseError(UNAUTHORIZED, `Refused: ${why}. Clients must say hello with the token in the engine folder first.`);
   }
 
-  private async dispatch(client: EngineClient, method: string, params: unknown): Promise<unknown> {
+  private async dispatch(client: EngineClient, method: string, params: unknown, signal: AbortSignal): Promise<unknown> {
     const handler = ownEntry(this.options.handlers, method);
     if (!handler) throw new ResponseError(ErrorCodes.MethodNotFound, `The engine has no request ${method}`);
     if (!client.current && !ANY_VERSION.has(method)) {
@@ -149,7 +164,7 @@ export class EngineServer {
       throw new ResponseError(ErrorCodes.InvalidParams, `${method}: ${why}`);
     }
     try {
-      return toWire(await handler.run(parsed.data, client)) ?? null;
+      return toWire(await handler.run(parsed.data, client, signal)) ?? null;
     } catch (error) {
       if (error instanceof ResponseError) throw error;
       throw new ResponseError(ErrorCodes.InternalError, describeError(error), { name: error instanceof Error ? error.name : "Error" });

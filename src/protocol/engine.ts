@@ -6,7 +6,7 @@ import * as z from "zod";
 import { COLLECTION_NAMES } from "../core/store/port";
 
 /** Bumped when a request or its answer changes shape: a client and engine that differ cannot talk. */
-export const ENGINE_PROTOCOL = 1;
+export const ENGINE_PROTOCOL = 2;
 
 export const EngineMethods = {
   hello: "engine/hello",
@@ -14,6 +14,8 @@ export const EngineMethods = {
   stop: "engine/stop",
   store: "store/op",
   claimProject: "project/claim",
+  /** A request for the engine's model host (one per machine, shared by every client). */
+  model: "model/host",
 } as const;
 
 export const helloParams = z.object({
@@ -45,6 +47,8 @@ export const statusResult = z.object({
   /** Which client holds each project (the command changing it: a run, a review, …). */
   teams: z.array(z.object({ projectId: z.string(), clientPid: z.number().int() })),
   idleMinutes: z.number(),
+  /** The one model host, once started: its pid and the models loaded (shared by every client). */
+  modelHost: z.object({ pid: z.number().int(), models: z.array(z.object({ id: z.string(), path: z.string(), busy: z.number().int() })) }).nullable().default(null),
   /** When the engine exits if nothing connects meanwhile; null while a client is connected. */
   exitsAt: z.string().nullable(),
 });
@@ -76,8 +80,21 @@ export const storeParams = z.discriminatedUnion("op", [
 ]);
 export type StoreParams = z.infer<typeof storeParams>;
 
-/** Sent by the engine to every other client after a write it made durable (insert or put). */
-export const EngineNotifications = { written: "store/written" } as const;
+export const EngineNotifications = {
+  /** To every other client, after a write the engine made durable (insert or put). */
+  written: "store/written",
+  /** To the client whose chat streams: a piece of the reply. */
+  token: "model/token",
+  /** To every client: the model host's state changed (after a crash every model must be loaded again). */
+  hostState: "model/hostState",
+} as const;
+
+/** What a client may ask the model host, as the host's own protocol names it (adapters/llm/hostProtocol). */
+export const HOST_METHODS = ["model/load", "model/unload", "model/chat", "model/embed", "model/countTokens", "host/info", "server/start", "server/stop"] as const;
+export const modelParams = z.object({ method: z.enum(HOST_METHODS), params: z.record(z.string(), z.unknown()) });
+export type ModelParams = z.infer<typeof modelParams>;
+export const tokenParams = z.object({ streamId: z.string(), text: z.string() });
+export const hostStateParams = z.object({ state: z.enum(["starting", "ready", "crashed", "stopped"]), detail: z.string().optional() });
 
 export const writtenParams = z.object({ collection, doc: z.object({ _id: z.string() }).loose() });
 

@@ -3,7 +3,7 @@
 // engine killed with SIGKILL is started again by the window, losing nothing it acknowledged.
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
@@ -70,6 +70,24 @@ describe("The window as a client of the data folder's engine", function () {
     await memory.projects.transition(project._id, "approved", "human", "changed in the window");
     const listed = JSON.parse(await redgreen(["projects", "--json"])) as { projects: { id: string; state: string }[] };
     assert.equal(listed.projects.find((p) => p.id === project._id)?.state, "approved");
+  });
+
+  it("runs the window's models in the engine's one model host, which a redgreen process sees loaded", async () => {
+    const { models } = await activateRedgreen();
+    const { engine } = await opened();
+    const modelPath = process.env.REDGREEN_TEST_CHAT_MODEL!;
+    await models.backend.load({ id: "shared-probe", path: modelPath, contextSize: 512, threads: 1, gpuLayers: 0, poolSize: 1, embedding: false });
+    try {
+      const status = JSON.parse(await redgreen(["engine", "status", "--json"])) as { engine: { pid: number; modelHost: { pid: number; models: { id: string; path: string }[] } | null } };
+      assert.equal(status.engine.pid, engine!.pid);
+      const host = status.engine.modelHost;
+      assert.ok(host, "the engine started its model host");
+      assert.deepEqual(host.models.filter((m) => m.id === "shared-probe").map((m) => m.path), [modelPath]);
+      const parent = Number(readFileSync(`/proc/${host.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      assert.equal(parent, engine!.pid, "the model host is the engine's child, not the window's");
+    } finally {
+      await models.backend.unload("shared-probe");
+    }
   });
 
   it("starts the engine again after it is killed with SIGKILL, says so, and loses nothing it acknowledged", async () => {

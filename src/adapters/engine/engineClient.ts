@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import type * as z from "zod";
-import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type Disposable, type MessageConnection } from "vscode-jsonrpc/node";
+import { CancellationTokenSource, createMessageConnection, SocketMessageReader, SocketMessageWriter, type Disposable, type MessageConnection } from "vscode-jsonrpc/node";
 import { describeIssues, type Logger } from "../../core/logger";
 import { ENGINE_PROTOCOL, EngineMethods, helloResult, statusResult, stopResult, type HelloResult } from "../../protocol/engine";
 import { fromWire, toWire } from "../../protocol/wire";
@@ -111,10 +111,19 @@ export class EngineConnection {
     }
   }
 
-  /** Sends a request and checks the answer against its schema. */
-  async request<S extends z.ZodType>(method: string, params: unknown, result: S): Promise<z.output<S>> {
+  /** Sends a request and checks the answer against its schema; `signal` cancels it at the engine too. */
+  async request<S extends z.ZodType>(method: string, params: unknown, result: S, signal?: AbortSignal): Promise<z.output<S>> {
     if (this.closed) throw new EngineUnavailableError("The connection to the Redgreen engine is closed (the engine stopped?)");
-    const raw: unknown = await Promise.race([this.connection.sendRequest(method, toWire(params ?? {})), this.gone]);
+    const cancel = new CancellationTokenSource();
+    const onAbort = () => cancel.cancel();
+    signal?.addEventListener("abort", onAbort);
+    let raw: unknown;
+    try {
+      raw = await Promise.race([this.connection.sendRequest(method, toWire(params ?? {}), cancel.token), this.gone]);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      cancel.dispose();
+    }
     const parsed = result.safeParse(fromWire(raw));
     if (!parsed.success) throw new EngineUnavailableError(`The engine's answer to ${method} is malformed: ${describeIssues(parsed.error)}`);
     return parsed.data;

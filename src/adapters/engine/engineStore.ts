@@ -9,15 +9,30 @@ import { resolveDataDir } from "../dataFolder/dataDir";
 import { EngineConnection } from "./engineClient";
 import { RemoteStore } from "./remoteStore";
 
-export interface EngineStoreOptions {
+/** Which engine an editor connects to, and how it starts one. */
+export interface EditorEngine {
   /** `redgreen.engine.dataFolder`: empty means `$REDGREEN_DATA`, else the OS user data folder (as the CLI). */
   dataFolder: string;
   /** The folder holding engine.js (the extension's dist/). */
   distFolder: string;
   version: string;
   log: Logger;
+}
+
+export interface EngineStoreOptions extends EditorEngine {
   /** The engine hung up (stopped or crashed): the store is gone until opened again. */
   onLost(why: string): void;
+}
+
+/** Connects an editor to its data folder's engine, starting the engine when none answers. */
+export function connectEditor(options: EditorEngine): Promise<EngineConnection> {
+  return EngineConnection.open({
+    dataDir: resolveDataDir(options.dataFolder || undefined),
+    entry: path.join(options.distFolder, "engine.js"),
+    version: options.version,
+    client: "editor",
+    log: options.log,
+  });
 }
 
 /** The engine this store goes through, and its project claims (features/store/storeService's EngineLink). */
@@ -29,14 +44,7 @@ interface EngineLink {
 }
 
 export async function openEngineStore(options: EngineStoreOptions): Promise<{ store: Store; engine: EngineLink }> {
-  const dataDir = resolveDataDir(options.dataFolder || undefined);
-  const connection = await EngineConnection.open({
-    dataDir,
-    entry: path.join(options.distFolder, "engine.js"),
-    version: options.version,
-    client: "editor",
-    log: options.log,
-  });
+  const connection = await connectEditor(options);
   connection.onLost((why) => options.onLost(why));
   const engine: EngineLink = {
     pid: connection.engine.pid,

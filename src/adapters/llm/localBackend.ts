@@ -13,13 +13,25 @@ import {
   serveResultSchema,
   type HostInfo,
 } from "./hostProtocol";
-import type { ModelHostProcess } from "./modelHostProcess";
+import type { HostState } from "./modelHostProcess";
+import type { RequestType } from "vscode-jsonrpc";
+
+/** The way to a model host: its own child process (ModelHostProcess), or the engine's (EngineModelHost). */
+export interface ModelHostChannel {
+  request<S extends z.ZodType>(
+    type: RequestType<unknown, unknown, void>,
+    params: unknown,
+    resultSchema: S,
+    options?: { signal?: AbortSignal; onToken?: (text: string) => void },
+  ): Promise<z.output<S>>;
+  onDidChangeState(listener: (state: HostState, detail?: string) => void): Disposable;
+}
 
 export class LocalModelBackend implements ModelBackend {
   private readonly reset = new Emitter<void>();
   private readonly subscription: Disposable;
 
-  constructor(private readonly host: ModelHostProcess) {
+  constructor(private readonly host: ModelHostChannel) {
     // A crashed host has lost every model it had loaded.
     this.subscription = host.onDidChangeState((state) => {
       if (state === "crashed") this.reset.fire();

@@ -21,18 +21,10 @@ export interface ModelServices {
   /** Keeps the user's answers about the workspace's model servers. */
   workspaceState: vscode.Memento;
   /**
-   * Builds the model host process (started lazily, on the first request) and the backends:
-   * the local one over the host, and OpenAI-compatible servers. Called once, here.
+   * Builds the way to the model host (the engine's, reached on the first request) and the
+   * backends: the local one over the host, and OpenAI-compatible servers. Called once, here.
    */
-  backends: (options: ModelHostSetup) => ModelBackends;
-}
-
-/** What the host needs from the editor: its bundle and the settings read when it is built. */
-export interface ModelHostSetup {
-  /** dist/modelHost.js */
-  entry: string;
-  log: Logger;
-  gpu: "auto" | false;
+  backends: (log: Logger) => ModelBackends;
 }
 
 /** The host's states (the adapter's own; `ModelHost.state` makes the compiler check they agree). */
@@ -68,11 +60,7 @@ export class ModelService implements vscode.Disposable {
   private readonly status = vscode.window.createStatusBarItem("redgreen.models", vscode.StatusBarAlignment.Left, 50);
 
   constructor({ extensionUri, log, settings, workspaceState, backends }: ModelServices) {
-    const { host, local, openai } = backends({
-      entry: vscode.Uri.joinPath(extensionUri, "dist", "modelHost.js").fsPath,
-      log,
-      gpu: settings.get("models.gpu") === "auto" ? "auto" : false,
-    });
+    const { host, local, openai } = backends(log);
     // Released in reverse: the manager, then the backend, then the host it runs on.
     this.host = this.store.add(host);
     this.backend = this.store.add(local);

@@ -1,0 +1,89 @@
+// A client's way to the engine's model host (one per machine): the host protocol's requests go
+// through the engine's socket, streamed tokens come back as notifications, and the host's state
+// (a crash loses every model) is followed so that the ModelManager loads its models again. The
+// connection is opened on the first request, and again on the next one after the engine went.
+import type * as z from "zod";
+import type { RequestType } from "vscode-jsonrpc";
+import { Emitter, type Disposable } from "../../core/lifecycle";
+import type { Logger } from "../../core/logger";
+import { EngineMethods, EngineNotifications, hostStateParams, HOST_METHODS, tokenParams, type ModelParams } from "../../protocol/engine";
+import type { ModelHostChannel } from "../llm/localBackend";
+import type { HostState } from "../llm/modelHostProcess";
+import type { EngineConnection } from "./engineClient";
+
+export class EngineModelHost implements ModelHostChannel, Disposable {
+  state: HostState = "stopped";
+  private connection: Promise<EngineConnection> | undefined;
+  private readonly streams = new Map<string, (text: string) => void>();
+  private readonly stateChanged = new Emitter<{ state: HostState; detail: string | undefined }>();
+  private following: Disposable[] = [];
+  private nextStream = 1;
+  private disposed = false;
+
+  /**
+   * `open` gives the connection; `owned`: this host opened it for itself and closes it on dispose
+   * (the editor's), else it is shared with the store and closed by its owner (the CLI's).
+   */
+  constructor(private readonly open: () => Promise<EngineConnection>, private readonly log: Logger, private readonly owned: boolean) {}
+
+  onDidChangeState(listener: (state: HostState, detail?: string) => void): Disposable {
+    return this.stateChanged.event(({ state, detail }) => listener(state, detail));
+  }
+
+  async request<S extends z.ZodType>(
+    type: RequestType<unknown, unknown, void>,
+    params: unknown,
+    resultSchema: S,
+    options: { signal?: AbortSignal; onToken?: (text: string) => void } = {},
+  ): Promise<z.output<S>> {
+    const method = HOST_METHODS.find((name) => name === type.method);
+    if (!method) throw new Error(`The engine's model host has no request ${type.method}`);
+    const connection = await this.connect();
+    const streamId = options.onToken ? `${this.nextStream++}` : undefined;
+    if (streamId && options.onToken) this.streams.set(streamId, options.onToken);
+    try {
+      const request: ModelParams = { method, params: { ...(params as Record<string, unknown>), ...(streamId ? { streamId } : {}) } };
+      return await connection.request(EngineMethods.model, request, resultSchema, options.signal);
+    } finally {
+      if (streamId) this.streams.delete(streamId);
+    }
+  }
+
+  private connect(): Promise<EngineConnection> {
+    if (this.disposed) return Promise.reject(new Error("The model host connection was closed"));
+    this.connection ??= this.open().then(
+      (connection) => this.follow(connection),
+      (error: unknown) => {
+        this.connection = undefined;
+        throw error;
+      },
+    );
+    return this.connection;
+  }
+
+  private follow(connection: EngineConnection): EngineConnection {
+    this.following = [
+      connection.onNotification(EngineNotifications.token, tokenParams, ({ streamId, text }) => this.streams.get(streamId)?.(text), this.log),
+      connection.onNotification(EngineNotifications.hostState, hostStateParams, ({ state, detail }) => this.setState(state, detail), this.log),
+      // The engine went, and every model with it: the next request starts or finds another.
+      connection.onLost((why) => {
+        this.connection = undefined;
+        this.setState("crashed", why);
+      }),
+    ];
+    this.setState("ready", `through the engine, pid ${connection.engine.pid}`);
+    return connection;
+  }
+
+  private setState(state: HostState, detail: string | undefined): void {
+    this.state = state;
+    this.stateChanged.fire({ state, detail });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const following of this.following) following.dispose();
+    if (this.owned) void this.connection?.then((connection) => connection.dispose(), () => undefined);
+    this.stateChanged.dispose();
+  }
+}

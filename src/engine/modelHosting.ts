@@ -1,0 +1,173 @@
+// The engine's model host: one process per machine (started on the first request), shared by every
+// client, so that two windows using one model load it once. Each client names its models by its
+// own registry's ids; a load with the same file and options as one already loaded shares it, and
+// the model is unloaded only when no client holds it any more (a client that hangs up lets go of
+// all it held). Tokens stream back to the client whose chat it is; a crash of the host is told to
+// every client, whose models must then be loaded again.
+import * as z from "zod";
+import type { RequestType } from "vscode-jsonrpc";
+import { chatParamsSchema, countParamsSchema, embedParamsSchema, HostRequests, loadParamsSchema, unloadParamsSchema } from "../adapters/llm/hostProtocol";
+import { ModelHostProcess, type HostState } from "../adapters/llm/modelHostProcess";
+import { describeIssues, type Logger } from "../core/logger";
+import type { ModelParams } from "../protocol/engine";
+import type { EngineClient } from "./server";
+
+export interface ModelHostingOptions {
+  /** dist/modelHost.js */
+  entry: string;
+  log: Logger;
+  gpu: "auto" | false;
+  /** Sends a piece of a streamed reply to the client that asked. */
+  sendToken(client: EngineClient, streamId: string, text: string): void;
+  /** Tells every client the host's state. */
+  announceState(state: HostState, detail: string | undefined): void;
+}
+
+interface SharedModel {
+  /** The file and options: two loads with the same key share one model. */
+  key: string;
+  /** `<client id>/<the client's model id>` of every client that holds it. */
+  holders: Set<string>;
+}
+
+const REQUESTS: Record<ModelParams["method"], RequestType<unknown, unknown, void>> = {
+  "model/load": HostRequests.load,
+  "model/unload": HostRequests.unload,
+  "model/chat": HostRequests.chat,
+  "model/embed": HostRequests.embed,
+  "model/countTokens": HostRequests.countTokens,
+  "host/info": HostRequests.info,
+  "server/start": HostRequests.serve,
+  "server/stop": HostRequests.stopServing,
+};
+
+function parsed<S extends z.ZodType>(schema: S, params: unknown, method: string): z.output<S> {
+  const result = schema.safeParse(params);
+  if (!result.success) throw new Error(`${method}: ${describeIssues(result.error, "params")}`);
+  return result.data;
+}
+
+export class ModelHosting {
+  private host: ModelHostProcess | undefined;
+  /** By the host's id for the model. */
+  private readonly models = new Map<string, SharedModel>();
+  /** Each client's model ids, to the host's. */
+  private readonly names = new Map<number, Map<string, string>>();
+
+  constructor(private readonly options: ModelHostingOptions) {}
+
+  /** The host process, started on first use; its state is told to every client. */
+  private process(): ModelHostProcess {
+    if (this.host) return this.host;
+    const host = new ModelHostProcess({ entry: this.options.entry, log: this.options.log, gpu: this.options.gpu });
+    host.onDidChangeState((state, detail) => {
+      // A crashed host has lost every model: clients load theirs again, as new holds.
+      if (state === "crashed") this.forgetAll();
+      this.options.announceState(state, detail);
+    });
+    this.host = host;
+    return host;
+  }
+
+  async request(client: EngineClient, { method, params }: ModelParams, signal: AbortSignal): Promise<unknown> {
+    switch (method) {
+      case "model/load":
+        return this.load(client, parsed(loadParamsSchema, params, method));
+      case "model/unload":
+        return this.unload(client, parsed(unloadParamsSchema, params, method).id);
+      case "model/chat": {
+        const chat = parsed(chatParamsSchema, params, method);
+        const { streamId } = chat;
+        const onToken = streamId ? (text: string) => this.options.sendToken(client, streamId, text) : undefined;
+        return this.forward(method, { ...chat, streamId: undefined, modelId: this.hostId(client, chat.modelId) }, { signal, onToken });
+      }
+      case "model/embed":
+      case "model/countTokens": {
+        const call = parsed(method === "model/embed" ? embedParamsSchema : countParamsSchema, params, method);
+        return this.forward(method, { ...call, modelId: this.hostId(client, call.modelId) }, { signal });
+      }
+      default:
+        return this.forward(method, params, { signal });
+    }
+  }
+
+  private forward(method: ModelParams["method"], params: unknown, options: { signal?: AbortSignal; onToken?: (text: string) => void } = {}): Promise<unknown> {
+    // The client checks the answer against the host protocol's schema.
+    return this.process().request(REQUESTS[method], params, z.unknown(), options);
+  }
+
+  private async load(client: EngineClient, params: z.output<typeof loadParamsSchema>): Promise<unknown> {
+    const hostId = this.hold(client, params);
+    try {
+      const result = (await this.forward("model/load", { ...params, id: hostId })) as Record<string, unknown>;
+      return { ...result, id: params.id };
+    } catch (error) {
+      await this.unload(client, params.id);
+      throw error;
+    }
+  }
+
+  /** The host's id for a client's model: an existing model with the same file and options, or a new one. */
+  private hold(client: EngineClient, params: z.output<typeof loadParamsSchema>): string {
+    const key = JSON.stringify([params.path, params.contextSize, params.threads, params.gpuLayers, params.sequences, params.embedding]);
+    const names = this.names.get(client.id) ?? new Map<string, string>();
+    this.names.set(client.id, names);
+    let hostId = [...this.models].find(([, model]) => model.key === key)?.[0];
+    if (!hostId) {
+      hostId = params.id;
+      for (let n = 2; this.models.has(hostId); n++) hostId = `${params.id}#${n}`;
+      this.models.set(hostId, { key, holders: new Set() });
+    }
+    const previous = names.get(params.id);
+    if (previous && previous !== hostId) void this.letGo(client.id, params.id, previous);
+    names.set(params.id, hostId);
+    this.models.get(hostId)!.holders.add(`${client.id}/${params.id}`);
+    return hostId;
+  }
+
+  private hostId(client: EngineClient, modelId: string): string {
+    const hostId = this.names.get(client.id)?.get(modelId);
+    if (!hostId) throw new Error(`Model "${modelId}" is not loaded in the model host`);
+    return hostId;
+  }
+
+  private async unload(client: EngineClient, modelId: string): Promise<null> {
+    const hostId = this.names.get(client.id)?.get(modelId);
+    this.names.get(client.id)?.delete(modelId);
+    if (hostId) await this.letGo(client.id, modelId, hostId);
+    return null;
+  }
+
+  /** Drops a client's hold; the last one unloads the model. */
+  private async letGo(clientId: number, modelId: string, hostId: string): Promise<void> {
+    const model = this.models.get(hostId);
+    model?.holders.delete(`${clientId}/${modelId}`);
+    if (!model || model.holders.size > 0) return;
+    this.models.delete(hostId);
+    await this.forward("model/unload", { id: hostId }).catch((error: unknown) => this.options.log.warn(`engine: unloading ${hostId}: ${String(error)}`));
+  }
+
+  /** Clients that hung up let go of every model they held. */
+  forget(present: readonly EngineClient[]): void {
+    const ids = new Set(present.map((client) => client.id));
+    for (const [clientId, names] of [...this.names]) {
+      if (ids.has(clientId)) continue;
+      this.names.delete(clientId);
+      for (const [modelId, hostId] of names) void this.letGo(clientId, modelId, hostId);
+    }
+  }
+
+  private forgetAll(): void {
+    this.models.clear();
+    this.names.clear();
+  }
+
+  /** The host's pid and models, for the engine's status; undefined before it started. */
+  async info(): Promise<unknown> {
+    return this.host?.state === "ready" ? this.forward("host/info", {}) : undefined;
+  }
+
+  dispose(): void {
+    this.host?.dispose();
+  }
+}
