@@ -77,9 +77,13 @@ export class ModelHosting {
         return this.unload(client, parsed(unloadParamsSchema, params, method).id);
       case "model/chat": {
         const chat = parsed(chatParamsSchema, params, method);
-        const { streamId } = chat;
-        const onToken = streamId ? (text: string) => this.options.sendToken(client, streamId, text) : undefined;
-        return this.forward(method, { ...chat, streamId: undefined, modelId: this.hostId(client, chat.modelId) }, { signal, onToken });
+        const stream = chat.streamId ? new TokenRelay((text) => this.options.sendToken(client, chat.streamId!, text)) : undefined;
+        try {
+          return await this.forward(method, { ...chat, streamId: undefined, modelId: this.hostId(client, chat.modelId) }, { signal, onToken: stream && ((text) => stream.add(text)) });
+        } finally {
+          // Every piece goes out before the answer does (one connection keeps their order).
+          stream?.flush();
+        }
       }
       case "model/embed":
       case "model/countTokens": {
@@ -169,5 +173,32 @@ export class ModelHosting {
 
   dispose(): void {
     this.host?.dispose();
+  }
+}
+
+/** Pieces of a reply sent at most every RELAY_MS: a fast model's tokens share a message, a slow model's go out one by one at once. */
+const RELAY_MS = 15;
+
+class TokenRelay {
+  private pending = "";
+  private lastSent = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly send: (text: string) => void) {}
+
+  add(text: string): void {
+    this.pending += text;
+    const wait = this.lastSent + RELAY_MS - performance.now();
+    if (wait <= 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.pending) return;
+    this.send(this.pending);
+    this.pending = "";
+    this.lastSent = performance.now();
   }
 }

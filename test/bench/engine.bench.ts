@@ -46,8 +46,8 @@ async function reads(store: Store, count: number): Promise<number[]> {
 }
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const TOKENS = Number(process.env.REDGREEN_BENCH_TOKENS) || 64;
-const RUNS = Number(process.env.REDGREEN_BENCH_RUNS) || 5;
+const TOKENS = Number(process.env.REDGREEN_BENCH_TOKENS) || 96;
+const RUNS = Number(process.env.REDGREEN_BENCH_RUNS) || 9;
 const median = (values: number[]) => quantile(values, 0.5);
 const packageVersion = (JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
