@@ -22,33 +22,33 @@ const CRITERION = /sum\((\d+), (\d+)\) is (\d+)/;
 const testOf = (a: string, b: string, total: string) =>
   `const { test } = require('node:test');\nconst assert = require('node:assert');\nconst { sum } = require('../src/sum.js');\ntest('adds two numbers', () => assert.strictEqual(sum(${a}, ${b}), ${total}));\n`;
 
+/** Which agent asks is told by the reply schema: plan (functionalities), Tester (criterion), refactor, Developer. Each reads its prompt. */
+function answer(request: ScriptedRequest, developerNote = "the least code that passes"): string {
+  const properties = request.schema?.properties ?? {};
+  const prompt = request.messages.map((m) => m.content).join("\n");
+  if ("functionalities" in properties) return JSON.stringify(PLAN);
+  if ("criterion" in properties) {
+    if (prompt.includes("--- test/sum.test.js")) return JSON.stringify({ status: "covered", criterion: "", note: "sum is covered", edits: [] });
+    const [criterion, a, b, total] = CRITERION.exec(prompt) ?? [];
+    if (!criterion) return JSON.stringify({ status: "needs_clarification", criterion: "", note: "I was not shown a criterion", edits: [] });
+    return JSON.stringify({ status: "test", criterion, note: "", edits: [{ path: "test/sum.test.js", content: testOf(a!, b!, total!) }] });
+  }
+  const statuses = JSON.stringify(properties.status ?? "");
+  if (statuses.includes("refactor")) return JSON.stringify({ status: "skip", note: "", edits: [] });
+  // The Developer writes sum() only when it was shown the failing test that calls it.
+  if (!/--- test\/sum\.test\.js[\s\S]*sum\(2, 3\)/.test(prompt)) return JSON.stringify({ status: "blocked", note: "I was not shown the failing test", edits: [] });
+  return JSON.stringify({ status: "code", note: developerNote, edits: [{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\n" }] });
+}
+
 describe("A pair in the real editor, from plan to merge", function () {
   this.timeout(120_000);
   const config = () => vscode.workspace.getConfiguration("redgreen");
   const folder = path.join(os.tmpdir(), `redgreen-it-pair-${process.pid}`);
   let server: Awaited<ReturnType<typeof startScriptedOpenAi>>;
 
-  /** Which agent asks is told by the reply schema: plan (functionalities), Tester (criterion), refactor, Developer. Each reads its prompt. */
-  const answer = (request: ScriptedRequest): string => {
-    const properties = request.schema?.properties ?? {};
-    const prompt = request.messages.map((m) => m.content).join("\n");
-    if ("functionalities" in properties) return JSON.stringify(PLAN);
-    if ("criterion" in properties) {
-      if (prompt.includes("--- test/sum.test.js")) return JSON.stringify({ status: "covered", criterion: "", note: "sum is covered", edits: [] });
-      const [criterion, a, b, total] = CRITERION.exec(prompt) ?? [];
-      if (!criterion) return JSON.stringify({ status: "needs_clarification", criterion: "", note: "I was not shown a criterion", edits: [] });
-      return JSON.stringify({ status: "test", criterion, note: "", edits: [{ path: "test/sum.test.js", content: testOf(a!, b!, total!) }] });
-    }
-    const statuses = JSON.stringify(properties.status ?? "");
-    if (statuses.includes("refactor")) return JSON.stringify({ status: "skip", note: "", edits: [] });
-    // The Developer writes sum() only when it was shown the failing test that calls it.
-    if (!/--- test\/sum\.test\.js[\s\S]*sum\(2, 3\)/.test(prompt)) return JSON.stringify({ status: "blocked", note: "I was not shown the failing test", edits: [] });
-    return JSON.stringify({ status: "code", note: "the least code that passes", edits: [{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\n" }] });
-  };
-
   before(async () => {
     const { models } = await activateRedgreen();
-    server = await startScriptedOpenAi(answer);
+    server = await startScriptedOpenAi((request) => answer(request));
     const model = (id: string) => ({ id, backend: "openai", url: server.url, model: "scripted" });
     await config().update("models.registry", { models: [model("heavy"), model("code")] }, vscode.ConfigurationTarget.Global);
     await models.reload();
@@ -94,6 +94,67 @@ describe("A pair in the real editor, from plan to merge", function () {
     const dev = execFileSync("git", ["log", "--format=%s", "DEV"], { cwd: folder, encoding: "utf8" });
     assert.match(dev, /Merge feature\/math into DEV/);
     assert.equal(execFileSync("git", ["show", "DEV:src/sum.js"], { cwd: folder, encoding: "utf8" }), "exports.sum = (a, b) => a + b;\n");
+    assert.equal(execFileSync("git", ["status", "--porcelain"], { cwd: folder, encoding: "utf8" }), "", "the user's working tree is untouched");
+  });
+});
+
+describe("A pair whose engine is killed with SIGKILL mid-step", function () {
+  this.timeout(180_000);
+  const config = () => vscode.workspace.getConfiguration("redgreen");
+  const folder = path.join(os.tmpdir(), `redgreen-it-crash-${process.pid}`);
+  let server: Awaited<ReturnType<typeof startScriptedOpenAi>>;
+  /** A long note streamed 10 ms a word: the Developer's reply takes seconds, time to kill the engine meanwhile. */
+  const slowNote = Array.from({ length: 200 }, (_, i) => `word${i}`).join(" ");
+
+  before(async () => {
+    const { models } = await activateRedgreen();
+    server = await startScriptedOpenAi((request) => answer(request, slowNote), { paceMs: 10 });
+    const model = (id: string) => ({ id, backend: "openai", url: server.url, model: "scripted" });
+    await config().update("models.registry", { models: [model("heavy"), model("code")] }, vscode.ConfigurationTarget.Global);
+    await models.reload();
+  });
+
+  after(async () => {
+    await config().update("models.registry", undefined, vscode.ConfigurationTarget.Global);
+    await server.close();
+    await fs.rm(folder, { recursive: true, force: true });
+  });
+
+  // The pair runs in the window (the orchestrator is not in the engine yet): its step ends within the
+  // store's grace, and the team started over the new engine takes the ticket on from there.
+  it("is started again by the window, and the ticket goes on from its red to review: one red, one green, nothing acknowledged lost", async () => {
+    const { store, log } = await activateRedgreen();
+    const created = await vscode.commands.executeCommand<NewProjectResult>("redgreen.newProject", { folder, name: "Crash Demo", priority: "high", testCommand: "node --test" });
+    assert.equal(created.error, undefined);
+    const projectId = created.project!._id;
+    await fs.mkdir(path.join(folder, "test"));
+    await fs.writeFile(path.join(folder, "test", "smoke.test.js"), "require('node:test')('runs', () => {});\n");
+    execFileSync("git", ["add", "test"], { cwd: folder });
+    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-q", "-m", "a first test"], { cwd: folder });
+    await vscode.commands.executeCommand("redgreen.approveSpec", vscode.Uri.file(path.join(folder, "SPEC.md")));
+    const before = await store.ready();
+    assert.ok(before.kind === "open" && before.engine);
+    // The Developer has been asked (the red is recorded): kill the engine while its reply streams.
+    const isDeveloper = (r: ScriptedRequest) => JSON.stringify(r.schema?.properties?.status ?? "").includes("code");
+    await eventually(() => server.requests.find(isDeveloper), 60_000, () => "the Developer was never asked");
+    const commits = () => execFileSync("git", ["log", "--format=%s", "feature/math..ticket/crashdemo-1"], { cwd: folder, encoding: "utf8" });
+    assert.match(commits(), /\(red\)/, "the red was committed before the crash");
+    const killedAt = Date.now();
+    process.kill(before.engine.pid, "SIGKILL");
+    const after = await eventually(async () => {
+      const state = await store.ready();
+      return state.kind === "open" && state.engine?.pid !== before.engine!.pid ? state : undefined;
+    }, 30_000, () => "the window did not start the engine again");
+    const ticket = await eventually(async () => {
+      const t = (await after.memory.tickets.of(projectId))[0];
+      return t?.column === "review" ? t : undefined;
+    }, 90_000, () => `the ticket did not reach review after the restart; log:\n${log.recent().slice(-15).map((e) => e.message).join("\n")}`);
+    const subjects = commits();
+    assert.equal((subjects.match(/\(red\)/g) ?? []).length, 1, `one red commit: ${subjects}`);
+    assert.equal((subjects.match(/\(green\)/g) ?? []).length, 1, `one green commit: ${subjects}`);
+    assert.equal(ticket.testPassRate, 1);
+    assert.ok(log.recent().some((entry) => /closed the connection.*restarting it/.test(entry.message)), "the window said it restarted the engine");
+    assert.ok(ticket.history.some((h) => h.to === "review" && h.at.getTime() >= killedAt), "the move to review was written through the new engine");
     assert.equal(execFileSync("git", ["status", "--porcelain"], { cwd: folder, encoding: "utf8" }), "", "the user's working tree is untouched");
   });
 });
