@@ -1,6 +1,7 @@
 // Shared helpers for the build, test and launch scripts (plain Node, no dependencies).
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -37,4 +38,22 @@ export function which(command) {
 export function chromiumPath() {
   const candidates = [process.env.REDGREEN_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
   return candidates.find((c) => c && existsSync(c));
+}
+
+/**
+ * A throw-away Redgreen data folder for an editor started by a script (its engine and store, never
+ * the user's): pass `env` to the editor, and `remove()` when done, which stops its engine first
+ * (it would otherwise wait its idle minutes).
+ */
+export function scratchDataFolder(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return {
+    dir,
+    env: { REDGREEN_DATA: dir },
+    remove() {
+      // No engine running (exit 1) is fine.
+      spawnSync(process.execPath, [path.join(repoRoot, "dist", "cli.js"), "--data", dir, "engine", "stop"], { stdio: "ignore", timeout: 30_000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

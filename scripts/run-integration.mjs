@@ -1,14 +1,12 @@
 // Runs the integration suite (out/test/integration) inside a real VS Code extension host:
 // code-server serves VS Code, headless Chromium opens it with our extension under development
 // and the suite as its tests; the suite's exit code comes back through codeAutomationExit.
-import { execFileSync } from "node:child_process";
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { cpSync, createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { format } from "node:util";
 import { enableSmokeTestDriver, launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
-import { cacheDir, fail, log, repoRoot } from "./lib.mjs";
+import { cacheDir, fail, log, repoRoot, scratchDataFolder } from "./lib.mjs";
 import { startUiDriver } from "./ui-driver.mjs";
 import { sampleWorkspace } from "./workbench.mjs";
 
@@ -23,8 +21,8 @@ async function main() {
   // The tests act on webviews as a user would through this loopback server (test/integration/ui.ts).
   const uiDriver = await startUiDriver();
   // The windows' engine and its store live in a data folder of the suite's own, never the user's.
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "redgreen-it-data-"));
-  const env = { REDGREEN_SUITE: "integration", REDGREEN_DATA: dataDir, REDGREEN_TEST_CHAT_MODEL: await chatModel(), REDGREEN_TEST_GREP: process.env.REDGREEN_TEST_GREP ?? "", ...uiDriver.env };
+  const data = scratchDataFolder("redgreen-it-data-");
+  const env = { REDGREEN_SUITE: "integration", ...data.env, REDGREEN_TEST_CHAT_MODEL: await chatModel(), REDGREEN_TEST_GREP: process.env.REDGREEN_TEST_GREP ?? "", ...uiDriver.env };
   try {
     const trusted = await runSuite({ workspace: sampleWorkspace(), env, uiDriver });
     // A second, short run in Restricted Mode: workspace trust on, and the folder a cloned
@@ -38,20 +36,10 @@ async function main() {
     return trusted || restricted;
   } finally {
     await uiDriver.close();
-    stopEngine(dataDir);
+    const engineLog = path.join(data.dir, "engine", "engine.log");
+    if (existsSync(engineLog)) cpSync(engineLog, path.join(cacheDir, "integration-engine.log"));
+    data.remove();
   }
-}
-
-/** Stops the suite's engine (it would otherwise wait its idle minutes), keeps its log in .cache/ and removes its data folder. */
-function stopEngine(dataDir) {
-  try {
-    execFileSync(process.execPath, [path.join(repoRoot, "dist", "cli.js"), "--data", dataDir, "engine", "stop"], { stdio: "ignore", timeout: 30_000 });
-  } catch {
-    // No engine running (exit 1) is fine.
-  }
-  const engineLog = path.join(dataDir, "engine", "engine.log");
-  if (existsSync(engineLog)) cpSync(engineLog, path.join(cacheDir, "integration-engine.log"));
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 /** The sample workspace plus a cloned repository's settings that try to take Redgreen over. */

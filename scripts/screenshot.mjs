@@ -10,7 +10,7 @@ import path from "node:path";
 import { launchBrowser, startCodeServer, workbenchUrl } from "./code-server.mjs";
 import { createProjectThroughUi, sampleWorkspace, setColorTheme, showRedgreen } from "./workbench.mjs";
 import { dragLikeAHand } from "./ui-driver.mjs";
-import { fail, log, repoRoot } from "./lib.mjs";
+import { fail, log, repoRoot, scratchDataFolder } from "./lib.mjs";
 
 const THEMES = { dark: "Default Dark Modern", light: "Default Light Modern" };
 const { startScriptedOpenAi } = createRequire(import.meta.url)(path.join(repoRoot, "out/test/integration/scriptedOpenAi.js"));
@@ -85,7 +85,8 @@ async function capture(theme, colorTheme) {
   testerTurns = 0;
   const registry = { models: ["reasoning", "heavy", "code"].map((id) => ({ id, backend: "openai", url: pm.url, model: "scripted" })) };
   // The pictures show the board as planned: no pair takes a ticket meanwhile.
-  const server = await startCodeServer({ folder, settings: { "redgreen.models.registry": registry, "redgreen.pairs.autoStart": false } });
+  const data = scratchDataFolder("redgreen-shots-data-");
+  const server = await startCodeServer({ folder, env: data.env, settings: { "redgreen.models.registry": registry, "redgreen.pairs.autoStart": false } });
   const browser = await launchBrowser();
   const problems = [];
   try {
@@ -189,6 +190,7 @@ async function capture(theme, colorTheme) {
     await browser.close();
     await server.stop();
     await pm.close();
+    data.remove();
     rmSync(folder, { recursive: true, force: true });
   }
   if (problems.length > 0) throw new Error(`the ${theme} views reported problems:\n${problems.join("\n")}`);

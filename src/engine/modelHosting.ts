@@ -28,6 +28,11 @@ interface SharedModel {
   key: string;
   /** `<client id>/<the client's model id>` of every client that holds it. */
   holders: Set<string>;
+  /**
+   * Loads in flight. The host cannot unload a model it is still loading, so a model nobody holds
+   * any more keeps its entry (and its name) until they end, and the last one unloads it.
+   */
+  loads: number;
 }
 
 const REQUESTS: Record<ModelParams["method"], RequestType<unknown, unknown, void>> = {
@@ -102,13 +107,24 @@ export class ModelHosting {
 
   private async load(client: EngineClient, params: z.output<typeof loadParamsSchema>): Promise<unknown> {
     const hostId = this.hold(client, params);
+    const model = this.models.get(hostId)!;
+    model.loads++;
+    let result: Record<string, unknown>;
     try {
-      const result = (await this.forward("model/load", { ...params, id: hostId })) as Record<string, unknown>;
-      return { ...result, id: params.id };
+      result = (await this.forward("model/load", { ...params, id: hostId })) as Record<string, unknown>;
     } catch (error) {
-      await this.unload(client, params.id);
+      model.loads--;
+      // Only this call's hold goes: the client may hold the name elsewhere by now.
+      if (this.names.get(client.id)?.get(params.id) === hostId) this.names.get(client.id)!.delete(params.id);
+      await this.letGo(client.id, params.id, hostId);
       throw error;
     }
+    model.loads--;
+    // The client may have hung up, unloaded, or loaded the name again with other options meanwhile.
+    const stillHeld = this.models.get(hostId) === model && model.holders.has(`${client.id}/${params.id}`);
+    if (this.models.get(hostId) === model && model.holders.size === 0 && model.loads === 0) await this.drop(hostId);
+    if (!stillHeld) throw new Error(`Model "${params.id}" was unloaded while it loaded`);
+    return { ...result, id: params.id };
   }
 
   /** The host's id for a client's model: an existing model with the same file and options, or a new one. */
@@ -120,7 +136,7 @@ export class ModelHosting {
     if (!hostId) {
       hostId = params.id;
       for (let n = 2; this.models.has(hostId); n++) hostId = `${params.id}#${n}`;
-      this.models.set(hostId, { key, holders: new Set() });
+      this.models.set(hostId, { key, holders: new Set(), loads: 0 });
     }
     const previous = names.get(params.id);
     if (previous && previous !== hostId) void this.letGo(client.id, params.id, previous);
@@ -142,13 +158,19 @@ export class ModelHosting {
     return null;
   }
 
+  /** Unloads a model nobody holds, once no load of it is in flight. */
+  private async drop(hostId: string): Promise<void> {
+    this.models.delete(hostId);
+    await this.forward("model/unload", { id: hostId }).catch((error: unknown) => this.options.log.warn(`engine: unloading ${hostId}: ${String(error)}`));
+  }
+
   /** Drops a client's hold; the last one unloads the model. */
   private async letGo(clientId: number, modelId: string, hostId: string): Promise<void> {
     const model = this.models.get(hostId);
     model?.holders.delete(`${clientId}/${modelId}`);
-    if (!model || model.holders.size > 0) return;
-    this.models.delete(hostId);
-    await this.forward("model/unload", { id: hostId }).catch((error: unknown) => this.options.log.warn(`engine: unloading ${hostId}: ${String(error)}`));
+    // A load in flight unloads it when it ends (see load).
+    if (!model || model.holders.size > 0 || model.loads > 0) return;
+    await this.drop(hostId);
   }
 
   /** Clients that hung up let go of every model they held. */

@@ -19,6 +19,9 @@ import { copyStore } from "../../src/core/store/copyStore";
 import { DuplicateKeyError } from "../../src/core/store/port";
 import { existsSync } from "node:fs";
 import { noModels } from "../fixtures/kit";
+import { EngineModelHost } from "../../src/adapters/engine/engineModelHost";
+import { LocalModelBackend } from "../../src/adapters/llm/localBackend";
+import { loadResultSchema } from "../../src/adapters/llm/hostProtocol";
 import { claimResult, ENGINE_PROTOCOL, EngineMethods, statusResult } from "../../src/protocol/engine";
 
 /** A logger that keeps what it was told. */
@@ -137,6 +140,35 @@ describe("The engine (socket, token, store, lifetime)", function () {
     assert.ok(existsSync(path.join(oldFolder, "projects.jsonl")), "the old store's files are kept");
   });
 
+  it("shares the model host's models between clients, and a model whose last holder goes while it loads is unloaded when the load ends, its name free for another file", async () => {
+    await engine.stop();
+    const started = await startEngine({ dataDir, log, version: "1.0.0", idleMs: 60_000, modelHostEntry: path.join(__dirname, "..", "fixtures", "fakeModelHost.js") });
+    engine = started as RunningEngine;
+    const backendOf = (connection: EngineConnection) => new LocalModelBackend(new EngineModelHost(() => Promise.resolve(connection), recordingLog(), false));
+    const models = async () => (await clients[0]!.request(EngineMethods.status, {}, statusResult)).modelHost?.models.map((m) => `${m.id} ${m.path}`) ?? [];
+    const [watcher, a, b] = [await connect(), await connect(), await connect()];
+    assert.ok(watcher);
+    // A real load reads the file's header first: the fake host needs none, so the requests go straight to it.
+    const load = (connection: EngineConnection, id: string, file: string) => connection.request(EngineMethods.model, { method: "model/load", params: { id, path: file, contextSize: 512, threads: 1 } }, loadResultSchema);
+    const leaving = load(a, "pm", "/models/x.gguf");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    a.dispose();
+    await leaving.catch(() => undefined);
+    // The fake host's load takes 300 ms: wait until it ended in the host.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(await models(), [], "loaded for a client that left: unloaded once loaded");
+    await load(b, "pm", "/models/y.gguf");
+    assert.deepEqual(await models(), ["pm /models/y.gguf"], "the name serves the new file, not the old one");
+    const c = await connect();
+    assert.equal((await load(c, "developer", "/models/y.gguf")).loadMs, 0, "the same file and options: shared");
+    assert.deepEqual(await models(), ["pm /models/y.gguf"]);
+    await backendOf(b).unload("pm");
+    assert.deepEqual(await models(), ["pm /models/y.gguf"], "c still holds it");
+    c.dispose();
+    for (let i = 0; i < 50 && (await models()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(await models(), [], "the last holder left");
+  });
+
   it("refuses a document its collection does not accept, naming the field, and goes on serving", async () => {
     const store = new RemoteStore(await connect(), recordingLog());
     const bad = { ...project("p2"), priority: "urgent" } as unknown as Project;
@@ -175,7 +207,7 @@ describe("The engine (socket, token, store, lifetime)", function () {
     const other = await raw();
     const token = (await fs.readFile(engineFiles(dataDir).token, "utf8")).trim();
     await other.connection.sendRequest(EngineMethods.hello, { token, protocol: ENGINE_PROTOCOL + 1, version: "9.0.0", client: "cli", pid: process.pid });
-    await assert.rejects(other.connection.sendRequest(EngineMethods.store, { op: "sweep" }), /speaks protocol 1: stop it/);
+    await assert.rejects(other.connection.sendRequest(EngineMethods.store, { op: "sweep" }), new RegExp(`speaks protocol ${ENGINE_PROTOCOL}: stop it`));
     assert.ok(statusResult.parse(await other.connection.sendRequest(EngineMethods.status, {})));
     other.connection.dispose();
   });

@@ -41,6 +41,8 @@ export class EngineConnection {
   /** Rejects once the connection is gone: a request in flight then fails instead of waiting forever. */
   private readonly gone: Promise<never>;
   private readonly lostListeners = new Set<(why: string) => void>();
+  /** Listeners by notification method: vscode-jsonrpc keeps one handler per method, this end fans out. */
+  private readonly notificationListeners = new Map<string, Set<(raw: unknown) => void>>();
 
   private constructor(private readonly connection: MessageConnection, private readonly socket: net.Socket, readonly engine: HelloResult) {
     this.gone = new Promise<never>((_resolve, reject) => {
@@ -53,6 +55,11 @@ export class EngineConnection {
       });
     });
     this.gone.catch(() => undefined);
+  }
+
+  /** False once the engine hung up or this client closed the connection. */
+  get isOpen(): boolean {
+    return !this.closed;
   }
 
   /** Called once if the engine hangs up (it stopped or crashed), not when this client disposes the connection. */
@@ -114,6 +121,7 @@ export class EngineConnection {
   /** Sends a request and checks the answer against its schema; `signal` cancels it at the engine too. */
   async request<S extends z.ZodType>(method: string, params: unknown, result: S, signal?: AbortSignal): Promise<z.output<S>> {
     if (this.closed) throw new EngineUnavailableError("The connection to the Redgreen engine is closed (the engine stopped?)");
+    signal?.throwIfAborted();
     const cancel = new CancellationTokenSource();
     const onAbort = () => cancel.cancel();
     signal?.addEventListener("abort", onAbort);
@@ -134,11 +142,19 @@ export class EngineConnection {
    * malformed is logged and dropped.
    */
   onNotification<S extends z.ZodType>(method: string, params: S, listener: (params: z.output<S>) => void, log: Logger): Disposable {
-    return this.connection.onNotification(method, (raw: unknown) => {
+    let listeners = this.notificationListeners.get(method);
+    if (!listeners) {
+      const created = new Set<(raw: unknown) => void>();
+      this.notificationListeners.set(method, (listeners = created));
+      if (!this.closed) this.connection.onNotification(method, (raw: unknown) => { for (const each of [...created]) each(raw); });
+    }
+    const checked = (raw: unknown) => {
       const parsed = params.safeParse(fromWire(raw));
       if (parsed.success) listener(parsed.data);
       else log.warn(`The engine sent a malformed ${method}: ${describeIssues(parsed.error)}`);
-    });
+    };
+    listeners.add(checked);
+    return { dispose: () => listeners.delete(checked) };
   }
 
   /** An engine of another version is replaced only when this client is its only one: never under another's team. */

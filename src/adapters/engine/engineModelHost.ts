@@ -14,6 +14,7 @@ import type { EngineConnection } from "./engineClient";
 export class EngineModelHost implements ModelHostChannel, Disposable {
   state: HostState = "stopped";
   private connection: Promise<EngineConnection> | undefined;
+  private live: EngineConnection | undefined;
   private readonly streams = new Map<string, (text: string) => void>();
   private readonly stateChanged = new Emitter<{ state: HostState; detail: string | undefined }>();
   private following: Disposable[] = [];
@@ -51,6 +52,8 @@ export class EngineModelHost implements ModelHostChannel, Disposable {
 
   private connect(): Promise<EngineConnection> {
     if (this.disposed) return Promise.reject(new Error("The model host connection was closed"));
+    // A connection that went before its loss could be followed (or a shared one closed) is replaced.
+    if (this.live && !this.live.isOpen) this.connection = this.live = undefined;
     this.connection ??= this.open().then(
       (connection) => this.follow(connection),
       (error: unknown) => {
@@ -62,6 +65,8 @@ export class EngineModelHost implements ModelHostChannel, Disposable {
   }
 
   private follow(connection: EngineConnection): EngineConnection {
+    for (const following of this.following) following.dispose();
+    this.live = connection;
     this.following = [
       connection.onNotification(EngineNotifications.token, tokenParams, ({ streamId, text }) => this.streams.get(streamId)?.(text), this.log),
       connection.onNotification(EngineNotifications.hostState, hostStateParams, ({ state, detail }) => this.setState(state, detail), this.log),

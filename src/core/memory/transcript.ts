@@ -27,7 +27,8 @@ export class Transcript {
     // Capped at 100k entries in all; oldest first so summaries replace what came before them.
     const entries = await this.context.store.collection("conversations_current").find({}, { sort: { seq: 1 } });
     for (const entry of entries) this.working.add(entry);
-    this.seq = (entries.at(-1)?.seq ?? -1) + 1;
+    // Another client's entry heard meanwhile may be numbered higher already.
+    this.seq = Math.max(this.seq, (entries.at(-1)?.seq ?? -1) + 1);
   }
 
   /** A chat message another client recorded: announced as if recorded here. */

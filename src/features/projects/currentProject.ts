@@ -10,6 +10,9 @@ import { CommandRefusal } from "../../platform/command";
 import type { StoreService } from "../store/storeService";
 
 const KEY = "redgreen.currentProject";
+/** The projects created or opened in this workspace, newest last: the ones its team works on. */
+const OPENED_KEY = "redgreen.openedProjects";
+const OPENED_MAX = 200;
 
 export class CurrentProject implements vscode.Disposable {
   private readonly changed = new Emitter<void>();
@@ -47,6 +50,15 @@ export class CurrentProject implements vscode.Disposable {
     throw new CommandRefusal(typeof projectId === "string" ? `There is no project ${projectId}.` : "No project is open in this window: open one with Redgreen: Open Project… or create one with Redgreen: New Project.");
   }
 
+  /**
+   * Whether this window's team works on the project: it was created or opened here, or its folder
+   * lies in the workspace. Every window shares the engine's store; a project of another window is
+   * left to that window's team.
+   */
+  belongsHere(project: Pick<Project, "_id" | "root">): boolean {
+    return this.state.get<string[]>(OPENED_KEY, []).includes(project._id) || this.inWorkspace(project.root);
+  }
+
   private inWorkspace(root: string): boolean {
     return this.workspaceFolders().some((folder) => {
       const relative = path.relative(folder, root);
@@ -54,7 +66,14 @@ export class CurrentProject implements vscode.Disposable {
     });
   }
 
+  /** The project is worked on here from now on (a command acted on it), without showing it. */
+  async adopt(projectId: string): Promise<void> {
+    const opened = this.state.get<string[]>(OPENED_KEY, []).filter((id) => id !== projectId);
+    await this.state.update(OPENED_KEY, [...opened, projectId].slice(-OPENED_MAX));
+  }
+
   async set(projectId: string): Promise<void> {
+    await this.adopt(projectId);
     await this.state.update(KEY, projectId);
     this.changed.fire();
   }

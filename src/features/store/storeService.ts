@@ -99,9 +99,11 @@ export class StoreService implements vscode.Disposable {
    * (the first to ask gets it), or with MongoDB, which the window opens itself.
    */
   async claimRefusal(projectId: string): Promise<string | undefined> {
-    const state = await this.ready();
+    // The state now, not ready(): during a reopen that waits for the team to stop, waiting here would wait on itself.
+    const state = this.state;
+    if (state.kind !== "open") return vscode.l10n.t("Redgreen's store is not open");
     try {
-      const held = state.kind === "open" ? await state.engine?.claim(projectId) : undefined;
+      const held = await state.engine?.claim(projectId);
       return held && vscode.l10n.t("another Redgreen client (pid {0}: a window or a redgreen command) runs its team", held.holderPid);
     } catch (error) {
       return vscode.l10n.t("the Redgreen engine did not answer: {0}", describeError(error));
@@ -187,9 +189,11 @@ export class StoreService implements vscode.Disposable {
       log.info(`Store: ${store.kind} at ${store.location}`);
       if (this.restarts > 0) log.info(`The Redgreen engine is back (pid ${engine?.pid}) after ${this.restarts} attempt(s)`);
       this.restarts = 0;
+      // A restart still waiting would close the store just opened.
+      clearTimeout(this.restartTimer);
       return this.set({ kind: "open", store, memory, engine });
     } catch (error) {
-      return this.failed(describeError(error));
+      return this.failed(describeError(error), !settings.get("store.mongodbUri"));
     }
   }
 
@@ -216,7 +220,7 @@ export class StoreService implements vscode.Disposable {
     return { store };
   }
 
-  private failed(message: string): StoreState {
+  private failed(message: string, throughEngine: boolean): StoreState {
     if (this.restarts > 0) {
       // Restarting: the status bar says so; one error message was enough.
       this.services.log.warn(`The Redgreen engine could not be started again (attempt ${this.restarts}): ${message}`);
@@ -225,6 +229,12 @@ export class StoreService implements vscode.Disposable {
     }
     this.services.log.error(`The store could not be opened: ${message}`);
     void vscode.window.showErrorMessage(vscode.l10n.t("Redgreen could not open its store: {0}", message));
+    // An engine that could not be reached (it was stopping, say) is tried again with backoff;
+    // MongoDB waits for its settings or password to change.
+    if (throughEngine) {
+      this.scheduleRestart();
+      return this.set({ kind: "failed", message, restarting: true });
+    }
     return this.set({ kind: "failed", message });
   }
 

@@ -75,6 +75,7 @@ export function registerTeam(deps: TeamDeps): Team {
       // Background work never asks (a question per event would be a storm of dialogs): a folder
       // outside the workspace is asked about by New Project, Plan Project or Start Pair. One team
       // per project on the machine: the engine gives it to the first client that asks.
+      scope: (project) => deps.current.belongsHere(project),
       refusal: async (project) => deps.trust.knows(project.root) ? deps.store.claimRefusal(project._id) : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`,
     }).start();
     orchestrator = made;
@@ -114,7 +115,10 @@ function teamCommands(deps: TeamDeps, team: () => Orchestrator): vscode.Disposab
   /** The project a command acts on, once its folder (which may lie outside the workspace) is trusted for what it does. */
   const trustedTarget = async (projectId: unknown, what: string): Promise<Project | undefined> => {
     const project = await current.target(projectId);
-    return (await trust.allows(project.root, what)) ? project : undefined;
+    if (!(await trust.allows(project.root, what))) return undefined;
+    // Acted on here: this window's team works on it from now on.
+    await current.adopt(project._id);
+    return project;
   };
   return [
     registerRedgreenCommand<PlanningOutcome>(Commands.planProject, log, {
