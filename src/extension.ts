@@ -63,7 +63,13 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const services = { extensionUri: context.extensionUri, log, settings: new Settings(log) };
     const { version } = context.extension.packageJSON as { version: string };
     const editorEngine = (): EditorEngine => ({ dataFolder: services.settings.get("engine.dataFolder"), distFolder: path.join(context.extensionUri.fsPath, "dist"), version, log });
-    const models = new ModelService({ ...services, workspaceState: context.workspaceState, backends: () => modelBackends(editorEngine, log) });
+    const models = new ModelService({ ...services, workspaceState: context.workspaceState, backends: () => {
+        const made = modelBackends(editorEngine, log);
+        // Another data folder is another engine: its model host serves from then on.
+        context.subscriptions.push(services.settings.onDidChange("engine.dataFolder", () => made.host.reconnect("the engine's data folder changed")));
+        return made;
+      },
+    });
     const trust = new ProjectTrust(context.globalState);
     const oldStoreFolder = context.storageUri && path.join(context.storageUri.fsPath, "store");
     const store = new StoreService({
@@ -132,7 +138,7 @@ async function reportActivationFailure(log: RedgreenLog, error: unknown): Promis
 }
 
 /** The engine's model host (reached on the first request) and the backends the ModelManager routes to. */
-function modelBackends(engine: () => EditorEngine, log: RedgreenLog): ModelBackends {
+function modelBackends(engine: () => EditorEngine, log: RedgreenLog): ModelBackends & { host: EngineModelHost } {
   const host = new EngineModelHost(() => connectEditor(engine()), log, true);
   return { host, local: new LocalModelBackend(host), openai: new OpenAiBackend() };
 }

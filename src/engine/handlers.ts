@@ -75,7 +75,7 @@ export function engineHandlers(state: EngineState, claims: ProjectClaims): Recor
 async function status(state: EngineState, claims: ProjectClaims): Promise<EngineStatus> {
   const host = infoResultSchema.safeParse(await state.models.info().catch(() => undefined));
   return statusResult.parse({
-    modelHost: host.success ? { pid: host.data.pid, models: host.data.models.map(({ id, path, busy }) => ({ id, path, busy })) } : null,
+    modelHost: host.success ? { pid: host.data.pid, models: host.data.models.map(({ id, path, busy }) => ({ id, path, busy })), loading: state.models.loading() } : null,
     pid: process.pid,
     version: state.version,
     startedAt: state.startedAt.toISOString(),

@@ -35,6 +35,9 @@ interface SharedModel {
   loads: number;
 }
 
+/** A busy host still answers its info at once; a hung one must not stall the engine's status (and clients connecting). */
+const INFO_TIMEOUT_MS = 2000;
+
 const REQUESTS: Record<ModelParams["method"], RequestType<unknown, unknown, void>> = {
   "model/load": HostRequests.load,
   "model/unload": HostRequests.unload,
@@ -188,9 +191,21 @@ export class ModelHosting {
     this.names.clear();
   }
 
-  /** The host's pid and models, for the engine's status; undefined before it started. */
+  /** Loads in flight, for the engine's status. */
+  loading(): number {
+    return [...this.models.values()].reduce((sum, model) => sum + model.loads, 0);
+  }
+
+  /** The host's pid and models, for the engine's status; undefined before it started, or when it does not answer within INFO_TIMEOUT_MS. */
   async info(): Promise<unknown> {
-    return this.host?.state === "ready" ? this.forward("host/info", {}) : undefined;
+    if (this.host?.state !== "ready") return undefined;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), INFO_TIMEOUT_MS);
+    try {
+      return await this.forward("host/info", {}, { signal: abort.signal });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   dispose(): void {

@@ -79,7 +79,13 @@ export class EngineServer {
   notify(client: EngineClient, method: string, params: unknown): void {
     const connection = this.channels.get(client.id);
     if (!connection || !this.clients.get(client.id)?.current) return;
-    connection.sendNotification(method, toWire(params)).catch((error: unknown) => this.options.log.warn(`engine: a notification to a client failed: ${describeError(error)}`));
+    const failed = (error: unknown) => this.options.log.warn(`engine: a notification to a client failed: ${describeError(error)}`);
+    try {
+      // A connection closing (or closed by a stop) throws at once rather than rejecting.
+      connection.sendNotification(method, toWire(params)).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
   }
 
   async close(): Promise<void> {

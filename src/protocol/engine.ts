@@ -48,7 +48,15 @@ export const statusResult = z.object({
   teams: z.array(z.object({ projectId: z.string(), clientPid: z.number().int() })),
   idleMinutes: z.number(),
   /** The one model host, once started: its pid and the models loaded (shared by every client). */
-  modelHost: z.object({ pid: z.number().int(), models: z.array(z.object({ id: z.string(), path: z.string(), busy: z.number().int() })) }).nullable().default(null),
+  modelHost: z
+    .object({
+      pid: z.number().int(),
+      models: z.array(z.object({ id: z.string(), path: z.string(), busy: z.number().int() })),
+      /** Loads in flight (a model being read into memory is not among `models` yet). */
+      loading: z.number().int().nonnegative().default(0),
+    })
+    .nullable()
+    .default(null),
   /** When the engine exits if nothing connects meanwhile; null while a client is connected. */
   exitsAt: z.string().nullable(),
 });

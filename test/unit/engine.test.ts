@@ -21,7 +21,7 @@ import { existsSync } from "node:fs";
 import { noModels } from "../fixtures/kit";
 import { EngineModelHost } from "../../src/adapters/engine/engineModelHost";
 import { LocalModelBackend } from "../../src/adapters/llm/localBackend";
-import { loadResultSchema } from "../../src/adapters/llm/hostProtocol";
+import { HostRequests, loadResultSchema } from "../../src/adapters/llm/hostProtocol";
 import { claimResult, ENGINE_PROTOCOL, EngineMethods, statusResult } from "../../src/protocol/engine";
 
 /** A logger that keeps what it was told. */
@@ -154,8 +154,9 @@ describe("The engine (socket, token, store, lifetime)", function () {
     await new Promise((resolve) => setTimeout(resolve, 50));
     a.dispose();
     await leaving.catch(() => undefined);
-    // The fake host's load takes 300 ms: wait until it ended in the host.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    const loading = async () => (await clients[0]!.request(EngineMethods.status, {}, statusResult)).modelHost?.loading ?? 0;
+    assert.equal(await loading(), 1, "the load goes on in the host after its client left");
+    for (let i = 0; i < 200 && (await loading()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(await models(), [], "loaded for a client that left: unloaded once loaded");
     await load(b, "pm", "/models/y.gguf");
     assert.deepEqual(await models(), ["pm /models/y.gguf"], "the name serves the new file, not the old one");
@@ -167,6 +168,40 @@ describe("The engine (socket, token, store, lifetime)", function () {
     c.dispose();
     for (let i = 0; i < 50 && (await models()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(await models(), [], "the last holder left");
+  });
+
+  it("lets a model connection go when the data folder changes: its models are forgotten, the old engine unloads them, the other engine serves", async () => {
+    const fakeHost = path.join(__dirname, "..", "fixtures", "fakeModelHost.js");
+    await engine.stop();
+    engine = (await startEngine({ dataDir, log, version: "1.0.0", idleMs: 60_000, modelHostEntry: fakeHost })) as RunningEngine;
+    const otherDir = `${dataDir}-other`;
+    const other = (await startEngine({ dataDir: otherDir, log, version: "1.0.0", idleMs: 60_000, modelHostEntry: fakeHost })) as RunningEngine;
+    try {
+      let target = dataDir;
+      const host = new EngineModelHost(() => EngineConnection.open({ dataDir: target, version: "1.0.0", client: "editor", log: recordingLog() }), recordingLog(), true);
+      const backend = new LocalModelBackend(host);
+      let resets = 0;
+      backend.onDidReset(() => void (resets += 1));
+      const load = () => host.request(HostRequests.load, { id: "pm", path: "/models/x.gguf", contextSize: 512, threads: 1 }, loadResultSchema);
+      const modelsOf = async (dir: string) => {
+        const watcher = await EngineConnection.open({ dataDir: dir, version: "1.0.0", client: "cli", log: recordingLog() });
+        clients.push(watcher);
+        return (await watcher.request(EngineMethods.status, {}, statusResult)).modelHost?.models.map((m) => m.id) ?? [];
+      };
+      await load();
+      assert.deepEqual(await modelsOf(dataDir), ["pm"]);
+      target = otherDir;
+      host.reconnect("the data folder changed");
+      assert.equal(resets, 1, "the ModelManager forgets what was loaded");
+      await load();
+      assert.deepEqual(await modelsOf(otherDir), ["pm"], "the other engine serves now");
+      for (let i = 0; i < 50 && (await modelsOf(dataDir)).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(await modelsOf(dataDir), [], "the old engine let go of it");
+      backend.dispose();
+      host.dispose();
+    } finally {
+      await other.stop();
+    }
   });
 
   it("refuses a document its collection does not accept, naming the field, and goes on serving", async () => {

@@ -80,6 +80,19 @@ export class EngineModelHost implements ModelHostChannel, Disposable {
     return connection;
   }
 
+  /**
+   * Lets go of the engine (its data folder changed, say): every model is forgotten, as after a
+   * crash, and the next request connects to whichever engine the settings name then.
+   */
+  reconnect(why: string): void {
+    for (const following of this.following) following.dispose();
+    this.following = [];
+    const previous = this.connection;
+    this.connection = this.live = undefined;
+    if (this.owned) void previous?.then((connection) => connection.dispose(), () => undefined);
+    this.setState("crashed", why);
+  }
+
   private setState(state: HostState, detail: string | undefined): void {
     this.state = state;
     this.stateChanged.fire({ state, detail });
