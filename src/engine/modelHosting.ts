@@ -49,6 +49,9 @@ const REQUESTS: Record<ModelParams["method"], RequestType<unknown, unknown, void
   "server/stop": HostRequests.stopServing,
 };
 
+/** Who holds a model: a client, under its own name for it. */
+const holder = (clientId: number, modelId: string) => `${clientId}/${modelId}`;
+
 function parsed<S extends z.ZodType>(schema: S, params: unknown, method: string): z.output<S> {
   const result = schema.safeParse(params);
   if (!result.success) throw new Error(`${method}: ${describeIssues(result.error, "params")}`);
@@ -112,20 +115,17 @@ export class ModelHosting {
     const hostId = this.hold(client, params);
     const model = this.models.get(hostId)!;
     model.loads++;
-    let result: Record<string, unknown>;
-    try {
-      result = (await this.forward("model/load", { ...params, id: hostId })) as Record<string, unknown>;
-    } catch (error) {
-      model.loads--;
+    const loading = this.forward("model/load", { ...params, id: hostId }).finally(() => model.loads--);
+    const result = (await loading.catch(async (error: unknown) => {
       // Only this call's hold goes: the client may hold the name elsewhere by now.
       if (this.names.get(client.id)?.get(params.id) === hostId) this.names.get(client.id)!.delete(params.id);
       await this.letGo(client.id, params.id, hostId);
       throw error;
-    }
-    model.loads--;
+    })) as Record<string, unknown>;
     // The client may have hung up, unloaded, or loaded the name again with other options meanwhile.
-    const stillHeld = this.models.get(hostId) === model && model.holders.has(`${client.id}/${params.id}`);
-    if (this.models.get(hostId) === model && model.holders.size === 0 && model.loads === 0) await this.drop(hostId);
+    const current = this.models.get(hostId) === model;
+    const stillHeld = current && model.holders.has(holder(client.id, params.id));
+    if (current && model.holders.size === 0 && model.loads === 0) await this.drop(hostId);
     if (!stillHeld) throw new Error(`Model "${params.id}" was unloaded while it loaded`);
     return { ...result, id: params.id };
   }
@@ -144,7 +144,7 @@ export class ModelHosting {
     const previous = names.get(params.id);
     if (previous && previous !== hostId) void this.letGo(client.id, params.id, previous);
     names.set(params.id, hostId);
-    this.models.get(hostId)!.holders.add(`${client.id}/${params.id}`);
+    this.models.get(hostId)!.holders.add(holder(client.id, params.id));
     return hostId;
   }
 
@@ -170,7 +170,7 @@ export class ModelHosting {
   /** Drops a client's hold; the last one unloads the model. */
   private async letGo(clientId: number, modelId: string, hostId: string): Promise<void> {
     const model = this.models.get(hostId);
-    model?.holders.delete(`${clientId}/${modelId}`);
+    model?.holders.delete(holder(clientId, modelId));
     // A load in flight unloads it when it ends (see load).
     if (!model || model.holders.size > 0 || model.loads > 0) return;
     await this.drop(hostId);
@@ -198,14 +198,7 @@ export class ModelHosting {
 
   /** The host's pid and models, for the engine's status; undefined before it started, or when it does not answer within INFO_TIMEOUT_MS. */
   async info(): Promise<unknown> {
-    if (this.host?.state !== "ready") return undefined;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), INFO_TIMEOUT_MS);
-    try {
-      return await this.forward("host/info", {}, { signal: abort.signal });
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.host?.state === "ready" ? this.forward("host/info", {}, { signal: AbortSignal.timeout(INFO_TIMEOUT_MS) }) : undefined;
   }
 
   dispose(): void {

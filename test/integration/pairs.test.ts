@@ -40,37 +40,49 @@ function answer(request: ScriptedRequest, developerNote = "the least code that p
   return JSON.stringify({ status: "code", note: developerNote, edits: [{ path: "src/sum.js", content: "exports.sum = (a, b) => a + b;\n" }] });
 }
 
+/** The scripted server as every model of the registry (the team's roles fall back to them); cleared by the returned function. */
+async function useScriptedModels(server: Awaited<ReturnType<typeof startScriptedOpenAi>>): Promise<() => Promise<void>> {
+  const { models } = await activateRedgreen();
+  const config = vscode.workspace.getConfiguration("redgreen");
+  const model = (id: string) => ({ id, backend: "openai", url: server.url, model: "scripted" });
+  await config.update("models.registry", { models: [model("heavy"), model("code")] }, vscode.ConfigurationTarget.Global);
+  await models.reload();
+  return async () => {
+    await vscode.workspace.getConfiguration("redgreen").update("models.registry", undefined, vscode.ConfigurationTarget.Global);
+    await server.close();
+  };
+}
+
+/** New Project in `folder` with `node --test` and a first passing test committed, and its spec approved: the team plans it. */
+async function approvedProject(folder: string, name: string): Promise<string> {
+  const created = await vscode.commands.executeCommand<NewProjectResult>("redgreen.newProject", { folder, name, priority: "high", testCommand: "node --test" });
+  assert.equal(created.error, undefined);
+  await fs.mkdir(path.join(folder, "test"));
+  await fs.writeFile(path.join(folder, "test", "smoke.test.js"), "require('node:test')('runs', () => {});\n");
+  execFileSync("git", ["add", "test"], { cwd: folder });
+  execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-q", "-m", "a first test"], { cwd: folder });
+  await vscode.commands.executeCommand("redgreen.approveSpec", vscode.Uri.file(path.join(folder, "SPEC.md")));
+  return created.project!._id;
+}
+
 describe("A pair in the real editor, from plan to merge", function () {
   this.timeout(120_000);
-  const config = () => vscode.workspace.getConfiguration("redgreen");
   const folder = path.join(os.tmpdir(), `redgreen-it-pair-${process.pid}`);
-  let server: Awaited<ReturnType<typeof startScriptedOpenAi>>;
+  let stopModels: () => Promise<void>;
 
   before(async () => {
-    const { models } = await activateRedgreen();
-    server = await startScriptedOpenAi((request) => answer(request));
-    const model = (id: string) => ({ id, backend: "openai", url: server.url, model: "scripted" });
-    await config().update("models.registry", { models: [model("heavy"), model("code")] }, vscode.ConfigurationTarget.Global);
-    await models.reload();
+    stopModels = await useScriptedModels(await startScriptedOpenAi((request) => answer(request)));
   });
 
   after(async () => {
-    await config().update("models.registry", undefined, vscode.ConfigurationTarget.Global);
+    await stopModels();
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
-    await server.close();
     await fs.rm(folder, { recursive: true, force: true });
   });
 
   it("plans, runs red → green with node --test, reviews in the SCM view and merges up to DEV", async () => {
     const { store, review } = await activateRedgreen();
-    const created = await vscode.commands.executeCommand<NewProjectResult>("redgreen.newProject", { folder, name: "Pair Demo", priority: "high", testCommand: "node --test" });
-    assert.equal(created.error, undefined);
-    const projectId = created.project!._id;
-    await fs.mkdir(path.join(folder, "test"));
-    await fs.writeFile(path.join(folder, "test", "smoke.test.js"), "require('node:test')('runs', () => {});\n");
-    execFileSync("git", ["add", "test"], { cwd: folder });
-    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-q", "-m", "a first test"], { cwd: folder });
-    await vscode.commands.executeCommand("redgreen.approveSpec", vscode.Uri.file(path.join(folder, "SPEC.md")));
+    const projectId = await approvedProject(folder, "Pair Demo");
     const state = await store.ready();
     assert.ok(state.kind === "open");
     const m = state.memory;
@@ -100,23 +112,19 @@ describe("A pair in the real editor, from plan to merge", function () {
 
 describe("A pair whose engine is killed with SIGKILL mid-step", function () {
   this.timeout(180_000);
-  const config = () => vscode.workspace.getConfiguration("redgreen");
   const folder = path.join(os.tmpdir(), `redgreen-it-crash-${process.pid}`);
   let server: Awaited<ReturnType<typeof startScriptedOpenAi>>;
+  let stopModels: () => Promise<void>;
   /** A long note streamed 10 ms a word: the Developer's reply takes seconds, time to kill the engine meanwhile. */
   const slowNote = Array.from({ length: 200 }, (_, i) => `word${i}`).join(" ");
 
   before(async () => {
-    const { models } = await activateRedgreen();
     server = await startScriptedOpenAi((request) => answer(request, slowNote), { paceMs: 10 });
-    const model = (id: string) => ({ id, backend: "openai", url: server.url, model: "scripted" });
-    await config().update("models.registry", { models: [model("heavy"), model("code")] }, vscode.ConfigurationTarget.Global);
-    await models.reload();
+    stopModels = await useScriptedModels(server);
   });
 
   after(async () => {
-    await config().update("models.registry", undefined, vscode.ConfigurationTarget.Global);
-    await server.close();
+    await stopModels();
     await fs.rm(folder, { recursive: true, force: true });
   });
 
@@ -124,14 +132,7 @@ describe("A pair whose engine is killed with SIGKILL mid-step", function () {
   // store's grace, and the team started over the new engine takes the ticket on from there.
   it("is started again by the window, and the ticket goes on from its red to review: one red, one green, nothing acknowledged lost", async () => {
     const { store, log } = await activateRedgreen();
-    const created = await vscode.commands.executeCommand<NewProjectResult>("redgreen.newProject", { folder, name: "Crash Demo", priority: "high", testCommand: "node --test" });
-    assert.equal(created.error, undefined);
-    const projectId = created.project!._id;
-    await fs.mkdir(path.join(folder, "test"));
-    await fs.writeFile(path.join(folder, "test", "smoke.test.js"), "require('node:test')('runs', () => {});\n");
-    execFileSync("git", ["add", "test"], { cwd: folder });
-    execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@t", "commit", "-q", "-m", "a first test"], { cwd: folder });
-    await vscode.commands.executeCommand("redgreen.approveSpec", vscode.Uri.file(path.join(folder, "SPEC.md")));
+    const projectId = await approvedProject(folder, "Crash Demo");
     const before = await store.ready();
     assert.ok(before.kind === "open" && before.engine);
     // The Developer has been asked (the red is recorded): kill the engine while its reply streams.

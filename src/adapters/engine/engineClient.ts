@@ -6,10 +6,11 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import type * as z from "zod";
-import { CancellationTokenSource, createMessageConnection, SocketMessageReader, SocketMessageWriter, type Disposable, type MessageConnection } from "vscode-jsonrpc/node";
+import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type Disposable, type MessageConnection } from "vscode-jsonrpc/node";
 import { describeIssues, type Logger } from "../../core/logger";
 import { ENGINE_PROTOCOL, EngineMethods, helloResult, statusResult, stopResult, type HelloResult } from "../../protocol/engine";
 import { fromWire, toWire } from "../../protocol/wire";
+import { cancellationOf } from "../cancellation";
 import { isAlive } from "../exclusive";
 import { engineFiles, engineToken, type EngineFiles } from "./engineFiles";
 
@@ -122,14 +123,11 @@ export class EngineConnection {
   async request<S extends z.ZodType>(method: string, params: unknown, result: S, signal?: AbortSignal): Promise<z.output<S>> {
     if (this.closed) throw new EngineUnavailableError("The connection to the Redgreen engine is closed (the engine stopped?)");
     signal?.throwIfAborted();
-    const cancel = new CancellationTokenSource();
-    const onAbort = () => cancel.cancel();
-    signal?.addEventListener("abort", onAbort);
+    const cancel = cancellationOf(signal);
     let raw: unknown;
     try {
       raw = await Promise.race([this.connection.sendRequest(method, toWire(params ?? {}), cancel.token), this.gone]);
     } finally {
-      signal?.removeEventListener("abort", onAbort);
       cancel.dispose();
     }
     const parsed = result.safeParse(fromWire(raw));

@@ -9,16 +9,16 @@ import type { Logger } from "../../core/logger";
 import { EngineMethods, EngineNotifications, hostStateParams, HOST_METHODS, tokenParams, type ModelParams } from "../../protocol/engine";
 import type { ModelHostChannel } from "../llm/localBackend";
 import type { HostState } from "../llm/modelHostProcess";
+import { TokenStreams } from "../llm/tokenStreams";
 import type { EngineConnection } from "./engineClient";
 
 export class EngineModelHost implements ModelHostChannel, Disposable {
   state: HostState = "stopped";
   private connection: Promise<EngineConnection> | undefined;
   private live: EngineConnection | undefined;
-  private readonly streams = new Map<string, (text: string) => void>();
+  private readonly streams = new TokenStreams();
   private readonly stateChanged = new Emitter<{ state: HostState; detail: string | undefined }>();
   private following: Disposable[] = [];
-  private nextStream = 1;
   private disposed = false;
 
   /**
@@ -40,13 +40,12 @@ export class EngineModelHost implements ModelHostChannel, Disposable {
     const method = HOST_METHODS.find((name) => name === type.method);
     if (!method) throw new Error(`The engine's model host has no request ${type.method}`);
     const connection = await this.connect();
-    const streamId = options.onToken ? `${this.nextStream++}` : undefined;
-    if (streamId && options.onToken) this.streams.set(streamId, options.onToken);
+    const streamId = this.streams.open(options.onToken);
     try {
       const request: ModelParams = { method, params: { ...(params as Record<string, unknown>), ...(streamId ? { streamId } : {}) } };
       return await connection.request(EngineMethods.model, request, resultSchema, options.signal);
     } finally {
-      if (streamId) this.streams.delete(streamId);
+      this.streams.close(streamId);
     }
   }
 
@@ -68,13 +67,10 @@ export class EngineModelHost implements ModelHostChannel, Disposable {
     for (const following of this.following) following.dispose();
     this.live = connection;
     this.following = [
-      connection.onNotification(EngineNotifications.token, tokenParams, ({ streamId, text }) => this.streams.get(streamId)?.(text), this.log),
+      connection.onNotification(EngineNotifications.token, tokenParams, ({ streamId, text }) => this.streams.deliver(streamId, text), this.log),
       connection.onNotification(EngineNotifications.hostState, hostStateParams, ({ state, detail }) => this.setState(state, detail), this.log),
-      // The engine went, and every model with it: the next request starts or finds another.
-      connection.onLost((why) => {
-        this.connection = undefined;
-        this.setState("crashed", why);
-      }),
+      // The engine went, and every model with it: the next request starts or finds another (see connect).
+      connection.onLost((why) => this.setState("crashed", why)),
     ];
     this.setState("ready", `through the engine, pid ${connection.engine.pid}`);
     return connection;
@@ -85,12 +81,17 @@ export class EngineModelHost implements ModelHostChannel, Disposable {
    * crash, and the next request connects to whichever engine the settings name then.
    */
   reconnect(why: string): void {
+    this.release();
+    this.setState("crashed", why);
+  }
+
+  /** Stops following the connection, and closes it when this host opened it. */
+  private release(): void {
     for (const following of this.following) following.dispose();
     this.following = [];
     const previous = this.connection;
     this.connection = this.live = undefined;
     if (this.owned) void previous?.then((connection) => connection.dispose(), () => undefined);
-    this.setState("crashed", why);
   }
 
   private setState(state: HostState, detail: string | undefined): void {
@@ -100,8 +101,7 @@ export class EngineModelHost implements ModelHostChannel, Disposable {
 
   dispose(): void {
     this.disposed = true;
-    for (const following of this.following) following.dispose();
-    if (this.owned) void this.connection?.then((connection) => connection.dispose(), () => undefined);
+    this.release();
     this.stateChanged.dispose();
   }
 }

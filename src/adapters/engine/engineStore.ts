@@ -35,24 +35,19 @@ export function connectEditor(options: EditorEngine): Promise<EngineConnection> 
   });
 }
 
-/** The engine this store goes through, and its project claims (features/store/storeService's EngineLink). */
-interface EngineLink {
-  pid: number;
-  dataFolder: string;
-  /** Undefined when this client may change the project (it holds it now), else who holds it. */
-  claim(projectId: string): Promise<{ holderPid: number } | undefined>;
-}
-
-export async function openEngineStore(options: EngineStoreOptions): Promise<{ store: Store; engine: EngineLink }> {
+/** The store, and the engine it goes through with its project claims (what features/store/storeService calls an EngineLink). */
+export async function openEngineStore(options: EngineStoreOptions) {
   const connection = await connectEditor(options);
   connection.onLost((why) => options.onLost(why));
-  const engine: EngineLink = {
+  const engine = {
     pid: connection.engine.pid,
     dataFolder: connection.engine.dataFolder,
-    claim: async (projectId) => {
+    /** Undefined when this client may change the project (it holds it now), else who holds it. */
+    claim: async (projectId: string): Promise<{ holderPid: number } | undefined> => {
       const claim = await connection.request(EngineMethods.claimProject, { projectId }, claimResult);
       return claim.granted ? undefined : { holderPid: claim.holderPid ?? 0 };
     },
   };
-  return { store: new RemoteStore(connection, options.log), engine };
+  const store: Store = new RemoteStore(connection, options.log);
+  return { store, engine };
 }

@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as z from "zod";
 import {
-  CancellationTokenSource,
   createMessageConnection,
   StreamMessageReader,
   StreamMessageWriter,
@@ -14,6 +13,8 @@ import {
 import { Emitter, type Disposable } from "../../core/lifecycle";
 import { describeError, type Logger } from "../../core/logger";
 import { HostNotifications, tokenNotificationSchema } from "./hostProtocol";
+import { TokenStreams } from "./tokenStreams";
+import { cancellationOf } from "../cancellation";
 
 export class ModelHostCrashedError extends Error {}
 
@@ -38,12 +39,11 @@ export class ModelHostProcess implements Disposable {
   private child: ChildProcess | undefined;
   private connection: Promise<MessageConnection> | undefined;
   private readonly inFlight = new Set<InFlight>();
-  private readonly streams = new Map<string, (text: string) => void>();
+  private readonly streams = new TokenStreams();
   private readonly stateChanged = new Emitter<{ state: HostState; detail: string | undefined }>();
   private crashesInARow = 0;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
-  private nextStream = 1;
   state: HostState = "stopped";
 
   constructor(private readonly options: ModelHostOptions) {}
@@ -60,15 +60,9 @@ export class ModelHostProcess implements Disposable {
     options: { signal?: AbortSignal; onToken?: (text: string) => void } = {},
   ): Promise<z.output<S>> {
     const connection = await this.ensureStarted();
-    const cancel = new CancellationTokenSource();
-    const onAbort = () => cancel.cancel();
-    options.signal?.addEventListener("abort", onAbort);
-    let streamId: string | undefined;
-    if (options.onToken) {
-      streamId = `${this.nextStream++}`;
-      this.streams.set(streamId, options.onToken);
-      params = { ...(params as object), streamId };
-    }
+    const cancel = cancellationOf(options.signal);
+    const streamId = this.streams.open(options.onToken);
+    if (streamId) params = { ...(params as object), streamId };
     let entry!: InFlight;
     const crashed = new Promise<never>((_, reject) => {
       entry = { reject };
@@ -84,8 +78,7 @@ export class ModelHostProcess implements Disposable {
       throw new Error(describeError(error));
     } finally {
       this.inFlight.delete(entry);
-      if (streamId) this.streams.delete(streamId);
-      options.signal?.removeEventListener("abort", onAbort);
+      this.streams.close(streamId);
       cancel.dispose();
     }
   }
@@ -114,7 +107,7 @@ export class ModelHostProcess implements Disposable {
     const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     connection.onNotification(HostNotifications.token, (raw: unknown) => {
       const token = tokenNotificationSchema.safeParse(raw);
-      if (token.success) this.streams.get(token.data.streamId)?.(token.data.text);
+      if (token.success) this.streams.deliver(token.data.streamId, token.data.text);
       else this.options.log.warn(`The model host sent an invalid token notification: ${z.prettifyError(token.error)}`);
     });
     // A broken pipe after a crash is reported through the exit handler, not as an error.

@@ -22,15 +22,12 @@ export function registerEngineStatus(deps: EngineStatusDeps): vscode.Disposable 
     item.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;
     item.show();
   };
-  const follow = (next: StoreState) => {
-    state = next;
-    show();
-  };
-  show();
-  void deps.store.ready().then(follow);
   return vscode.Disposable.from(
     item,
-    deps.store.onDidChange(follow),
+    deps.store.followState((next) => {
+      state = next;
+      show();
+    }),
     // A pair starting or ending moves its ticket.
     deps.store.followMemory((memory) => memory.tickets.onDidChange(() => setTimeout(show, 0))),
   );

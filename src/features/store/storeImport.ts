@@ -32,9 +32,8 @@ export function registerStoreImport(deps: StoreImportDeps): vscode.Disposable {
     offered = true;
     void offerImport(deps).catch((error: unknown) => deps.log.warn(`The earlier store's import offer: ${describeError(error)}`));
   };
-  void deps.store.ready().then(offerOnce);
   return vscode.Disposable.from(
-    deps.store.onDidChange(offerOnce),
+    deps.store.followState(offerOnce),
     registerRedgreenCommand<CopyReport>(Commands.importWorkspaceStore, deps.log, {
       title: vscode.l10n.t("Import This Workspace's Earlier Store"),
       run: () => importOldStore(deps),

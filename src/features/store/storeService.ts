@@ -110,15 +110,19 @@ export class StoreService implements vscode.Disposable {
     }
   }
 
+  /** Calls `listener` with the state now, and with each state after. */
+  followState(listener: (state: StoreState) => void): vscode.Disposable {
+    listener(this.state);
+    return this.onDidChange(listener);
+  }
+
   /** Subscribes to the open Memory Manager's events, and again to each one a reopen brings. */
   followMemory(subscribe: (memory: MemoryManager) => { dispose(): void }): vscode.Disposable {
     let current: { dispose(): void } | undefined;
-    const attach = (state: StoreState) => {
+    const listener = this.followState((state) => {
       current?.dispose();
       current = state.kind === "open" ? subscribe(state.memory) : undefined;
-    };
-    if (this.state.kind === "open") attach(this.state);
-    const listener = this.onDidChange(attach);
+    });
     return new vscode.Disposable(() => {
       listener.dispose();
       current?.dispose();
@@ -137,6 +141,7 @@ export class StoreService implements vscode.Disposable {
   private async closeOpen(state: Extract<StoreState, { kind: "open" }>): Promise<void> {
     const hooks = [...this.closingHooks].map((hook) => hook(state.memory).catch((error: unknown) => this.services.log.warn(`Before the store closed: ${describeError(error)}`)));
     await Promise.all(hooks);
+    state.memory.dispose();
     await state.store.close();
   }
 
@@ -224,18 +229,15 @@ export class StoreService implements vscode.Disposable {
     if (this.restarts > 0) {
       // Restarting: the status bar says so; one error message was enough.
       this.services.log.warn(`The Redgreen engine could not be started again (attempt ${this.restarts}): ${message}`);
-      this.scheduleRestart();
-      return this.set({ kind: "failed", message, restarting: true });
+    } else {
+      this.services.log.error(`The store could not be opened: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t("Redgreen could not open its store: {0}", message));
     }
-    this.services.log.error(`The store could not be opened: ${message}`);
-    void vscode.window.showErrorMessage(vscode.l10n.t("Redgreen could not open its store: {0}", message));
     // An engine that could not be reached (it was stopping, say) is tried again with backoff;
     // MongoDB waits for its settings or password to change.
-    if (throughEngine) {
-      this.scheduleRestart();
-      return this.set({ kind: "failed", message, restarting: true });
-    }
-    return this.set({ kind: "failed", message });
+    if (!throughEngine) return this.set({ kind: "failed", message });
+    this.scheduleRestart();
+    return this.set({ kind: "failed", message, restarting: true });
   }
 
   /**
