@@ -33,6 +33,7 @@ import { connectEditor, openEngineStore, type EditorEngine } from "./adapters/en
 import { EngineModelHost } from "./adapters/engine/engineModelHost";
 import path from "node:path";
 import type { Project } from "./core/store/records";
+import { memoryModelsOf } from "./core/memory/knowledge";
 import type { SandboxProbe } from "./adapters/exec/sandbox";
 import { registerSandboxNotice, type SandboxState } from "./features/sandbox/sandboxNotice";
 import { RedgreenLog } from "./platform/log";
@@ -73,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const trust = new ProjectTrust(context.globalState);
     const oldStoreFolder = context.storageUri && path.join(context.storageUri.fsPath, "store");
     const store = new StoreService({
-      context, log, settings: services.settings, models: models.manager, openStore,
+      context, log, settings: services.settings, models: memoryModelsOf(() => models.manager), openStore,
       openEngineStore: (options) => openEngineStore({ ...editorEngine(), ...options }),
     });
     // One git factory for every feature that runs git in a project's folder.

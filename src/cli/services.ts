@@ -21,7 +21,7 @@ import packageJson from "../../package.json";
 import type { GitPort } from "../core/gitops/git";
 import { GitOps } from "../core/gitops/gitOps";
 import type { Logger } from "../core/logger";
-import type { MemoryModels } from "../core/memory/knowledge";
+import { memoryModelsOf } from "../core/memory/knowledge";
 import { MemoryManager } from "../core/memory/memoryManager";
 import { ModelManager } from "../core/models/manager";
 import type { HumanPort } from "../core/orchestrator/human";
@@ -82,7 +82,8 @@ export class CliServices {
     try {
       const memory = await MemoryManager.open({
         store,
-        models: this.memoryModels(),
+        // Built only when memory really needs a model (embeddings, summaries).
+        models: memoryModelsOf(() => this.models()),
         workingCapacity: this.settings.get("memory.workingSize"),
         retentionDays: this.settings.get("store.retentionDays"),
       });
@@ -112,18 +113,6 @@ export class CliServices {
     if (this.options.inProcess) return;
     const claim = await (await this.engine()).request(EngineMethods.claimProject, { projectId: project._id }, claimResult);
     if (!claim.granted) throw new CliError(`"${project.name}" is being changed by another redgreen command (pid ${claim.holderPid}): wait for it to finish, or stop a run there with Ctrl-C`);
-  }
-
-  /** What memory asks of the models, built only when memory really needs one (embeddings, summaries). */
-  private memoryModels(): MemoryModels {
-    const models = () => this.models();
-    return {
-      embed: (texts) => models().embed(texts),
-      embeddingModelId: () => models().embeddingModelId(),
-      countTokens: (role, text) => models().countTokens(role, text),
-      contextSize: (role) => models().contextSize(role),
-      ask: (role, request) => models().ask(role, request),
-    };
   }
 
   /**
@@ -163,7 +152,7 @@ export class CliServices {
     const memory = await this.memory();
     const settings: SettingsReader = { get: (key) => (key === "pairs.autoStart" ? true : this.settings.get(key)) as never };
     return new Orchestrator({
-      memory, models: this.models(project), runner: this.testRunner(), files: worktreeFiles, settings, human, log: this.log,
+      memory, models: () => this.models(project), runner: this.testRunner(), files: worktreeFiles, settings: () => settings, human, log: this.log,
       git: (p) => new GitOps(this.gitPort, p.root, this.log, p.protectedBranch),
       readSpec: (p) => fs.readFile(specFileOf(p), "utf8"),
       scan: (p) => scanRepository(p.root, p.specPath),

@@ -56,6 +56,8 @@ export const settingSchemas = {
     .default(""),
   /** Minutes the engine of a data folder keeps running with no client connected; 0: it exits with its last client. */
   "engine.idleMinutes": z.number().int().min(0).max(1440).default(10),
+  /** The engine's pairs go on after the window whose team they are closes (until their work runs out); off: they stop at the next step. */
+  "engine.keepWorking": z.boolean().default(false),
   /** Let test runs reach the network (inside the sandbox they have only their own loopback otherwise). */
   "sandbox.network": z.boolean().default(false),
 } as const;

@@ -11,11 +11,14 @@ import { DataFolderSettings } from "../adapters/dataFolder/settings";
 import { engineFiles, engineToken } from "../adapters/engine/engineFiles";
 import { holdExclusive } from "../adapters/exclusive";
 import { describeError, type Logger } from "../core/logger";
-import { EngineNotifications } from "../protocol/engine";
+import type { SettingsReader } from "../core/orchestrator/settingsReader";
+import { ClientMethods, decideDevResult, EngineNotifications, TeamNotifications } from "../protocol/engine";
 import type { Store } from "../core/store/port";
 import { engineHandlers, ProjectClaims } from "./handlers";
 import { ModelHosting } from "./modelHosting";
 import { EngineServer, type EngineClient } from "./server";
+import { SharedStore } from "./sharedStore";
+import { EngineTeam } from "./team";
 
 /** How long a new engine waits for its first client, whatever the idle setting (0 included). */
 const FIRST_CLIENT_MS = 15_000;
@@ -55,13 +58,14 @@ export async function startEngine(options: EngineOptions): Promise<RunningEngine
   });
   const idleMs = options.idleMs ?? settings.get("engine.idleMinutes") * 60_000;
   const modelHost = { entry: options.modelHostEntry ?? path.join(__dirname, "modelHost.js"), gpu: settings.get("models.gpu") === "auto" ? ("auto" as const) : (false as const) };
-  return serve({ dataDir, token, store, log, idleMs, modelHost, version: options.version, release: () => held !== "unsupported" && held.release() });
+  return serve({ dataDir, token, store, settings, log, idleMs, modelHost, version: options.version, release: () => held !== "unsupported" && held.release() });
 }
 
 interface Serving {
   dataDir: string;
   token: string;
   store: Store;
+  settings: SettingsReader;
   log: Logger;
   idleMs: number;
   version: string;
@@ -82,6 +86,7 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   const stop = (): Promise<void> => (stopping ??= (async () => {
     clearTimeout(idleTimer);
     log.info(`engine: stopping (pid ${process.pid})`);
+    await team.stop().catch((error: unknown) => log.error(`engine: stopping the team: ${describeError(error)}`));
     models.dispose();
     // The store first: once the socket no longer answers, a client may take the store over.
     await store.close().catch((error: unknown) => log.error(`engine: closing the store: ${describeError(error)}`));
@@ -91,24 +96,42 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   })());
   /** With no client the idle clock runs; any client stops it. The client that started the engine gets time to connect. */
   const followClients = (clients: readonly EngineClient[], wait = idleMs) => {
+    team.clientsLeft(clients);
     claims.forget(clients);
     models.forget(clients);
     clearTimeout(idleTimer);
     exitsAt = undefined;
     if (clients.length > 0) return;
     exitsAt = new Date(Date.now() + wait);
-    idleTimer = setTimeout(() => void stop(), wait);
+    idleTimer = setTimeout(() => exitIfIdle(), wait);
+  };
+  /** With no client the engine exits, but not under a working pair (engine.keepWorking): it looks again later. */
+  const exitIfIdle = () => {
+    if (!team.working()) return void stop();
+    exitsAt = new Date(Date.now() + idleMs);
+    idleTimer = setTimeout(() => exitIfIdle(), Math.max(idleMs, FIRST_CLIENT_MS));
   };
   const models: ModelHosting = new ModelHosting({
     ...parts.modelHost, log,
     sendToken: (client, streamId, text) => server.notify(client, EngineNotifications.token, { streamId, text }),
     announceState: (state, detail) => server.notifyOthers(undefined, EngineNotifications.hostState, { state, detail }),
   });
+  // The team's writes reach every client; the clients' writes reach the team.
+  const shared = new SharedStore(store, (collection, doc) => server.notifyOthers(undefined, EngineNotifications.written, { collection, doc }));
+  const team = await EngineTeam.open({
+    store: shared, log, hosting: models, claims, machine: parts.settings,
+    decideDev: (client, project) => server.ask(client, ClientMethods.decideDev, { projectId: project._id, name: project.name }, decideDevResult),
+    notify: (client, level, text, projectId) => (client ? server.notify(client, TeamNotifications.notice, { level, text, projectId }) : server.notifyOthers(undefined, TeamNotifications.notice, { level, text, projectId })),
+  });
   const server: EngineServer = new EngineServer({
     socket, token: parts.token, version: parts.version, dataFolder: parts.dataDir, log,
     store: { kind: store.kind, location: store.location },
     handlers: engineHandlers({ store, version: parts.version, dataFolder: parts.dataDir, startedAt, idleMinutes: idleMs / 60_000, clients: () => server.connected(), exitsAt: () => exitsAt, stop: () => void stop(),
-      announceWrite: (writer, collection, doc) => server.notifyOthers(writer, EngineNotifications.written, { collection, doc }), models }, claims),
+      announceWrite: (writer, collection, doc) => {
+        server.notifyOthers(writer, EngineNotifications.written, { collection, doc });
+        shared.clientWrote(collection, doc);
+      },
+      models, team }, claims),
     onClients: followClients,
   });
   await server.listen();

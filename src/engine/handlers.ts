@@ -4,10 +4,11 @@
 import * as z from "zod";
 import { describeIssues } from "../core/logger";
 import { COLLECTIONS, type CollectionName, type Store } from "../core/store/port";
-import { claimParams, type claimResult, EngineMethods, modelParams, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
+import { claimParams, type claimResult, configureTeamParams, EngineMethods, joinTeamParams, modelParams, projectParams, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
 import type { ModelHosting } from "./modelHosting";
 import { infoResultSchema } from "../adapters/llm/hostProtocol";
 import type { EngineClient, RequestHandler } from "./server";
+import type { EngineTeam } from "./team";
 
 export interface EngineState {
   store: Store;
@@ -19,10 +20,11 @@ export interface EngineState {
   exitsAt(): Date | undefined;
   /** Drains and exits (after the answer is sent). */
   stop(): void;
-  /** Tells the other clients what `writer` wrote, once durable. */
-  announceWrite(writer: EngineClient, collection: string, doc: { _id: string }): void;
+  /** Tells the other clients (and the engine's team) what `writer` wrote, once durable. */
+  announceWrite(writer: EngineClient, collection: CollectionName, doc: { _id: string }): void;
   /** The one model host, shared by every client. */
   models: ModelHosting;
+  team: EngineTeam;
 }
 
 /** Which client changes each project (a run, a review, …), until it hangs up. */
@@ -34,6 +36,15 @@ export class ProjectClaims {
     if (holder && holder.id !== client.id) return { granted: false, holderPid: holder.pid };
     this.holders.set(projectId, client);
     return { granted: true, holderPid: client.pid };
+  }
+
+  holderOf(projectId: string): EngineClient | undefined {
+    return this.holders.get(projectId);
+  }
+
+  /** The projects `client` holds. */
+  heldBy(client: Pick<EngineClient, "id">): string[] {
+    return [...this.holders].flatMap(([projectId, holder]) => (holder.id === client.id ? [projectId] : []));
   }
 
   /** A client that hung up holds nothing. */
@@ -63,12 +74,31 @@ export function engineHandlers(state: EngineState, claims: ProjectClaims): Recor
       return Promise.resolve({ stopping: true, pid: process.pid });
     }),
     [EngineMethods.store]: handler(storeParams, async (params, client) => {
-      const result = await storeOp(state.store, params);
-      if (params.op === "insert" || params.op === "put") state.announceWrite(client, params.collection, params.doc as { _id: string });
-      return result;
+      if (params.op !== "insert" && params.op !== "put") return storeOp(state.store, params);
+      const collection = params.collection as CollectionName;
+      const doc = checked(collection, params.doc);
+      await state.store.collection(collection)[params.op](doc as never);
+      state.announceWrite(client, collection, doc);
+      return null;
     }),
     [EngineMethods.claimProject]: handler(claimParams, (params, client) => Promise.resolve(claims.claim(params.projectId, client))),
     [EngineMethods.model]: handler(modelParams, (params, client, signal) => state.models.request(client, params, signal)),
+    [EngineMethods.configureTeam]: handler(configureTeamParams, async (params, client) => {
+      await state.team.configure(client, params);
+      return null;
+    }),
+    [EngineMethods.joinTeam]: handler(joinTeamParams, async (params, client) => {
+      const project = await state.store.collection("projects").get(params.projectId);
+      if (!project) throw new Error(`No project ${params.projectId}`);
+      return state.team.join(client, project._id, project.root, params.trusted);
+    }),
+    [EngineMethods.plan]: handler(projectParams, (params, client) => state.team.plan(client, params.projectId)),
+    [EngineMethods.startPairs]: handler(projectParams, (params, client) => Promise.resolve(state.team.startPairs(client, params.projectId))),
+    [EngineMethods.pausePairs]: handler(projectParams, (params, client) => state.team.pausePairs(client, params.projectId)),
+    [EngineMethods.teamIdle]: handler(none, async (_params, _client, signal) => {
+      await Promise.race([state.team.idle(), new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("cancelled")), { once: true }))]);
+      return null;
+    }),
   };
 }
 
@@ -85,6 +115,7 @@ async function status(state: EngineState, claims: ProjectClaims): Promise<Engine
     teams: claims.list(),
     idleMinutes: state.idleMinutes,
     exitsAt: state.exitsAt()?.toISOString() ?? null,
+    pairs: state.team.pairs(),
   });
 }
 
@@ -95,15 +126,12 @@ function checked(name: string, doc: Record<string, unknown>): { _id: string } {
   return parsed.data;
 }
 
-async function storeOp(store: Store, params: StoreParams): Promise<unknown> {
+/** The store's reads, deletes and sweeps (writes go through the handler, which announces them). */
+async function storeOp(store: Store, params: Exclude<StoreParams, { op: "insert" | "put" }>): Promise<unknown> {
   if (params.op === "search") return (await store.searchMemories?.(params.query)) ?? null;
   if (params.op === "sweep") return store.sweepExpired();
   const collection = store.collection(params.collection as CollectionName);
   switch (params.op) {
-    case "insert":
-      return collection.insert(checked(params.collection, params.doc) as never);
-    case "put":
-      return collection.put(checked(params.collection, params.doc) as never);
     case "get":
       return (await collection.get(params.id)) ?? null;
     case "find":

@@ -6,11 +6,19 @@
 // every client, whose models must then be loaded again.
 import * as z from "zod";
 import type { RequestType } from "vscode-jsonrpc";
+import { Emitter, type Disposable } from "../core/lifecycle";
+import type { ModelHostChannel } from "../adapters/llm/localBackend";
 import { chatParamsSchema, countParamsSchema, embedParamsSchema, HostRequests, loadParamsSchema, unloadParamsSchema } from "../adapters/llm/hostProtocol";
 import { ModelHostProcess, type HostState } from "../adapters/llm/modelHostProcess";
 import { describeIssues, type Logger } from "../core/logger";
-import type { ModelParams } from "../protocol/engine";
+import { HOST_METHODS, type ModelParams } from "../protocol/engine";
 import type { EngineClient } from "./server";
+
+/**
+ * Who holds models: a client of the socket (ids from 1), or the engine's team on a client's
+ * behalf (ids below 0), released with release().
+ */
+export type ModelHolder = Pick<EngineClient, "id">;
 
 export interface ModelHostingOptions {
   /** dist/modelHost.js */
@@ -18,7 +26,7 @@ export interface ModelHostingOptions {
   log: Logger;
   gpu: "auto" | false;
   /** Sends a piece of a streamed reply to the client that asked. */
-  sendToken(client: EngineClient, streamId: string, text: string): void;
+  sendToken(client: ModelHolder, streamId: string, text: string): void;
   /** Tells every client the host's state. */
   announceState(state: HostState, detail: string | undefined): void;
 }
@@ -64,8 +72,22 @@ export class ModelHosting {
   private readonly models = new Map<string, SharedModel>();
   /** Each client's model ids, to the host's. */
   private readonly names = new Map<number, Map<string, string>>();
+  private readonly stateChanged = new Emitter<{ state: HostState; detail: string | undefined }>();
 
   constructor(private readonly options: ModelHostingOptions) {}
+
+  /** The host as the engine's own team reaches it, holding models as `holder` (tokens come straight to the caller). */
+  channel(holder: ModelHolder): ModelHostChannel {
+    return {
+      request: async (type, params, resultSchema, options = {}) => {
+        const method = HOST_METHODS.find((name) => name === type.method);
+        if (!method) throw new Error(`The engine's model host has no request ${type.method}`);
+        const signal = options.signal ?? new AbortController().signal;
+        return resultSchema.parse(await this.request(holder, { method, params: params as Record<string, unknown> }, signal, options.onToken));
+      },
+      onDidChangeState: (listener): Disposable => this.stateChanged.event(({ state, detail }) => listener(state, detail)),
+    };
+  }
 
   /** The host process, started on first use; its state is told to every client. */
   private process(): ModelHostProcess {
@@ -75,12 +97,14 @@ export class ModelHosting {
       // A crashed host has lost every model: clients load theirs again, as new holds.
       if (state === "crashed") this.forgetAll();
       this.options.announceState(state, detail);
+      this.stateChanged.fire({ state, detail });
     });
     this.host = host;
     return host;
   }
 
-  async request(client: EngineClient, { method, params }: ModelParams, signal: AbortSignal): Promise<unknown> {
+  /** `onToken` takes the reply's pieces in this process; without it they go to the client as notifications. */
+  async request(client: ModelHolder, { method, params }: ModelParams, signal: AbortSignal, onToken?: (text: string) => void): Promise<unknown> {
     switch (method) {
       case "model/load":
         return this.load(client, parsed(loadParamsSchema, params, method));
@@ -88,9 +112,9 @@ export class ModelHosting {
         return this.unload(client, parsed(unloadParamsSchema, params, method).id);
       case "model/chat": {
         const chat = parsed(chatParamsSchema, params, method);
-        const stream = chat.streamId ? new TokenRelay((text) => this.options.sendToken(client, chat.streamId!, text)) : undefined;
+        const stream = chat.streamId && !onToken ? new TokenRelay((text) => this.options.sendToken(client, chat.streamId!, text)) : undefined;
         try {
-          return await this.forward(method, { ...chat, streamId: undefined, modelId: this.hostId(client, chat.modelId) }, { signal, onToken: stream && ((text) => stream.add(text)) });
+          return await this.forward(method, { ...chat, streamId: undefined, modelId: this.hostId(client, chat.modelId) }, { signal, onToken: onToken ?? (stream && ((text) => stream.add(text))) });
         } finally {
           // Every piece goes out before the answer does (one connection keeps their order).
           stream?.flush();
@@ -111,7 +135,7 @@ export class ModelHosting {
     return this.process().request(REQUESTS[method], params, z.unknown(), options);
   }
 
-  private async load(client: EngineClient, params: z.output<typeof loadParamsSchema>): Promise<unknown> {
+  private async load(client: ModelHolder, params: z.output<typeof loadParamsSchema>): Promise<unknown> {
     const hostId = this.hold(client, params);
     const model = this.models.get(hostId)!;
     model.loads++;
@@ -131,7 +155,7 @@ export class ModelHosting {
   }
 
   /** The host's id for a client's model: an existing model with the same file and options, or a new one. */
-  private hold(client: EngineClient, params: z.output<typeof loadParamsSchema>): string {
+  private hold(client: ModelHolder, params: z.output<typeof loadParamsSchema>): string {
     const key = JSON.stringify([params.path, params.contextSize, params.threads, params.gpuLayers, params.sequences, params.embedding]);
     const names = this.names.get(client.id) ?? new Map<string, string>();
     this.names.set(client.id, names);
@@ -148,13 +172,13 @@ export class ModelHosting {
     return hostId;
   }
 
-  private hostId(client: EngineClient, modelId: string): string {
+  private hostId(client: ModelHolder, modelId: string): string {
     const hostId = this.names.get(client.id)?.get(modelId);
     if (!hostId) throw new Error(`Model "${modelId}" is not loaded in the model host`);
     return hostId;
   }
 
-  private async unload(client: EngineClient, modelId: string): Promise<null> {
+  private async unload(client: ModelHolder, modelId: string): Promise<null> {
     const hostId = this.names.get(client.id)?.get(modelId);
     this.names.get(client.id)?.delete(modelId);
     if (hostId) await this.letGo(client.id, modelId, hostId);
@@ -176,14 +200,17 @@ export class ModelHosting {
     await this.drop(hostId);
   }
 
-  /** Clients that hung up let go of every model they held. */
+  /** Clients that hung up let go of every model they held (the team's holds go with release()). */
   forget(present: readonly EngineClient[]): void {
     const ids = new Set(present.map((client) => client.id));
-    for (const [clientId, names] of [...this.names]) {
-      if (ids.has(clientId)) continue;
-      this.names.delete(clientId);
-      for (const [modelId, hostId] of names) void this.letGo(clientId, modelId, hostId);
-    }
+    for (const clientId of [...this.names.keys()]) if (clientId > 0 && !ids.has(clientId)) this.release({ id: clientId });
+  }
+
+  /** Lets go of every model `holder` held. */
+  release(holder: ModelHolder): void {
+    const names = this.names.get(holder.id);
+    this.names.delete(holder.id);
+    for (const [modelId, hostId] of names ?? []) void this.letGo(holder.id, modelId, hostId);
   }
 
   private forgetAll(): void {
@@ -202,6 +229,7 @@ export class ModelHosting {
   }
 
   dispose(): void {
+    this.stateChanged.dispose();
     this.host?.dispose();
   }
 }

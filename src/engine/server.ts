@@ -76,7 +76,7 @@ export class EngineServer {
   }
 
   /** Notifies one client, if it is still here and speaks this protocol. */
-  notify(client: EngineClient, method: string, params: unknown): void {
+  notify(client: Pick<EngineClient, "id">, method: string, params: unknown): void {
     const connection = this.channels.get(client.id);
     if (!connection || !this.clients.get(client.id)?.current) return;
     const failed = (error: unknown) => this.options.log.warn(`engine: a notification to a client failed: ${describeError(error)}`);
@@ -86,6 +86,15 @@ export class EngineServer {
     } catch (error) {
       failed(error);
     }
+  }
+
+  /** Asks one client and checks its answer; rejects when the client is gone or hangs up first. */
+  async ask<S extends z.ZodType>(client: Pick<EngineClient, "id">, method: string, params: unknown, result: S): Promise<z.output<S>> {
+    const connection = this.channels.get(client.id);
+    if (!connection) throw new Error(`The client that was asked (${method}) is gone`);
+    const parsed = result.safeParse(fromWire(await connection.sendRequest(method, toWire(params))));
+    if (!parsed.success) throw new Error(`A client's answer to ${method} is malformed: ${describeIssues(parsed.error)}`);
+    return parsed.data;
   }
 
   async close(): Promise<void> {
@@ -124,6 +133,8 @@ export class EngineServer {
     connection.onError(([error]) => this.options.log.warn(`engine: a client's message could not be read: ${describeError(error)}`));
     connection.onClose(() => {
       for (const abort of running) abort.abort();
+      // The engine's own questions to this client (ask) are rejected rather than left waiting.
+      connection.dispose();
       this.connections.delete(connection);
       if (client) this.channels.delete(client.id);
       if (client && this.clients.delete(client.id)) this.options.onClients(this.connected());

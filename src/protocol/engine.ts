@@ -6,7 +6,7 @@ import * as z from "zod";
 import { COLLECTION_NAMES } from "../core/store/port";
 
 /** Bumped when a request or its answer changes shape: a client and engine that differ cannot talk. */
-export const ENGINE_PROTOCOL = 2;
+export const ENGINE_PROTOCOL = 3;
 
 export const EngineMethods = {
   hello: "engine/hello",
@@ -16,6 +16,21 @@ export const EngineMethods = {
   claimProject: "project/claim",
   /** A request for the engine's model host (one per machine, shared by every client). */
   model: "model/host",
+  /** The client's team: its settings and model registry, which the engine's team uses for the projects it joins. */
+  configureTeam: "team/configure",
+  /** The client's team works on the project (claimed as project/claim does), if its folder is trusted there. */
+  joinTeam: "team/join",
+  plan: "team/plan",
+  startPairs: "team/startPairs",
+  pausePairs: "team/pausePairs",
+  /** Answers once the engine's team has nothing running and nothing ready (tests, review). */
+  teamIdle: "team/idle",
+} as const;
+
+/** What the engine asks a client: the human's answer, where only the human can give it. */
+export const ClientMethods = {
+  /** A DEV branch exists already: reuse, recreate or pause (asked of the window whose team it is). */
+  decideDev: "human/decideDev",
 } as const;
 
 export const helloParams = z.object({
@@ -36,6 +51,15 @@ export const helloResult = z.object({
   store: storeInfo,
 });
 export type HelloResult = z.infer<typeof helloResult>;
+
+export const pairStatus = z.object({
+  id: z.string(),
+  projectId: z.string().nullable(),
+  ticketId: z.string().nullable(),
+  since: z.string().nullable(),
+  pausing: z.boolean(),
+});
+export type PairStatusWire = z.infer<typeof pairStatus>;
 
 export const statusResult = z.object({
   pid: z.number().int(),
@@ -59,6 +83,8 @@ export const statusResult = z.object({
     .default(null),
   /** When the engine exits if nothing connects meanwhile; null while a client is connected. */
   exitsAt: z.string().nullable(),
+  /** The engine's pairs: the ticket each works on, since when, and whether it stops at its next step. */
+  pairs: z.array(pairStatus).default([]),
 });
 export type EngineStatus = z.infer<typeof statusResult>;
 
@@ -109,3 +135,17 @@ export const writtenParams = z.object({ collection, doc: z.object({ _id: z.strin
 /** One client changes a project at a time: another is refused, naming the first. */
 export const claimParams = z.object({ projectId: z.string().min(1) });
 export const claimResult = z.object({ granted: z.boolean(), holderPid: z.number().int().nullable() });
+
+/** A client's team settings (each key checked by the engine against core/settings) and its registry (checked by parseRegistry). */
+export const configureTeamParams = z.object({ settings: z.record(z.string(), z.unknown()), registry: z.record(z.string(), z.unknown()) });
+export const joinTeamParams = z.object({ projectId: z.string().min(1), trusted: z.boolean() });
+export const projectParams = z.object({ projectId: z.string().min(1) });
+export const startPairsResult = z.enum(["started", "running"]);
+export const decideDevParams = z.object({ projectId: z.string(), name: z.string() });
+export const decideDevResult = z.enum(["reuse", "recreate", "pause"]);
+
+export const TeamNotifications = {
+  /** To the window whose team it is (every editor when none): something the human should know now. */
+  notice: "human/notice",
+} as const;
+export const noticeParams = z.object({ level: z.enum(["info", "warn"]), text: z.string(), projectId: z.string() });

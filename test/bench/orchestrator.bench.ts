@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const project = await memory.projects.create({ _id: "bench", name: "Bench", root: dir, priority: "medium", state: "drafting", testCommand: "node --test", specPath: "SPEC.md" }, "human");
   await memory.projects.saveSpecVersion(project._id, specTemplate("Bench"), "human", true);
   const team = new Orchestrator({
-    memory, models, runner, files: worktreeFiles, settings, log: silent, git: (p) => new GitOps(timedGit.port, p.root, silent),
+    memory, models: () => models, runner, files: worktreeFiles, settings: () => settings, log: silent, git: (p) => new GitOps(timedGit.port, p.root, silent),
     human: { decideDev: () => Promise.resolve("pause"), notify: () => undefined },
     readSpec: () => Promise.resolve(specTemplate("Bench")), scan: () => Promise.resolve(undefined), refusal: () => Promise.resolve(undefined),
   }).start();

@@ -6,7 +6,7 @@ import path from "node:path";
 import { initOutput, runOutput } from "../../src/cli/schemas";
 import type { ChatRequest } from "../../src/core/models/types";
 import { readingDeveloper, readingTester } from "../fakes/readingPair";
-import { startScriptedOpenAi, type ScriptedRequest } from "../integration/scriptedOpenAi";
+import { startScriptedOpenAi, type ScriptedRequest } from "../fixtures/scriptedOpenAi";
 import { cliIn, gitIn, parsed, snapshotCli, type Run } from "./harness";
 
 // The team from a terminal, as a real process: `init` → `spec approve` → `run` (the Architect plans,

@@ -8,6 +8,7 @@ import { LocalModelBackend } from "../../src/adapters/llm/localBackend";
 import { ModelHostProcess } from "../../src/adapters/llm/modelHostProcess";
 import { openEmbeddedStore, type EmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
 import { renderForCounting } from "../../src/core/memory/contextPacker";
+import { memoryModelsOf } from "../../src/core/memory/knowledge";
 import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
@@ -43,7 +44,7 @@ describe("Memory Manager with real models", function () {
     );
     models = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2 });
     store = await openEmbeddedStore(dir, { sweepIntervalMs: 0 });
-    memory = await MemoryManager.open({ store, models });
+    memory = await MemoryManager.open({ store, models: memoryModelsOf(() => models) });
     const { createdAt, updatedAt, history, ...fields } = ticket("p1", "T-1", Date.now());
     void [createdAt, updatedAt, history];
     await memory.tickets.create({ ...fields, goal: "Parse ISO dates in the import module", acceptanceCriteria: ["2024-02-29 parses", "2023-02-29 is refused"] }, "architect");

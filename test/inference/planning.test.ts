@@ -14,6 +14,7 @@ import { openEmbeddedStore, type EmbeddedStore } from "../../src/adapters/store/
 import { requirementIds } from "../../src/core/agents/architect";
 import { planProject } from "../../src/core/agents/planning";
 import { GitOps } from "../../src/core/gitops/gitOps";
+import { memoryModelsOf } from "../../src/core/memory/knowledge";
 import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager, type CallRecord } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
@@ -80,7 +81,7 @@ describe("Architect planning with a random-weight model on the real model host",
 
     store = await openEmbeddedStore(path.join(root, "store"), { sweepIntervalMs: 0 });
     // No embedding role: planning here scans nothing, so nothing is remembered.
-    memory = await MemoryManager.open({ store, models });
+    memory = await MemoryManager.open({ store, models: memoryModelsOf(() => models) });
     project = await memory.projects.create({ _id: "p1", name: "Shop", root: dir, priority: "high", state: "drafting", testCommand: "npm test", specPath: "SPEC.md" }, "human");
     await memory.projects.transition(project._id, "approved", "human", "spec v1");
     project = (await memory.projects.get(project._id))!;

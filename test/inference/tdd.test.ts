@@ -14,6 +14,7 @@ import { LocalModelBackend } from "../../src/adapters/llm/localBackend";
 import { ModelHostProcess } from "../../src/adapters/llm/modelHostProcess";
 import { openEmbeddedStore, type EmbeddedStore } from "../../src/adapters/store/embedded/embeddedStore";
 import { GitOps } from "../../src/core/gitops/gitOps";
+import { memoryModelsOf } from "../../src/core/memory/knowledge";
 import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager, type CallRecord } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
@@ -59,7 +60,7 @@ describe("A TDD pair on a random-weight model on the real model host", function 
     git("commit", "-q", "-m", "start");
     await fs.writeFile(path.join(dir, "notes.txt"), "mine, still being written\n");
     store = await openEmbeddedStore(path.join(root, "store"), { sweepIntervalMs: 0 });
-    memory = await MemoryManager.open({ store, models });
+    memory = await MemoryManager.open({ store, models: memoryModelsOf(() => models) });
   });
 
   after(async () => {

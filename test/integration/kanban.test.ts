@@ -7,7 +7,7 @@ import * as vscode from "vscode";
 import type { NewProjectResult } from "../../src/features/projects/projectsFeature";
 import type { RenderReport } from "../../src/protocol/viewState";
 import { activateRedgreen, eventually, openView } from "./harness";
-import { startScriptedOpenAi } from "./scriptedOpenAi";
+import { startScriptedOpenAi } from "../fixtures/scriptedOpenAi";
 import { ui } from "./ui";
 
 // Approving a spec plans it (the Architect is a scripted OpenAI-compatible server on loopback,

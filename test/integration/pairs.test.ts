@@ -7,7 +7,7 @@ import * as vscode from "vscode";
 import type { NewProjectResult } from "../../src/features/projects/projectsFeature";
 import type { ReviewActionResult } from "../../src/features/review/ticketReview";
 import { activateRedgreen, eventually } from "./harness";
-import { startScriptedOpenAi, type ScriptedRequest } from "./scriptedOpenAi";
+import { startScriptedOpenAi, type ScriptedRequest } from "../fixtures/scriptedOpenAi";
 
 // The whole pipeline in the real editor: the spec is approved, the Architect plans one ticket, and
 // with no further click a pair takes it (redgreen.pairs.autoStart) through red and green with the

@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import type { RenderReport } from "../../src/protocol/viewState";
 import type { NewProjectResult } from "../../src/features/projects/projectsFeature";
 import { activateRedgreen, eventually, openView } from "./harness";
-import { startScriptedOpenAi } from "./scriptedOpenAi";
+import { startScriptedOpenAi } from "../fixtures/scriptedOpenAi";
 import { ui } from "./ui";
 
 describe("The PM in the Chat view", function () {

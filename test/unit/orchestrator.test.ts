@@ -64,7 +64,7 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
 
   function orchestrator(): Orchestrator {
     const made = new Orchestrator({
-      memory, models, runner: processTestRunner(), files: worktreeFiles, settings, log: silent,
+      memory, models: () => models, runner: processTestRunner(), files: worktreeFiles, settings: () => settings, log: silent,
       git: (project) => new GitOps(simpleGitPort, project.root, silent),
       human: { decideDev: () => Promise.resolve("pause"), notify: (_level, text) => void notices.push(text) },
       readSpec: (project) => fs.readFile(path.join(project.root, project.specPath), "utf8"),

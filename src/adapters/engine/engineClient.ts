@@ -155,6 +155,15 @@ export class EngineConnection {
     return { dispose: () => listeners.delete(checked) };
   }
 
+  /** Answers the engine's requests of `method` (the human's answers); params are checked, a malformed request refused. */
+  onRequest<S extends z.ZodType>(method: string, params: S, answer: (params: z.output<S>) => Promise<unknown>): Disposable {
+    return this.connection.onRequest(method, async (raw: unknown) => {
+      const parsed = params.safeParse(fromWire(raw));
+      if (!parsed.success) throw new Error(`The engine sent a malformed ${method}: ${describeIssues(parsed.error)}`);
+      return toWire(await answer(parsed.data));
+    });
+  }
+
   /** An engine of another version is replaced only when this client is its only one: never under another's team. */
   private async refuseIfShared(version: string): Promise<void> {
     const status = await this.request(EngineMethods.status, {}, statusResult);

@@ -4,7 +4,10 @@
 import path from "node:path";
 import type { Logger } from "../../core/logger";
 import type { Store } from "../../core/store/port";
-import { claimResult, EngineMethods } from "../../protocol/engine";
+import * as z from "zod";
+import type { DevDecision, PlanningOutcome } from "../../core/agents/planning";
+import type { Disposable } from "../../core/lifecycle";
+import { ClientMethods, claimResult, decideDevParams, EngineMethods, noticeParams, projectParams, startPairsResult, statusResult, TeamNotifications } from "../../protocol/engine";
 import { resolveDataDir } from "../dataFolder/dataDir";
 import { EngineConnection } from "./engineClient";
 import { RemoteStore } from "./remoteStore";
@@ -49,5 +52,28 @@ export async function openEngineStore(options: EngineStoreOptions) {
     },
   };
   const store: Store = new RemoteStore(connection, options.log);
-  return { store, engine };
+  return { store, engine: { ...engine, team: engineTeamLink(connection, options.log) } };
+}
+
+/** A planning outcome as it crosses the socket: its kind is checked; the rest is the engine's record. */
+const planningOutcome = z.object({ kind: z.enum(["planned", "replanned", "paused", "failed"]), message: z.string().optional() }).loose();
+
+/** The engine's team, reached over the window's connection. */
+function engineTeamLink(connection: EngineConnection, log: Logger) {
+  const onProject = (method: string) => (projectId: string) => connection.request(method, projectParams.parse({ projectId }), z.unknown());
+  return {
+    configure: async (settings: Record<string, unknown>, registry: Record<string, unknown>) => void (await connection.request(EngineMethods.configureTeam, { settings, registry }, z.null())),
+    join: async (projectId: string, trusted: boolean): Promise<{ holderPid: number } | undefined> => {
+      const claim = await connection.request(EngineMethods.joinTeam, { projectId, trusted }, claimResult);
+      return claim.granted ? undefined : { holderPid: claim.holderPid ?? 0 };
+    },
+    plan: async (projectId: string) => planningOutcome.parse(await onProject(EngineMethods.plan)(projectId)) as PlanningOutcome,
+    startPairs: async (projectId: string) => startPairsResult.parse(await onProject(EngineMethods.startPairs)(projectId)),
+    pausePairs: async (projectId: string) => z.boolean().parse(await onProject(EngineMethods.pausePairs)(projectId)),
+    idle: async () => void (await connection.request(EngineMethods.teamIdle, {}, z.null())),
+    pairs: async () => (await connection.request(EngineMethods.status, {}, statusResult)).pairs,
+    onDecideDev: (answer: (projectId: string, name: string) => Promise<DevDecision>): Disposable =>
+      connection.onRequest(ClientMethods.decideDev, decideDevParams, ({ projectId, name }) => answer(projectId, name)),
+    onNotice: (listener: (notice: z.infer<typeof noticeParams>) => void): Disposable => connection.onNotification(TeamNotifications.notice, noticeParams, listener, log),
+  };
 }

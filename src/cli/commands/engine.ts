@@ -31,6 +31,7 @@ function describe(status: EngineStatus): string {
     ["store", `${status.store.kind} at ${status.store.location}`],
     ["clients", status.clients.map((c) => `${c.client} pid ${c.pid}`).join(", ") || "none"],
     ["teams", status.teams.map((t) => `${t.projectId} (pid ${t.clientPid})`).join(", ") || "none"],
+    ["pairs", status.pairs.map((p) => `${p.id}: ${p.ticketId ? `${p.ticketId}${p.pausing ? " (pausing)" : ""}` : "free"}`).join(", ") || "none yet"],
     ["model host", status.modelHost ? `pid ${status.modelHost.pid}: ${status.modelHost.models.map((m) => m.id).join(", ") || "no model loaded"}${status.modelHost.loading ? ` (${status.modelHost.loading} loading)` : ""}` : "not started (the first model request starts it)"],
     ["exits", status.exitsAt ? `at ${status.exitsAt} unless a client connects` : `${status.idleMinutes} min after its last client leaves`],
   ];
@@ -54,7 +55,7 @@ async function stop(services: CliServices, options: EngineOptions): Promise<void
 
 export function registerEngine(program: Command): void {
   const group = needsSubcommand(program.command("engine").description("the data folder's engine: the process that owns the store and serves every command"));
-  group.command("status").description("whether the engine runs: its pid, version, store, clients and when it exits").option(...JSON_OPTION)
+  group.command("status").description("whether the engine runs: its pid, version, store, clients, pairs and when it exits").option(...JSON_OPTION)
     .action(act<EngineOptions>(({ services, options }) => status(services, options)));
   group.command("stop").description("stop the engine cleanly (its store closed); the next command starts a new one").option(...JSON_OPTION)
     .action(act<EngineOptions>(({ services, options }) => stop(services, options)));

@@ -1,4 +1,5 @@
 import type { ChatRequest } from "../models/types";
+import type { ModelManager } from "../models/manager";
 import type { Role } from "../models/registry";
 import type { Memory, Ticket, WorkingEntry } from "../store/records";
 import { packContext, renderForCounting, turnMessage, type PackedContext } from "./contextPacker";
@@ -11,13 +12,27 @@ import { VectorIndex } from "./vectorIndex";
 // context from a ticket, its recent turns and what is recalled.
 
 /** What memory needs from the models; the ModelManager provides it. */
+/**
+ * The models memory uses. `projectId` names the project the call is for, where there is one: in
+ * the engine each project's team has its own models (those of the window whose team it is).
+ */
 export interface MemoryModels {
-  embed(texts: string[]): Promise<number[][]>;
-  embeddingModelId(): string;
-  countTokens(role: Role, text: string): Promise<number>;
-  contextSize(role: Role): number;
+  embed(texts: string[], projectId?: string): Promise<number[][]>;
+  embeddingModelId(projectId?: string): string;
+  countTokens(role: Role, text: string, projectId?: string): Promise<number>;
+  contextSize(role: Role, projectId?: string): number;
   /** A plain-text reply (summaries of older turns). */
-  ask(role: Role, request: ChatRequest): Promise<{ text: string }>;
+  ask(role: Role, request: ChatRequest, projectId?: string): Promise<{ text: string }>;
+}
+
+export function memoryModelsOf(models: () => Pick<ModelManager, "embed" | "embeddingModelId" | "countTokens" | "contextSize" | "ask">): MemoryModels {
+  return {
+    embed: (texts) => models().embed(texts),
+    embeddingModelId: () => models().embeddingModelId(),
+    countTokens: (role, text) => models().countTokens(role, text),
+    contextSize: (role) => models().contextSize(role),
+    ask: (role, request) => models().ask(role, request),
+  };
 }
 
 /** Summarize older turns once the recent ones pass this share of the model's window... */
@@ -38,8 +53,8 @@ export class Knowledge {
   ) {}
 
   async remember(projectId: string, text: string, tags: string[] = []): Promise<Memory> {
-    const [embedding] = await this.models.embed([text]);
-    const memory: Memory = { _id: this.context.newId(), projectId, text, tags, embedding: embedding!, embeddingModel: this.models.embeddingModelId(), at: now(this.context) };
+    const [embedding] = await this.models.embed([text], projectId);
+    const memory: Memory = { _id: this.context.newId(), projectId, text, tags, embedding: embedding!, embeddingModel: this.models.embeddingModelId(projectId), at: now(this.context) };
     await this.context.store.collection("memories").insert(memory);
     // An index not built yet will read this memory from the store when recall first needs it.
     this.addToIndex(memory);
@@ -54,12 +69,12 @@ export class Knowledge {
   /** The k memories closest to `query` (cosine), best first; filtered by project and tags. */
   async recall(query: string, options: { projectId?: string; tags?: string[]; k?: number } = {}): Promise<{ memory: Memory; score: number }[]> {
     const k = options.k ?? 5;
-    const [vector] = await this.models.embed([query]);
-    const model = this.models.embeddingModelId();
+    const [vector] = await this.models.embed([query], options.projectId);
+    const model = this.models.embeddingModelId(options.projectId);
     const store = this.context.store;
     const hits =
       (await store.searchMemories?.({ vector: vector!, k, embeddingModel: model, projectId: options.projectId, tags: options.tags })) ??
-      (await this.knowledgeIndex()).index.search(vector!, k, (meta) =>
+      (await this.knowledgeIndex(model, options.projectId)).index.search(vector!, k, (meta) =>
         (options.projectId === undefined || meta.projectId === options.projectId) && (options.tags ?? []).every((tag) => meta.tags.includes(tag)),
       );
     const docs = new Map((await store.collection("memories").find({ _id: { $in: hits.map((hit) => hit.id) } })).map((doc) => [doc._id, doc]));
@@ -69,12 +84,11 @@ export class Knowledge {
     });
   }
 
-  /** Loads the memories of the current embedding model into the k-NN index, once per model. */
-  private async knowledgeIndex(): Promise<MemoryIndex> {
-    const model = this.models.embeddingModelId();
+  /** Loads the memories of embedding model `model` into the k-NN index, once per model. */
+  private async knowledgeIndex(model: string, projectId: string | undefined): Promise<MemoryIndex> {
     if (this.index?.model === model) return this.index;
     const memories = await this.context.store.collection("memories").find({ embeddingModel: model });
-    const dimensions = memories[0]?.embedding.length ?? (await this.models.embed(["dimensions"]))[0]!.length;
+    const dimensions = memories[0]?.embedding.length ?? (await this.models.embed(["dimensions"], projectId))[0]!.length;
     const index = new VectorIndex<{ projectId: string; tags: string[] }>(dimensions, Math.max(1024, memories.length));
     for (const memory of memories) index.upsert(memory._id, memory.embedding, { projectId: memory.projectId, tags: memory.tags });
     this.index = { model, index };
@@ -88,7 +102,7 @@ export class Knowledge {
    */
   async packContext(role: Role, ticketId: string, options: { budget: number; query?: string; k?: number }): Promise<PackedContext> {
     const ticket = await this.tickets.existing(ticketId);
-    const countTokens = (text: string) => this.models.countTokens(role, text);
+    const countTokens = (text: string) => this.models.countTokens(role, text, ticket.projectId);
     await this.compressIfNeeded(role, ticket, countTokens);
     const knowledge = options.k === 0 ? [] : await this.recall(options.query ?? `${ticket.title}\n${ticket.goal}`, { projectId: ticket.projectId, k: options.k ?? 5 });
     return packContext({
@@ -102,7 +116,7 @@ export class Knowledge {
   }
 
   private async compressIfNeeded(role: Role, ticket: Ticket, countTokens: (text: string) => Promise<number>): Promise<void> {
-    const window = this.models.contextSize(role);
+    const window = this.models.contextSize(role, ticket.projectId);
     const turns = this.transcript.recent(ticket.projectId, { ticketId: ticket._id });
     const render = (entries: WorkingEntry[]) => renderForCounting(entries.map((entry) => turnMessage(role, entry)));
     if (turns.length < 2 || (await countTokens(render(turns))) <= SUMMARIZE_AT * window) return;
@@ -119,7 +133,7 @@ export class Knowledge {
       ],
       maxTokens: Math.max(64, Math.floor(0.1 * window)),
       temperature: 0,
-    });
+    }, ticket.projectId);
     await this.transcript.appendWorking({ projectId: ticket.projectId, ticketId: ticket._id, kind: "summary", from: role, text: reply.text, replacesUpTo: coveredUpTo(older), at: now(this.context) });
   }
 }

@@ -7,5 +7,5 @@ export interface HumanPort {
   /** A DEV branch exists already: reuse it, recreate it from the main branch, or pause planning. */
   decideDev(project: Project): Promise<DevDecision>;
   /** Something the human should know now (a functionality merged, a pair that stopped on an error). */
-  notify(level: "info" | "warn", text: string): void;
+  notify(level: "info" | "warn", text: string, projectId: string): void;
 }

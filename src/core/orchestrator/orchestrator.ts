@@ -22,11 +22,13 @@ import { tddLimits, type SettingsReader } from "./settingsReader";
 
 export interface OrchestratorDeps {
   memory: MemoryManager;
-  models: AgentModels;
+  /** The models of the project's team (in the engine, those of the client whose team it is). */
+  models(project: Project): AgentModels;
   git(project: Project): GitOps;
   runner: TestRunner;
   files(worktree: string): WorktreeFiles;
-  settings: SettingsReader;
+  /** The settings of the project's team; without a project, the machine's (how many pairs). */
+  settings(project?: Project): SettingsReader;
   human: HumanPort;
   log: Logger;
   /** The approved spec's text as the project's file holds it now. */
@@ -36,7 +38,11 @@ export interface OrchestratorDeps {
   /** Why git and tests may not run in the project's folder, or undefined when they may. */
   refusal(project: Project): Promise<string | undefined>;
   scheduler?: Scheduler;
-  /** The projects this orchestrator works on (the command line's `run <project>`); all when absent. */
+  /**
+   * The projects this orchestrator works on (the command line's `run <project>`, the projects the
+   * engine's clients claimed); all when absent. Checked again at every step boundary: a pair whose
+   * project left the scope stops there. Call reconsider() when it grows.
+   */
   scope?: (project: Project) => boolean;
 }
 
@@ -83,6 +89,15 @@ export class Orchestrator implements Disposable {
         this.wake();
       });
     return this;
+  }
+
+  /** The scope grew (a client claimed a project): takes up what waits in it (planning, ready tickets). */
+  reconsider(): void {
+    if (this.stopping) return;
+    void this.deps.memory.projects.list().then(
+      (projects) => projects.forEach((project) => this.onProject(project)),
+      (error: unknown) => this.deps.log.error(`Reading the projects: ${describeError(error)}`),
+    );
   }
 
   /** Plans a project (an approved spec, or re-planning after a change); one run per project at a time. */
@@ -211,7 +226,7 @@ export class Orchestrator implements Disposable {
 
   private async mayWork(project: Project): Promise<boolean> {
     if (project.state !== "executing" || this.pairsPaused.has(project._id) || !this.inScope(project)) return false;
-    if (!this.deps.settings.get("pairs.autoStart") && !this.started.has(project._id)) return false;
+    if (!this.deps.settings(project).get("pairs.autoStart") && !this.started.has(project._id)) return false;
     const refusal = await this.deps.refusal(project);
     if (refusal && !this.refused.has(project._id)) {
       this.refused.add(project._id);
@@ -231,7 +246,7 @@ export class Orchestrator implements Disposable {
   }
 
   private resizePairs(): void {
-    const slots = this.deps.settings.get("pairs.slots");
+    const slots = this.deps.settings().get("pairs.slots");
     while (this.pairs.length < slots) this.pairs.push({ id: `pair-${this.pairs.length + 1}` });
     // Fewer slots: idle pairs beyond them go; busy ones finish their ticket first.
     while (this.pairs.length > slots && !this.pairs.at(-1)!.work) this.pairs.pop();
@@ -247,15 +262,16 @@ export class Orchestrator implements Disposable {
   }
 
   private async runPair(pair: Pair, project: Project, ticket: Ticket): Promise<void> {
-    const { memory, settings, log } = this.deps;
+    const { memory, log } = this.deps;
+    const settings = this.deps.settings(project);
     const work = pair.work!;
     log.info(`${pair.id} works on ${ticket._id} of "${project.name}"`);
     let outcome: TicketOutcome;
     try {
       outcome = await runTicket(project, ticket, {
-        memory, models: this.deps.models, git: this.deps.git(project), runner: this.deps.runner, files: (worktree) => this.deps.files(worktree),
+        memory, models: this.deps.models(project), git: this.deps.git(project), runner: this.deps.runner, files: (worktree) => this.deps.files(worktree),
         testPaths: settings.get("tdd.testPaths"), limits: tddLimits(settings), pair: pair.id, signal: work.controller.signal,
-        paused: async () => work.pausing || this.stopping || this.pairsPaused.has(project._id) || (await memory.projects.get(project._id))?.state !== "executing",
+        paused: async () => work.pausing || this.stopping || this.pairsPaused.has(project._id) || !this.inScope(project) || (await memory.projects.get(project._id))?.state !== "executing",
       });
     } catch (error) {
       return this.pairFailed(pair, ticket, error);
@@ -270,7 +286,7 @@ export class Orchestrator implements Disposable {
   private async pairFailed(pair: Pair, ticket: Ticket, error: unknown): Promise<void> {
     const reason = `${pair.id} stopped on an error: ${describeError(error)}`;
     this.deps.log.error(`${ticket._id}: ${reason}`);
-    this.deps.human.notify("warn", `${ticket._id}: ${reason}`);
+    this.deps.human.notify("warn", `${ticket._id}: ${reason}`, ticket.projectId);
     const now = await this.deps.memory.tickets.get(ticket._id).catch(() => undefined);
     // Where the wait cannot be recorded (the ticket never left To do, the store failed), this
     // process leaves the ticket alone until it restarts: never a loop of the same failure.
@@ -292,21 +308,21 @@ export class Orchestrator implements Disposable {
       if (refusal) return { kind: "failed", message: refusal };
       log.info(`Planning "${project.name}"`);
       const outcome = await planProject(project, await this.deps.readSpec(project), {
-        memory, models: this.deps.models, git: this.deps.git(project), scan: () => this.deps.scan(project), decideDev: (p) => this.deps.human.decideDev(p),
+        memory, models: this.deps.models(project), git: this.deps.git(project), scan: () => this.deps.scan(project), decideDev: (p) => this.deps.human.decideDev(p),
       });
       log.info(`Planning "${project.name}": ${outcome.kind}`);
-      if (outcome.kind === "failed") this.planningFailed(project.name, outcome.message);
+      if (outcome.kind === "failed") this.planningFailed(project._id, project.name, outcome.message);
       return outcome;
     } catch (error) {
-      this.planningFailed(projectId, describeError(error));
+      this.planningFailed(projectId, projectId, describeError(error));
       return { kind: "failed", message: describeError(error) };
     }
   }
 
   /** Planning runs in the background: its failure is told, not only returned. */
-  private planningFailed(name: string, message: string): void {
+  private planningFailed(projectId: string, name: string, message: string): void {
     this.deps.log.warn(`Planning "${name}" failed: ${message}`);
-    this.deps.human.notify("warn", `Planning "${name}" failed: ${message}`);
+    this.deps.human.notify("warn", `Planning "${name}" failed: ${message}`, projectId);
   }
 
   /** Completes a functionality into DEV when its last ticket is done; runs after any running one for it. */
@@ -327,10 +343,10 @@ export class Orchestrator implements Disposable {
     try {
       const project = await memory.projects.get(projectId);
       if (!project) return undefined;
-      const outcome = await completeFunctionality(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: featureSuiteCheck(this.deps.runner, tddLimits(this.deps.settings), project) });
+      const outcome = await completeFunctionality(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: featureSuiteCheck(this.deps.runner, tddLimits(this.deps.settings(project)), project) });
       log.info(`Completing ${functionalityId} of "${project.name}": ${outcome.kind}`);
-      if (outcome.kind === "merged") this.deps.human.notify("info", `${project.name}: every ticket of ${functionalityId} is done and its suite is green; the Architect merged it into DEV.`);
-      else if (outcome.kind !== "notReady" && outcome.kind !== "alreadyMerged") this.deps.human.notify("warn", `${project.name}: every ticket of ${functionalityId} is done, but it was not merged into DEV. The PM explains why in the chat.`);
+      if (outcome.kind === "merged") this.deps.human.notify("info", `${project.name}: every ticket of ${functionalityId} is done and its suite is green; the Architect merged it into DEV.`, project._id);
+      else if (outcome.kind !== "notReady" && outcome.kind !== "alreadyMerged") this.deps.human.notify("warn", `${project.name}: every ticket of ${functionalityId} is done, but it was not merged into DEV. The PM explains why in the chat.`, project._id);
       return outcome;
     } catch (error) {
       log.error(`Completing ${functionalityId} of ${projectId} failed: ${describeError(error)}`);

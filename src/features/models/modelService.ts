@@ -58,6 +58,9 @@ export class ModelService implements vscode.Disposable {
   private readonly source: RegistrySource;
   private loaded: Registry = parseRegistry({}, "empty");
   private readonly status = vscode.window.createStatusBarItem("redgreen.models", vscode.StatusBarAlignment.Left, 50);
+  private readonly reloaded = this.store.add(new vscode.EventEmitter<void>());
+  /** The registry was read again (the engine's team takes the new one). */
+  readonly onDidReload = this.reloaded.event;
 
   constructor({ extensionUri, log, settings, workspaceState, backends }: ModelServices) {
     const { host, local, openai } = backends(log);
@@ -92,7 +95,7 @@ export class ModelService implements vscode.Disposable {
     const reloading = this.source.load().then((registry) => {
       this.loaded = registry;
       return this.manager.setRegistry(registry);
-    });
+    }).then(() => this.reloaded.fire());
     this.ready = reloading;
     return reloading;
   }

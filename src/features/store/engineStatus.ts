@@ -6,8 +6,8 @@ import type { StoreService, StoreState } from "./storeService";
 
 export interface EngineStatusDeps {
   store: StoreService;
-  /** Pairs working now in this window's team. */
-  workingPairs(): number;
+  /** Pairs working now on this window's projects. */
+  workingPairs(): Promise<number>;
 }
 
 export function registerEngineStatus(deps: EngineStatusDeps): vscode.Disposable {
@@ -15,12 +15,17 @@ export function registerEngineStatus(deps: EngineStatusDeps): vscode.Disposable 
   item.name = vscode.l10n.t("Redgreen Engine");
   item.command = { title: vscode.l10n.t("Show Logs"), command: Commands.showLogs };
   let state: StoreState = { kind: "opening" };
+  let pairs = 0;
   const show = () => {
-    const view = describe(state, deps.workingPairs());
+    const view = describe(state, pairs);
     item.text = view.text;
     item.tooltip = `${view.tooltip}\n${vscode.l10n.t("Click for Redgreen's logs.")}`;
     item.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;
     item.show();
+  };
+  const countPairs = async () => {
+    pairs = await deps.workingPairs().catch(() => pairs);
+    show();
   };
   return vscode.Disposable.from(
     item,
@@ -29,7 +34,7 @@ export function registerEngineStatus(deps: EngineStatusDeps): vscode.Disposable 
       show();
     }),
     // A pair starting or ending moves its ticket.
-    deps.store.followMemory((memory) => memory.tickets.onDidChange(() => setTimeout(show, 0))),
+    deps.store.followMemory((memory) => memory.tickets.onDidChange(() => void countPairs())),
   );
 }
 
@@ -46,7 +51,7 @@ function describe(state: StoreState, pairs: number): { text: string; tooltip: st
       const where = state.engine
         ? vscode.l10n.t("The Redgreen engine (pid {0}) of {1} owns the store; every window and the redgreen command line share it.", state.engine.pid, state.engine.dataFolder)
         : vscode.l10n.t("The store is MongoDB at {0}, opened by this window.", state.store.location);
-      return { text: `$(server-process) ${vscode.l10n.t("Redgreen: {0}", work)}`, tooltip: `${where}\n${vscode.l10n.t("Pairs working in this window: {0}.", pairs)}` };
+      return { text: `$(server-process) ${vscode.l10n.t("Redgreen: {0}", work)}`, tooltip: `${where}\n${vscode.l10n.t("Pairs working on this window's projects: {0}.", pairs)}` };
     }
   }
 }

@@ -5,7 +5,8 @@
 // opening itself is the adapters' (shared with the command line); this service adds the editor's
 // parts: settings, secrets, messages, state.
 import * as vscode from "vscode";
-import { Emitter } from "../../core/lifecycle";
+import type { DevDecision, PlanningOutcome } from "../../core/agents/planning";
+import { Emitter, type Disposable } from "../../core/lifecycle";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryModels } from "../../core/memory/knowledge";
 import { MemoryManager } from "../../core/memory/memoryManager";
@@ -40,6 +41,26 @@ export interface EngineLink {
   dataFolder: string;
   /** Undefined when this client may change the project (it holds it now), else who holds it. */
   claim(projectId: string): Promise<{ holderPid: number } | undefined>;
+  /** The engine's team, which plans and runs the pairs of the projects this window joins. */
+  team: EngineTeamLink;
+}
+
+/** The engine's team as a window reaches it (adapters/engine/engineStore makes it). */
+export interface EngineTeamLink {
+  /** This window's settings and model registry, for the projects it joins. */
+  configure(settings: Record<string, unknown>, registry: Record<string, unknown>): Promise<void>;
+  /** This window's team works on the project; undefined when it does, else who holds it. */
+  join(projectId: string, trusted: boolean): Promise<{ holderPid: number } | undefined>;
+  plan(projectId: string): Promise<PlanningOutcome>;
+  startPairs(projectId: string): Promise<"started" | "running">;
+  pausePairs(projectId: string): Promise<boolean>;
+  idle(): Promise<void>;
+  /** The engine's pairs at work now: on this window's projects, and in all. */
+  pairs(): Promise<{ projectId: string | null; ticketId: string | null; pausing: boolean }[]>;
+  /** Answers the engine's question about an existing DEV branch of one of this window's projects. */
+  onDecideDev(answer: (projectId: string, name: string) => Promise<DevDecision>): Disposable;
+  /** Something the human should know now, about one of this window's projects. */
+  onNotice(listener: (notice: { level: "info" | "warn"; text: string; projectId: string }) => void): Disposable;
 }
 
 /** MongoDB's URI and password, and where the store's problems go. */

@@ -1,0 +1,259 @@
+// The engine's team: one orchestrator for every project of the data folder, so the pairs of every
+// window share one set of slots (and, next, one Resource Director). A client's team configures it
+// with its settings and model registry and joins the projects it works on (a claim, with whether
+// the client trusts the project's folder); the engine plans, runs pairs and completes
+// functionalities for those projects with that client's settings and models, and asks that
+// client's human. When the client goes, its projects' pairs stop at their next step, unless its
+// `engine.keepWorking` was on: then they go on with its configuration until the work runs out.
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import { worktreeFiles } from "../adapters/exec/worktreeFiles";
+import { processTestRunner } from "../adapters/exec/processTestRunner";
+import { simpleGitPort } from "../adapters/git/simpleGit";
+import { LocalModelBackend } from "../adapters/llm/localBackend";
+import { OpenAiBackend } from "../adapters/llm/openAiBackend";
+import { scanRepository } from "../adapters/repoScan";
+import type { DevDecision, PlanningOutcome } from "../core/agents/planning";
+import { isInside } from "../core/folderTrust";
+import { GitOps } from "../core/gitops/gitOps";
+import { describeError, type Logger } from "../core/logger";
+import type { MemoryModels } from "../core/memory/knowledge";
+import { MemoryManager } from "../core/memory/memoryManager";
+import { ModelManager } from "../core/models/manager";
+import { parseRegistry } from "../core/models/registry";
+import { Orchestrator, type PairStatus } from "../core/orchestrator/orchestrator";
+import type { SettingsReader } from "../core/orchestrator/settingsReader";
+import { parseSetting, settingSchemas, type SettingKey, type SettingValue } from "../core/settings";
+import { specFileOf } from "../core/spec/specFile";
+import type { Project } from "../core/store/records";
+import type { PairStatusWire } from "../protocol/engine";
+import type { ProjectClaims } from "./handlers";
+import type { ModelHosting } from "./modelHosting";
+import type { EngineClient } from "./server";
+import type { SharedStore } from "./sharedStore";
+
+/** How long a stopping engine waits for the pairs to reach a step boundary before cancelling them. */
+const STOP_GRACE_MS = 4000;
+
+/** One client's team: its settings and models, and the folders of the projects it joined that it trusts. */
+interface TeamConfig {
+  client: EngineClient;
+  settings: SettingsReader;
+  models: ModelManager;
+  /** Project id → its folder, for the projects this client joined and trusts. */
+  trusted: Map<string, string>;
+}
+
+export interface EngineTeamOptions {
+  store: SharedStore;
+  log: Logger;
+  hosting: ModelHosting;
+  claims: ProjectClaims;
+  /** The data folder's settings: the machine's, where no client's apply. */
+  machine: SettingsReader;
+  /** Asks the client's human whether to reuse an existing DEV branch. */
+  decideDev(client: EngineClient, project: Project): Promise<DevDecision>;
+  /** Tells the client's human (every client's, when the project has none) something to know now. */
+  notify(client: EngineClient | undefined, level: "info" | "warn", text: string, projectId: string): void;
+}
+
+export class EngineTeam {
+  private readonly configs = new Map<number, TeamConfig>();
+  /** Projects whose client left with engine.keepWorking on: they go on with its configuration. */
+  private readonly kept = new Map<string, TeamConfig>();
+  private readonly orchestrator: Orchestrator;
+
+  private constructor(private readonly options: EngineTeamOptions, readonly memory: MemoryManager) {
+    const { log } = options;
+    const runner = processTestRunner({
+      isTrusted: (cwd) => this.allConfigs().some((config) => [...config.trusted.values()].some((root) => isInside(cwd, root))),
+      // One runner for every project: the strictest of the clients' sandbox settings.
+      sandbox: { require: () => this.anySays("sandbox.require", true), network: () => !this.anySays("sandbox.network", false) },
+    });
+    this.orchestrator = new Orchestrator({
+      memory, runner, log, files: worktreeFiles,
+      models: (project) => this.configOf(project._id)?.models ?? this.unclaimed(project),
+      settings: (project) => (project && this.configOf(project._id)?.settings) || this.machineSettings(),
+      git: (project) => new GitOps(simpleGitPort, project.root, log, project.protectedBranch),
+      readSpec: (project) => fs.readFile(specFileOf(project), "utf8"),
+      scan: (project) => scanRepository(project.root, project.specPath),
+      scope: (project) => this.configOf(project._id) !== undefined,
+      refusal: (project) => Promise.resolve(this.configOf(project._id)?.trusted.has(project._id) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
+      human: {
+        decideDev: (project) => this.decideDev(project),
+        notify: (level, text, projectId) => options.notify(options.claims.holderOf(projectId), level, text, projectId),
+      },
+    }).start();
+  }
+
+  static async open(options: EngineTeamOptions): Promise<EngineTeam> {
+    // Memory is opened first and asks the team for models only once it exists.
+    const made: { team?: EngineTeam } = {};
+    const models = (projectId: string | undefined) => made.team?.modelsFor(projectId) ?? unavailable();
+    const memory = await MemoryManager.open({
+      store: options.store,
+      models: memoryModelsFor(models),
+      workingCapacity: options.machine.get("memory.workingSize"),
+      retentionDays: options.machine.get("store.retentionDays"),
+    });
+    made.team = new EngineTeam(options, memory);
+    return made.team;
+  }
+
+  /** A client's team settings and registry (each checked here: a bad value is named and its default used). */
+  async configure(client: EngineClient, raw: { settings: Record<string, unknown>; registry: Record<string, unknown> }): Promise<void> {
+    const settings = clientSettings(raw.settings, (problem) => this.options.log.warn(`engine: a setting of ${client.client} pid ${client.pid}: ${problem}`));
+    const registry = parseRegistry(raw.registry, `the model registry of ${client.client} pid ${client.pid}`);
+    const existing = this.configs.get(client.id);
+    if (existing) {
+      existing.settings = settings;
+      await existing.models.setRegistry(registry);
+    } else {
+      const threads = () => settings.get("models.threads") || os.availableParallelism();
+      // The team's models are held in the host under the client's id negated, let go when it goes.
+      const local = new LocalModelBackend(this.options.hosting.channel({ id: -client.id }));
+      const models = new ModelManager(registry, { local, openai: new OpenAiBackend() }, { defaultThreads: threads });
+      this.configs.set(client.id, { client, settings, models, trusted: new Map() });
+    }
+    this.orchestrator.reconsider();
+  }
+
+  /** The client's team works on the project from now on, unless another client holds it. */
+  join(client: EngineClient, projectId: string, root: string, trusted: boolean): { granted: boolean; holderPid: number | null } {
+    const config = this.configs.get(client.id);
+    if (!config) throw new Error("Configure the team (team/configure) before joining a project");
+    const claim = this.options.claims.claim(projectId, client);
+    if (!claim.granted) return claim;
+    this.kept.delete(projectId);
+    if (trusted) config.trusted.set(projectId, root);
+    else config.trusted.delete(projectId);
+    this.orchestrator.reconsider();
+    return claim;
+  }
+
+  plan(client: EngineClient, projectId: string): Promise<PlanningOutcome> {
+    this.requireHeld(client, projectId);
+    return this.orchestrator.plan(projectId);
+  }
+
+  startPairs(client: EngineClient, projectId: string): "started" | "running" {
+    this.requireHeld(client, projectId);
+    const busy = this.orchestrator.status().some((pair) => pair.projectId === projectId && !pair.pausing);
+    this.orchestrator.startPairs(projectId);
+    return busy ? "running" : "started";
+  }
+
+  pausePairs(client: EngineClient, projectId: string): Promise<boolean> {
+    this.requireHeld(client, projectId);
+    return this.orchestrator.pausePairs(projectId);
+  }
+
+  idle(): Promise<void> {
+    return this.orchestrator.idle();
+  }
+
+  pairs(): PairStatusWire[] {
+    return this.orchestrator.status().map((pair: PairStatus) => ({ id: pair.id, projectId: pair.projectId ?? null, ticketId: pair.ticketId ?? null, since: pair.since?.toISOString() ?? null, pausing: pair.pausing ?? false }));
+  }
+
+  /** Whether a pair works now (the engine does not exit under it). */
+  working(): boolean {
+    return this.orchestrator.status().some((pair) => pair.ticketId);
+  }
+
+  /**
+   * Clients that hung up: their projects leave the team (their pairs stop at the next step), or,
+   * with engine.keepWorking, stay with their configuration. Call before their claims are forgotten.
+   */
+  clientsLeft(present: readonly EngineClient[]): void {
+    const ids = new Set(present.map((client) => client.id));
+    for (const [id, config] of [...this.configs]) {
+      if (ids.has(id)) continue;
+      this.configs.delete(id);
+      if (config.settings.get("engine.keepWorking")) for (const projectId of this.options.claims.heldBy(config.client)) this.kept.set(projectId, config);
+      else this.release(config);
+    }
+  }
+
+  /** Stops the pairs at their next step boundary (cancelled after a grace), then lets go of the models. */
+  async stop(): Promise<void> {
+    const stopped = await Promise.race([this.orchestrator.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STOP_GRACE_MS))]);
+    if (!stopped) this.options.log.warn(`engine: the pairs did not reach a step boundary within ${STOP_GRACE_MS / 1000} s: cancelled`);
+    this.orchestrator.dispose();
+    for (const config of new Set(this.allConfigs())) this.release(config);
+    this.memory.dispose();
+  }
+
+  private release(config: TeamConfig): void {
+    config.models.dispose();
+    this.options.hosting.release({ id: -config.client.id });
+  }
+
+  private configOf(projectId: string): TeamConfig | undefined {
+    const holder = this.options.claims.holderOf(projectId);
+    return holder ? this.configs.get(holder.id) : this.kept.get(projectId);
+  }
+
+  private allConfigs(): TeamConfig[] {
+    return [...this.configs.values(), ...this.kept.values()];
+  }
+
+  private requireHeld(client: EngineClient, projectId: string): void {
+    const holder = this.options.claims.holderOf(projectId);
+    if (holder?.id !== client.id || !this.configs.has(client.id)) throw new Error(holder && holder.id !== client.id ? `Another Redgreen client (pid ${holder.pid}) works on this project` : "Join the project (team/join) first");
+  }
+
+  /** The machine's settings, with as many pair slots as the most any client's team asks for. */
+  private machineSettings(): SettingsReader {
+    const slots = Math.max(this.options.machine.get("pairs.slots"), ...this.allConfigs().map((config) => config.settings.get("pairs.slots")));
+    return { get: (key) => (key === "pairs.slots" ? slots : this.options.machine.get(key)) as never };
+  }
+
+  private anySays(key: "sandbox.require" | "sandbox.network", value: boolean): boolean {
+    const configs = this.allConfigs();
+    return configs.length === 0 ? this.options.machine.get(key) === value : configs.some((config) => config.settings.get(key) === value);
+  }
+
+  private modelsFor(projectId: string | undefined): ModelManager | undefined {
+    return (projectId === undefined ? undefined : this.configOf(projectId)?.models) ?? this.allConfigs()[0]?.models;
+  }
+
+  private unclaimed(project: Project): never {
+    throw new Error(`No client's team works on "${project.name}" now`);
+  }
+
+  private async decideDev(project: Project): Promise<DevDecision> {
+    const holder = this.options.claims.holderOf(project._id);
+    if (!holder) return "pause";
+    return this.options.decideDev(holder, project).catch((error: unknown) => {
+      this.options.log.warn(`engine: asking about the DEV branch of "${project.name}": ${describeError(error)}; planning pauses`);
+      return "pause" as const;
+    });
+  }
+}
+
+function unavailable(): never {
+  throw new Error("No Redgreen window or command has configured its models with the engine yet");
+}
+
+/** Memory's models in the engine: those of the project's team, else any team's. */
+function memoryModelsFor(models: (projectId: string | undefined) => ModelManager): MemoryModels {
+  return {
+    embed: (texts, projectId) => models(projectId).embed(texts),
+    embeddingModelId: (projectId) => models(projectId).embeddingModelId(),
+    countTokens: (role, text, projectId) => models(projectId).countTokens(role, text),
+    contextSize: (role, projectId) => models(projectId).contextSize(role),
+    ask: (role, request, projectId) => models(projectId).ask(role, request),
+  };
+}
+
+/** A client's settings as sent, each checked by its schema; missing ones take their default. */
+function clientSettings(raw: Record<string, unknown>, problem: (text: string) => void): SettingsReader {
+  const values = new Map<string, unknown>();
+  for (const key of Object.keys(settingSchemas) as SettingKey[]) {
+    const parsed = parseSetting(key, raw[key]);
+    if (parsed.problem && raw[key] !== undefined) problem(`redgreen.${key}: ${parsed.problem}`);
+    values.set(key, parsed.value);
+  }
+  return { get: <K extends SettingKey>(key: K) => values.get(key) as SettingValue<K> };
+}
