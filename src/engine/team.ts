@@ -35,13 +35,11 @@ import type { SharedStore } from "./sharedStore";
 /** How long a stopping engine waits for the pairs to reach a step boundary before cancelling them. */
 const STOP_GRACE_MS = 4000;
 
-/** One client's team: its settings and models, and the folders of the projects it joined that it trusts. */
+/** One client's team: its settings and models. */
 interface TeamConfig {
   client: EngineClient;
   settings: SettingsReader;
   models: ModelManager;
-  /** Project id → its folder, for the projects this client joined and trusts. */
-  trusted: Map<string, string>;
 }
 
 export interface EngineTeamOptions {
@@ -61,12 +59,18 @@ export class EngineTeam {
   private readonly configs = new Map<number, TeamConfig>();
   /** Projects whose client left with engine.keepWorking on: they go on with its configuration. */
   private readonly kept = new Map<string, TeamConfig>();
+  /**
+   * Project id → its folder, for the projects a client joined saying it trusts the folder. The
+   * user's trust outlives the window that told it: a pair in the middle of a step when its window
+   * closes still runs its tests there.
+   */
+  private readonly trusted = new Map<string, string>();
   private readonly orchestrator: Orchestrator;
 
   private constructor(private readonly options: EngineTeamOptions, readonly memory: MemoryManager) {
     const { log } = options;
     const runner = processTestRunner({
-      isTrusted: (cwd) => this.allConfigs().some((config) => [...config.trusted.values()].some((root) => isInside(cwd, root))),
+      isTrusted: (cwd) => [...this.trusted.values()].some((root) => isInside(cwd, root)),
       // One runner for every project: the strictest of the clients' sandbox settings.
       sandbox: { require: () => this.anySays("sandbox.require", true), network: () => !this.anySays("sandbox.network", false) },
     });
@@ -78,7 +82,7 @@ export class EngineTeam {
       readSpec: (project) => fs.readFile(specFileOf(project), "utf8"),
       scan: (project) => scanRepository(project.root, project.specPath),
       scope: (project) => this.configOf(project._id) !== undefined,
-      refusal: (project) => Promise.resolve(this.configOf(project._id)?.trusted.has(project._id) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
+      refusal: (project) => Promise.resolve(this.trusted.has(project._id) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
       human: {
         decideDev: (project) => this.decideDev(project),
         notify: (level, text, projectId) => options.notify(options.claims.holderOf(projectId), level, text, projectId),
@@ -113,20 +117,19 @@ export class EngineTeam {
       // The team's models are held in the host under the client's id negated, let go when it goes.
       const local = new LocalModelBackend(this.options.hosting.channel({ id: -client.id }));
       const models = new ModelManager(registry, { local, openai: new OpenAiBackend() }, { defaultThreads: threads });
-      this.configs.set(client.id, { client, settings, models, trusted: new Map() });
+      this.configs.set(client.id, { client, settings, models });
     }
     this.orchestrator.reconsider();
   }
 
   /** The client's team works on the project from now on, unless another client holds it. */
   join(client: EngineClient, projectId: string, root: string, trusted: boolean): { granted: boolean; holderPid: number | null } {
-    const config = this.configs.get(client.id);
-    if (!config) throw new Error("Configure the team (team/configure) before joining a project");
+    if (!this.configs.has(client.id)) throw new Error("Configure the team (team/configure) before joining a project");
     const claim = this.options.claims.claim(projectId, client);
     if (!claim.granted) return claim;
     this.kept.delete(projectId);
-    if (trusted) config.trusted.set(projectId, root);
-    else config.trusted.delete(projectId);
+    if (trusted) this.trusted.set(projectId, root);
+    else this.trusted.delete(projectId);
     this.orchestrator.reconsider();
     return claim;
   }
