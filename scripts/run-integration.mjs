@@ -57,7 +57,13 @@ async function runSuite({ workspace, env, uiDriver, workspaceTrust = false }) {
     server = await startCodeServer({ folder: workspace, env, workspaceTrust });
     browser = await launchBrowser();
     const page = await browser.context.newPage();
-    uiDriver.attach(page);
+    // Another window of the same code-server (its own extension host, Redgreen under development in it, no tests).
+    uiDriver.attach(page, async (folder) => {
+      const other = await browser.context.newPage();
+      await other.addInitScript(enableSmokeTestDriver);
+      await other.goto(workbenchUrl(server, { folder, extensionPath: repoRoot }));
+      return other;
+    });
     const exited = new Promise((resolve) => {
       void page.exposeFunction("codeAutomationExit", (code) => resolve(Number(code)));
     });

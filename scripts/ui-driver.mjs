@@ -6,7 +6,11 @@
 // POST / with the token in the `x-redgreen-ui-driver-token` header and a JSON body
 //   { action: "drag", frame, from, to } | { action: "click" | "text" | "count", frame, selector }
 //   | { action: "press", frame, selector, key } | { action: "attribute", frame, selector, name }
-// (each may add timeoutMs). `frame` is a selector that only the wanted webview's page has: the
+//   | { action: "openWindow", folder } | { action: "closeWindow" } | { action: "screenshot", path }
+//   | { action: "workbenchText" | "workbenchClick", selector }
+// (each may add timeoutMs, and `window`: 1, the suite's own, by default; openWindow opens another
+// window of the same code-server on `folder`, with the extension under development, and answers
+// its number). `frame` is a selector that only the wanted webview's page has: the
 // action runs in the one webview frame that shows it, searched again for every action because
 // VS Code recreates a webview's frames when its view is hidden and shown. Replies are JSON:
 // { ok: true, value } or { ok: false, error }.
@@ -19,7 +23,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_BODY_BYTES = 64 * 1024;
 
 const selector = z.string().min(1).max(2_000);
-const common = { frame: selector, timeoutMs: z.number().int().min(1).max(120_000).optional() };
+const timing = { timeoutMs: z.number().int().min(1).max(120_000).optional(), window: z.number().int().min(1).max(8).optional() };
+const common = { frame: selector, ...timing };
 const ActionSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("drag"), ...common, from: selector, to: selector }),
   z.strictObject({ action: z.literal("click"), ...common, selector }),
@@ -27,20 +32,26 @@ const ActionSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("text"), ...common, selector }),
   z.strictObject({ action: z.literal("count"), ...common, selector }),
   z.strictObject({ action: z.literal("attribute"), ...common, selector, name: z.string().min(1).max(200) }),
+  z.strictObject({ action: z.literal("openWindow"), folder: z.string().min(1).max(4_096), ...timing }),
+  z.strictObject({ action: z.literal("closeWindow"), ...timing, window: z.number().int().min(2).max(8) }),
+  z.strictObject({ action: z.literal("screenshot"), ...timing, path: z.string().min(1).max(4_096) }),
+  z.strictObject({ action: z.enum(["workbenchText", "workbenchClick"]), selector, ...timing }),
 ]);
 
 /** A failure to report as is (no stack): the message says what the test asked for and what was missing. */
 class DriverError extends Error {}
 
 /**
- * Starts the driver on 127.0.0.1 (a random port). Attach the workbench page once it exists;
- * actions before that fail with a clear error.
- * @returns {Promise<{ url: string, token: string, env: Record<string,string>, attach(page: import("playwright-core").Page): void, close(): Promise<void> }>}
+ * Starts the driver on 127.0.0.1 (a random port). Attach the workbench page once it exists, with
+ * how to open another window; actions before that fail with a clear error.
+ * @returns {Promise<{ url: string, token: string, env: Record<string,string>, attach(page: import("playwright-core").Page, openWindow?: (folder: string) => Promise<import("playwright-core").Page>): void, close(): Promise<void> }>}
  */
 export async function startUiDriver({ log = () => {} } = {}) {
   const token = randomBytes(24).toString("hex");
-  /** @type {import("playwright-core").Page | undefined} */
-  let page;
+  /** The windows by number less one: the suite's own first. @type {import("playwright-core").Page[]} */
+  let pages = [];
+  /** @type {((folder: string) => Promise<import("playwright-core").Page>) | undefined} */
+  let opener;
   // One action at a time: the mouse and the keyboard are shared.
   let queue = Promise.resolve();
 
@@ -73,7 +84,12 @@ export async function startUiDriver({ log = () => {} } = {}) {
           return;
         }
         const action = parsed.data;
-        const run = queue.then(() => perform(page, action));
+        const run = queue.then(() => {
+          if (action.action === "openWindow") return openWindow(action.folder);
+          if (action.action === "closeWindow") return pages[action.window - 1]?.close();
+          if (action.action === "screenshot") return pages[(action.window ?? 1) - 1]?.screenshot({ path: action.path }).then(() => null);
+          return perform(pages[(action.window ?? 1) - 1], action);
+        });
         queue = run.then(() => undefined, () => undefined);
         run.then(
           (value) => reply(200, { ok: true, value: value ?? null }),
@@ -87,6 +103,11 @@ export async function startUiDriver({ log = () => {} } = {}) {
       (error) => reply(400, { ok: false, error: error instanceof Error ? error.message : String(error) }),
     );
   });
+  const openWindow = async (folder) => {
+    if (!opener) throw new DriverError("this runner cannot open another window");
+    pages.push(await opener(folder));
+    return pages.length;
+  };
   await new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", resolve);
@@ -96,8 +117,9 @@ export async function startUiDriver({ log = () => {} } = {}) {
     url,
     token,
     env: { REDGREEN_UI_DRIVER: url, REDGREEN_UI_DRIVER_TOKEN: token },
-    attach(workbench) {
-      page = workbench;
+    attach(workbench, openAnother) {
+      pages = [workbench];
+      opener = openAnother;
     },
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
@@ -133,10 +155,11 @@ function readBody(request) {
 
 /** Runs one validated action on the workbench page; resolves with the reply's value. */
 async function perform(page, action) {
-  if (!page || page.isClosed()) throw new DriverError("the workbench page is not open");
+  if (!page || page.isClosed()) throw new DriverError(`window ${action.window ?? 1} is not open`);
   const timeoutMs = action.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
+  if (action.action === "workbenchText" || action.action === "workbenchClick") return onWorkbench(page, action, remaining);
   const frame = await frameShowing(page, action.frame, timeoutMs);
   /** The first element matching `css` in that frame, waited for until the deadline. */
   const element = async (css) => {
@@ -175,6 +198,14 @@ async function perform(page, action) {
       return null;
     }
   }
+}
+
+/** Reads or clicks the first match of `selector` in the workbench itself (the status bar, the activity bar), not in a webview. */
+async function onWorkbench(page, action, remaining) {
+  const locator = page.locator(action.selector).first();
+  if (action.action === "workbenchText") return (await locator.count()) === 0 ? null : locator.innerText({ timeout: remaining() });
+  await locator.click({ timeout: remaining() });
+  return null;
 }
 
 /**
@@ -237,5 +268,6 @@ function describeError(error, action) {
   // Playwright's messages end with a long call log: keep what it says went wrong.
   const message = error instanceof Error ? error.message : String(error);
   const [summary] = message.split("\nCall log:");
-  return `${action.action} in the webview frame that shows ${action.frame}: ${summary.trim().slice(0, 1_000)}`;
+  const where = action.frame ? `the webview frame that shows ${action.frame}` : `window ${action.window ?? 1}`;
+  return `${action.action} in ${where}: ${summary.trim().slice(0, 1_000)}`;
 }

@@ -113,7 +113,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       registerWorktreeCleanup({ store, log, trust, git }),
       registerSandboxNotice({ state: sandboxState(runner.sandboxProbe()), settings: services.settings, log, globalState: context.globalState }),
       review,
-      registerEngineStatus({ store, workingPairs: () => team.workingPairs() }),
+      registerEngineStatus({ store, workingPairs: () => team.workingPairs(), onDidChangePairs: team.onDidChangePairs }),
       registerStoreImport({
         store, log,
         oldFolder: oldStoreFolder,

@@ -51,6 +51,8 @@ export interface EngineTeamOptions {
   machine: SettingsReader;
   /** Asks the client's human whether to reuse an existing DEV branch. */
   decideDev(client: EngineClient, project: Project): Promise<DevDecision>;
+  /** Tells every client what the pairs do now. */
+  pairsChanged(pairs: PairStatusWire[]): void;
   /** Tells the client's human (every client's, when the project has none) something to know now. */
   notify(client: EngineClient | undefined, level: "info" | "warn", text: string, projectId: string): void;
 }
@@ -82,6 +84,7 @@ export class EngineTeam {
       readSpec: (project) => fs.readFile(specFileOf(project), "utf8"),
       scan: (project) => scanRepository(project.root, project.specPath),
       scope: (project) => this.configOf(project._id) !== undefined,
+      onPairsChanged: () => options.pairsChanged(this.pairs()),
       refusal: (project) => Promise.resolve(this.trusted.has(project._id) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
       human: {
         decideDev: (project) => this.decideDev(project),

@@ -147,5 +147,8 @@ export const decideDevResult = z.enum(["reuse", "recreate", "pause"]);
 export const TeamNotifications = {
   /** To the window whose team it is (every editor when none): something the human should know now. */
   notice: "human/notice",
+  /** To every client: a pair took a ticket or let it go. */
+  pairs: "team/pairs",
 } as const;
+export const pairsParams = z.object({ pairs: z.array(pairStatus) });
 export const noticeParams = z.object({ level: z.enum(["info", "warn"]), text: z.string(), projectId: z.string() });

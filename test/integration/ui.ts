@@ -15,17 +15,22 @@
 const TOKEN_HEADER = "x-redgreen-ui-driver-token";
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-type Action =
+type Action = { window?: number } & (
   | { action: "drag"; frame: string; from: string; to: string }
   | { action: "click" | "text" | "count"; frame: string; selector: string }
   | { action: "press"; frame: string; selector: string; key: string }
-  | { action: "attribute"; frame: string; selector: string; name: string };
+  | { action: "attribute"; frame: string; selector: string; name: string }
+  | { action: "openWindow"; folder: string; frame?: undefined }
+  | { action: "closeWindow"; frame?: undefined }
+  | { action: "screenshot"; path: string; frame?: undefined }
+  | { action: "workbenchText" | "workbenchClick"; selector: string; frame?: undefined }
+);
 
 const driverUrl = process.env.REDGREEN_UI_DRIVER;
 const driverToken = process.env.REDGREEN_UI_DRIVER_TOKEN;
 
 async function perform(request: Action, timeoutMs: number | undefined): Promise<unknown> {
-  const what = `ui.${request.action}(${JSON.stringify(request.frame)}, ...)`;
+  const what = `ui.${request.action}(${JSON.stringify(request.frame ?? request.window ?? "")}, ...)`;
   if (!driverUrl || !driverToken) {
     throw new Error(`${what}: no UI driver (REDGREEN_UI_DRIVER is not set). Only npm run test:integration (code-server) has one; skip with "if (!ui.available) this.skip()".`);
   }
@@ -75,5 +80,23 @@ export const ui = {
   /** Attribute `name` of the first match, or null when nothing matches or it has no such attribute. */
   async attribute(frame: string, selector: string, name: string, timeoutMs?: number): Promise<string | null> {
     return (await perform({ action: "attribute", frame, selector, name }, timeoutMs)) as string | null;
+  },
+
+  /** Opens another window of the same code-server on `folder` (its own extension host, with Redgreen); resolves with its number. */
+  async openWindow(folder: string, timeoutMs = 60_000): Promise<number> {
+    return (await perform({ action: "openWindow", folder }, timeoutMs)) as number;
+  },
+
+  /** Acts in window `window` (1 is the suite's own): its webviews, and the workbench around them (status bar, activity bar). */
+  window(window: number) {
+    return {
+      text: async (frame: string, selector: string, timeoutMs?: number) => (await perform({ action: "text", frame, selector, window }, timeoutMs)) as string | null,
+      count: async (frame: string, selector: string, timeoutMs?: number) => (await perform({ action: "count", frame, selector, window }, timeoutMs)) as number,
+      workbenchText: async (selector: string, timeoutMs?: number) => (await perform({ action: "workbenchText", selector, window }, timeoutMs)) as string | null,
+      workbenchClick: async (selector: string, timeoutMs?: number) => void (await perform({ action: "workbenchClick", selector, window }, timeoutMs)),
+      close: async () => void (await perform({ action: "closeWindow", window }, undefined)),
+      /** Saves what the window shows now as a PNG at `path`. */
+      screenshot: async (path: string) => void (await perform({ action: "screenshot", path, window }, undefined)),
+    };
   },
 };

@@ -7,7 +7,7 @@ import type { Store } from "../../core/store/port";
 import * as z from "zod";
 import type { DevDecision, PlanningOutcome } from "../../core/agents/planning";
 import type { Disposable } from "../../core/lifecycle";
-import { ClientMethods, claimResult, decideDevParams, EngineMethods, noticeParams, projectParams, startPairsResult, statusResult, TeamNotifications } from "../../protocol/engine";
+import { ClientMethods, claimResult, decideDevParams, EngineMethods, noticeParams, pairsParams, projectParams, startPairsResult, statusResult, TeamNotifications } from "../../protocol/engine";
 import { resolveDataDir } from "../dataFolder/dataDir";
 import { EngineConnection } from "./engineClient";
 import { RemoteStore } from "./remoteStore";
@@ -75,5 +75,6 @@ function engineTeamLink(connection: EngineConnection, log: Logger) {
     onDecideDev: (answer: (projectId: string, name: string) => Promise<DevDecision>): Disposable =>
       connection.onRequest(ClientMethods.decideDev, decideDevParams, ({ projectId, name }) => answer(projectId, name)),
     onNotice: (listener: (notice: z.infer<typeof noticeParams>) => void): Disposable => connection.onNotification(TeamNotifications.notice, noticeParams, listener, log),
+    onPairsChanged: (listener: () => void): Disposable => connection.onNotification(TeamNotifications.pairs, pairsParams, listener, log),
   };
 }

@@ -44,6 +44,8 @@ export interface OrchestratorDeps {
    * project left the scope stops there. Call reconsider() when it grows.
    */
   scope?: (project: Project) => boolean;
+  /** A pair took a ticket or let it go (the engine tells its clients' status bars). */
+  onPairsChanged?: () => void;
 }
 
 /** One Developer/Tester pair: its id, and the ticket it works on when it works. */
@@ -255,8 +257,10 @@ export class Orchestrator implements Disposable {
   private startPair(pair: Pair, { project, ticket }: ReadyTicket): void {
     const work = { projectId: project._id, ticketId: ticket._id, since: new Date(), controller: new AbortController(), pausing: false, done: Promise.resolve() };
     pair.work = work;
+    this.deps.onPairsChanged?.();
     work.done = this.runPair(pair, project, ticket).finally(() => {
       pair.work = undefined;
+      this.deps.onPairsChanged?.();
       this.wake();
     });
   }

@@ -8,6 +8,8 @@ export interface EngineStatusDeps {
   store: StoreService;
   /** Pairs working now on this window's projects. */
   workingPairs(): Promise<number>;
+  /** A pair took a ticket or let it go. */
+  onDidChangePairs: vscode.Event<void>;
 }
 
 export function registerEngineStatus(deps: EngineStatusDeps): vscode.Disposable {
@@ -32,9 +34,10 @@ export function registerEngineStatus(deps: EngineStatusDeps): vscode.Disposable 
     deps.store.followState((next) => {
       state = next;
       show();
+      // Pairs may be at work already (the engine's, for this window's projects).
+      if (next.kind === "open") void countPairs();
     }),
-    // A pair starting or ending moves its ticket.
-    deps.store.followMemory((memory) => memory.tickets.onDidChange(() => void countPairs())),
+    deps.onDidChangePairs(() => void countPairs()),
   );
 }
 

@@ -59,6 +59,8 @@ export interface EngineTeamLink {
   pairs(): Promise<{ projectId: string | null; ticketId: string | null; pausing: boolean }[]>;
   /** Answers the engine's question about an existing DEV branch of one of this window's projects. */
   onDecideDev(answer: (projectId: string, name: string) => Promise<DevDecision>): Disposable;
+  /** A pair of the engine took a ticket or let it go. */
+  onPairsChanged(listener: () => void): Disposable;
   /** Something the human should know now, about one of this window's projects. */
   onNotice(listener: (notice: { level: "info" | "warn"; text: string; projectId: string }) => void): Disposable;
 }

@@ -23,15 +23,19 @@ export interface Team extends vscode.Disposable {
   idle(): Promise<void>;
   /** Pairs working now on this window's projects. */
   workingPairs(): Promise<number>;
+  /** A pair took a ticket or let it go. */
+  onDidChangePairs: vscode.Event<void>;
 }
 
 export function registerTeam(deps: TeamDeps): Team {
   let team: WindowTeam | undefined;
+  const pairsChanged = new vscode.EventEmitter<void>();
+  const onPairs = () => pairsChanged.fire();
   const follow = deps.store.followState((state) => {
     team?.dispose();
     team = undefined;
     if (state.kind !== "open") return;
-    team = state.engine ? engineWindowTeam(deps, state.memory, state.engine.team) : localWindowTeam(deps, state.memory);
+    team = state.engine ? engineWindowTeam(deps, state.memory, state.engine.team, onPairs) : localWindowTeam(deps, state.memory, onPairs);
   });
   // A reopen or deactivation closes the store: this window's own pairs stop at their step boundary
   // first, or after a grace are cancelled (the engine then stops as if paused; nothing verified is lost).
@@ -45,12 +49,13 @@ export function registerTeam(deps: TeamDeps): Team {
     if (!team) throw new Error("Redgreen's store is not open");
     return team;
   };
-  const subscriptions = vscode.Disposable.from(follow, stopFirst, ...teamCommands(deps, running));
+  const subscriptions = vscode.Disposable.from(follow, stopFirst, pairsChanged, ...teamCommands(deps, running));
   return {
     idle: async () => {
       await team?.idle();
     },
     workingPairs: async () => (await team?.workingPairs()) ?? 0,
+    onDidChangePairs: pairsChanged.event,
     dispose: () => {
       subscriptions.dispose();
       team?.dispose();

@@ -37,7 +37,8 @@ export interface WindowTeam extends vscode.Disposable {
 export interface TeamDeps {
   store: StoreService;
   current: CurrentProject;
-  models: { manager: AgentModels; registry: unknown; onDidReload: vscode.Event<void> };
+  /** The ModelService: its registry once `ready`, and when it is read again. */
+  models: { manager: AgentModels; registry: unknown; ready: Promise<void>; onDidReload: vscode.Event<void> };
   settings: Settings;
   log: Logger;
   runner: TestRunner;
@@ -63,8 +64,12 @@ async function askAboutDev(memory: MemoryManager, project: Pick<Project, "_id" |
 const tell = (level: "info" | "warn", text: string) => void (level === "info" ? vscode.window.showInformationMessage(text) : vscode.window.showWarningMessage(text));
 
 /** The engine's team: this window configures it with its settings and models and joins the projects that belong here. */
-export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: EngineTeamLink): WindowTeam {
-  const configure = () => link.configure(settingsSnapshot(deps.settings), deps.models.registry as Record<string, unknown>);
+export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: EngineTeamLink, onPairsChanged: () => void): WindowTeam {
+  // Not before the registry is read: the engine would plan with no models and fail.
+  const configure = async () => {
+    await deps.models.ready;
+    await link.configure(settingsSnapshot(deps.settings), deps.models.registry as Record<string, unknown>);
+  };
   const joinOne = async (project: Project) => {
     const held = await link.join(project._id, deps.trust.knows(project.root));
     if (held) deps.log.info(`"${project.name}" is worked on by another Redgreen client (pid ${held.holderPid})`);
@@ -82,6 +87,7 @@ export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: En
     vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration("redgreen") && reconfigure()),
     link.onDecideDev((projectId, name) => askAboutDev(memory, { _id: projectId, name })),
     link.onNotice(({ level, text }) => tell(level, text)),
+    link.onPairsChanged(onPairsChanged),
   );
   const mine = async () => {
     const projects = new Set((await memory.projects.list()).filter((p) => deps.current.belongsHere(p)).map((p) => p._id));
@@ -112,7 +118,7 @@ function settingsSnapshot(settings: Settings): Record<string, unknown> {
 }
 
 /** With MongoDB the window opens the store itself, and its team runs here. */
-export function localWindowTeam(deps: TeamDeps, memory: MemoryManager): WindowTeam {
+export function localWindowTeam(deps: TeamDeps, memory: MemoryManager, onPairsChanged: () => void): WindowTeam {
   const human: HumanPort = { decideDev: (project) => askAboutDev(memory, project), notify: tell };
   const orchestrator = new Orchestrator({
     memory, models: () => deps.models.manager, git: deps.git, runner: deps.runner, files: deps.files, settings: () => deps.settings, log: deps.log, human,
@@ -122,6 +128,7 @@ export function localWindowTeam(deps: TeamDeps, memory: MemoryManager): WindowTe
     // outside the workspace is asked about by New Project, Plan Project or Start Pair.
     scope: (project) => deps.current.belongsHere(project),
     refusal: (project) => Promise.resolve(deps.trust.knows(project.root) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
+    onPairsChanged,
   }).start();
   return {
     plan: (project) => orchestrator.plan(project._id),
