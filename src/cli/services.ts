@@ -15,6 +15,8 @@ import { OpenAiBackend } from "../adapters/llm/openAiBackend";
 import { EngineConnection } from "../adapters/engine/engineClient";
 import { RemoteStore } from "../adapters/engine/remoteStore";
 import { EngineModelHost } from "../adapters/engine/engineModelHost";
+import { engineTeamLink, type EngineTeamLink } from "../adapters/engine/engineStore";
+import { settingsSnapshot } from "../core/settings";
 import { claimResult, EngineMethods } from "../protocol/engine";
 import { CliError } from "./errors";
 import packageJson from "../../package.json";
@@ -68,6 +70,11 @@ export class CliServices {
     this.files = dataFiles(this.dataDir);
     this.settings = new DataFolderSettings(this.files.settings, this.log);
     this.trust = new TrustList(this.files.trust);
+  }
+
+  /** Whether this command runs the store and the team in its own process (--in-process). */
+  get inProcess(): boolean {
+    return this.options.inProcess === true;
   }
 
   /** The Memory Manager over the store (opened on first use). */
@@ -159,6 +166,25 @@ export class CliServices {
       refusal: (p) => Promise.resolve(this.trust.isTrusted(p.root) ? undefined : `${p.root} is not trusted: run redgreen trust ${p.root}`),
       scope: (p) => p._id === project._id,
     });
+  }
+
+  /**
+   * The engine's team for this command's project: configured with the data folder's settings
+   * (auto-start on: `run` is the human's request to work) and the project's registry, the project
+   * joined (refused while another client holds it), the terminal as its human.
+   */
+  async engineTeam(project: Project, human: HumanPort): Promise<EngineTeamLink> {
+    const connection = await this.engine();
+    const link = engineTeamLink(connection, this.log);
+    const { registry, dropped } = this.registry(project);
+    for (const drop of dropped) this.log.warn(`${drop.source} defines the model "${drop.id}", left out (${drop.reason})`);
+    await link.configure({ ...settingsSnapshot(this.settings), "pairs.autoStart": true }, registry);
+    const memory = await this.memory();
+    link.onDecideDev(async (projectId) => human.decideDev((await memory.projects.get(projectId)) ?? project));
+    link.onNotice(({ level, text, projectId }) => human.notify(level, text, projectId));
+    const held = await link.join(project._id, this.trust.isTrusted(project.root));
+    if (held) throw new CliError(`"${project.name}" is being changed by another Redgreen client (pid ${held.holderPid}): wait for it to finish, or stop a run there with Ctrl-C`);
+    return link;
   }
 
   /** The registry layers for a project (its own file only when its folder is trusted). */

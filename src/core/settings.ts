@@ -84,6 +84,11 @@ export function parseSetting<K extends SettingKey>(key: K, raw: unknown): Parsed
   };
 }
 
+/** Every setting as `settings` reads it (what a client tells the engine's team, which checks each again). */
+export function settingsSnapshot(settings: { get<K extends SettingKey>(key: K): SettingValue<K> }): Record<string, unknown> {
+  return Object.fromEntries((Object.keys(settingSchemas) as SettingKey[]).map((key) => [key, settings.get(key)]));
+}
+
 export function settingDefault<K extends SettingKey>(key: K): SettingValue<K> {
   return settingSchemas[key].parse(undefined) as SettingValue<K>;
 }

@@ -4,7 +4,7 @@
 import * as z from "zod";
 import { describeIssues } from "../core/logger";
 import { COLLECTIONS, type CollectionName, type Store } from "../core/store/port";
-import { claimParams, type claimResult, configureTeamParams, EngineMethods, joinTeamParams, modelParams, projectParams, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
+import { claimParams, type claimResult, configureTeamParams, EngineMethods, idleParams, joinTeamParams, modelParams, projectParams, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
 import type { ModelHosting } from "./modelHosting";
 import { infoResultSchema } from "../adapters/llm/hostProtocol";
 import type { EngineClient, RequestHandler } from "./server";
@@ -95,8 +95,8 @@ export function engineHandlers(state: EngineState, claims: ProjectClaims): Recor
     [EngineMethods.plan]: handler(projectParams, (params, client) => state.team.plan(client, params.projectId)),
     [EngineMethods.startPairs]: handler(projectParams, (params, client) => Promise.resolve(state.team.startPairs(client, params.projectId))),
     [EngineMethods.pausePairs]: handler(projectParams, (params, client) => state.team.pausePairs(client, params.projectId)),
-    [EngineMethods.teamIdle]: handler(none, async (_params, _client, signal) => {
-      await Promise.race([state.team.idle(), new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("cancelled")), { once: true }))]);
+    [EngineMethods.teamIdle]: handler(idleParams, async (params, _client, signal) => {
+      await Promise.race([state.team.idle(params.projectId), new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("cancelled")), { once: true }))]);
       return null;
     }),
   };

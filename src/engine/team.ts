@@ -154,8 +154,8 @@ export class EngineTeam {
     return this.orchestrator.pausePairs(projectId);
   }
 
-  idle(): Promise<void> {
-    return this.orchestrator.idle();
+  idle(projectId?: string): Promise<void> {
+    return this.orchestrator.idle(projectId);
   }
 
   pairs(): PairStatusWire[] {
@@ -176,8 +176,13 @@ export class EngineTeam {
     for (const [id, config] of [...this.configs]) {
       if (ids.has(id)) continue;
       this.configs.delete(id);
-      if (config.settings.get("engine.keepWorking")) for (const projectId of this.options.claims.heldBy(config.client)) this.kept.set(projectId, config);
-      else this.release(config);
+      const held = this.options.claims.heldBy(config.client);
+      if (config.settings.get("engine.keepWorking")) {
+        for (const projectId of held) this.kept.set(projectId, config);
+      } else {
+        for (const projectId of held) this.orchestrator.forget(projectId);
+        this.release(config);
+      }
     }
   }
 

@@ -140,6 +140,8 @@ export const claimResult = z.object({ granted: z.boolean(), holderPid: z.number(
 export const configureTeamParams = z.object({ settings: z.record(z.string(), z.unknown()), registry: z.record(z.string(), z.unknown()) });
 export const joinTeamParams = z.object({ projectId: z.string().min(1), trusted: z.boolean() });
 export const projectParams = z.object({ projectId: z.string().min(1) });
+/** Idle of one project, or of the whole team without one. */
+export const idleParams = z.object({ projectId: z.string().min(1).optional() });
 export const startPairsResult = z.enum(["started", "running"]);
 export const decideDevParams = z.object({ projectId: z.string(), name: z.string() });
 export const decideDevResult = z.enum(["reuse", "recreate", "pause"]);

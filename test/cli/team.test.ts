@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { initOutput, runOutput } from "../../src/cli/schemas";
+import { engineStatusOutput, initOutput, runOutput } from "../../src/cli/schemas";
 import type { ChatRequest } from "../../src/core/models/types";
 import { readingDeveloper, readingTester } from "../fakes/readingPair";
 import { startScriptedOpenAi, type ScriptedRequest } from "../fixtures/scriptedOpenAi";
@@ -90,10 +90,22 @@ describe("redgreen run: the team from a terminal", function () {
     assert.deepEqual(result.tickets.review, ["ANSWERS-1", "ANSWERS-2"]);
     assert.equal(result.exitCode, 0);
     assert.match(ran.stderr, /ANSWERS-1 tester: Red: answer\(\) returns 42/, "progress goes to stderr");
+    // The pairs ran in the data folder's engine (the one scheduler of the machine), not in the command.
+    assert.match(await fs.readFile(path.join(data, "engine", "engine.log"), "utf8"), /pair-1 works on ANSWERS-1 of "Answers"/);
     for (const ticket of result.tickets.review) assert.equal(rg("review", "approve", ticket).code, 0);
     assert.equal(gitIn(folder, "show", "DEV:src/answer.js"), "exports.answer = () => 42;");
     assert.equal(gitIn(folder, "show", "DEV:src/seven.js"), "exports.seven = () => 7;");
     assert.equal(gitIn(folder, "status", "--porcelain"), "", "the user's working tree is untouched");
+  });
+
+  it("with --in-process, runs the team in the command's own process, with no engine", async () => {
+    criteria = ["`answer()` returns 42"];
+    const folder = await approvedProject();
+    assert.equal(rg("engine", "stop").code, 0);
+    const ran = await start(["--in-process", "run", folder, "--json"]).done;
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.deepEqual(runOutput.parse(JSON.parse(ran.stdout)).tickets.review, ["ANSWERS-1"]);
+    assert.equal(parsed(engineStatusOutput, rg("engine", "status", "--json")).running, false, "no engine was started");
   });
 
   it("exits 2 when a ticket waits for the human, naming it", async () => {

@@ -58,8 +58,11 @@ export async function openEngineStore(options: EngineStoreOptions) {
 /** A planning outcome as it crosses the socket: its kind is checked; the rest is the engine's record. */
 const planningOutcome = z.object({ kind: z.enum(["planned", "replanned", "paused", "failed"]), message: z.string().optional() }).loose();
 
-/** The engine's team, reached over the window's connection. */
-function engineTeamLink(connection: EngineConnection, log: Logger) {
+/** The engine's team as a client reaches it. */
+export type EngineTeamLink = ReturnType<typeof engineTeamLink>;
+
+/** The engine's team, reached over a client's connection (a window's, or the command line's `run`). */
+export function engineTeamLink(connection: EngineConnection, log: Logger) {
   const onProject = (method: string) => (projectId: string) => connection.request(method, projectParams.parse({ projectId }), z.unknown());
   return {
     configure: async (settings: Record<string, unknown>, registry: Record<string, unknown>) => void (await connection.request(EngineMethods.configureTeam, { settings, registry }, z.null())),
@@ -70,7 +73,7 @@ function engineTeamLink(connection: EngineConnection, log: Logger) {
     plan: async (projectId: string) => planningOutcome.parse(await onProject(EngineMethods.plan)(projectId)) as PlanningOutcome,
     startPairs: async (projectId: string) => startPairsResult.parse(await onProject(EngineMethods.startPairs)(projectId)),
     pausePairs: async (projectId: string) => z.boolean().parse(await onProject(EngineMethods.pausePairs)(projectId)),
-    idle: async () => void (await connection.request(EngineMethods.teamIdle, {}, z.null())),
+    idle: async (projectId?: string) => void (await connection.request(EngineMethods.teamIdle, projectId ? { projectId } : {}, z.null())),
     pairs: async () => (await connection.request(EngineMethods.status, {}, statusResult)).pairs,
     onDecideDev: (answer: (projectId: string, name: string) => Promise<DevDecision>): Disposable =>
       connection.onRequest(ClientMethods.decideDev, decideDevParams, ({ projectId, name }) => answer(projectId, name)),

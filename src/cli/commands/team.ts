@@ -5,7 +5,8 @@
 import { Option, type Command } from "commander";
 import { promises as fs } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import type { DevDecision } from "../../core/agents/planning";
+import type { DevDecision, PlanningOutcome } from "../../core/agents/planning";
+import type { EngineTeamLink } from "../../adapters/engine/engineStore";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { HumanPort } from "../../core/orchestrator/human";
 import type { Orchestrator } from "../../core/orchestrator/orchestrator";
@@ -71,19 +72,65 @@ function follow(memory: MemoryManager, project: Project, out: Output): { dispose
   return { dispose: () => { said.dispose(); moved.dispose(); } };
 }
 
+/** A project's team as `plan` and `run` drive it: the engine's (joined for this command), or with --in-process an orchestrator here. */
+interface CommandTeam {
+  plan(): Promise<PlanningOutcome>;
+  /** Resolves when nothing of the project runs or is ready. */
+  idle(): Promise<void>;
+  /** The pairs stop at their next step boundary; resolves once they did. */
+  stopAtStep(): Promise<void>;
+  /** The pairs stop now (in the engine: at their next step, this command gone). */
+  stopNow(): void;
+}
+
+function inProcessTeam(team: Orchestrator, projectId: string): CommandTeam {
+  return {
+    plan: () => team.plan(projectId),
+    idle: async () => {
+      await team.start().idle();
+      await team.stop();
+    },
+    stopAtStep: () => team.stop(),
+    stopNow: () => team.dispose(),
+  };
+}
+
+function engineTeam(link: EngineTeamLink, services: CliServices, projectId: string): CommandTeam {
+  return {
+    plan: () => link.plan(projectId),
+    idle: async () => {
+      // Work again (a Ctrl-C here before paused the project's pairs in the engine).
+      await link.startPairs(projectId);
+      await link.idle(projectId);
+    },
+    stopAtStep: async () => void (await link.pausePairs(projectId)),
+    stopNow: () => void services.close(),
+  };
+}
+
+async function commandTeam(services: CliServices, project: Project, options: TeamOptions): Promise<CommandTeam> {
+  const human = terminalHuman(services.out, options.dev);
+  if (services.inProcess) return inProcessTeam(await services.orchestrator(project, human), project._id);
+  return engineTeam(await services.engineTeam(project, human), services, project._id);
+}
+
 /** Runs until idle; Ctrl-C stops at a step boundary, a second Ctrl-C at once. Whether it was interrupted. */
-async function untilIdle(team: Orchestrator, out: Output): Promise<boolean> {
+async function untilIdle(team: CommandTeam, out: Output): Promise<boolean> {
   let interrupts = 0;
+  let stopping: Promise<void> = Promise.resolve();
   const onInterrupt = () => {
     interrupts++;
     if (interrupts === 1) out.progress("Stopping the pairs at their next step (Ctrl-C again to stop at once)…");
-    if (interrupts === 1) void team.stop();
-    else team.dispose();
+    if (interrupts === 1) stopping = team.stopAtStep();
+    else team.stopNow();
   };
   process.on("SIGINT", onInterrupt);
   try {
-    await team.idle();
-    await team.stop();
+    await team.idle().catch((error: unknown) => {
+      // Stopped at once: the engine's connection is gone with the wait on it.
+      if (interrupts < 2) throw error;
+    });
+    if (interrupts === 1) await stopping;
     return interrupts > 0;
   } finally {
     process.off("SIGINT", onInterrupt);
@@ -95,9 +142,9 @@ async function run(services: CliServices, arg: string | undefined, options: Team
   const project = await resolveProject(memory, arg);
   await services.requireTrusted(project.root, "run its team");
   await services.claimProject(project);
-  const team = await services.orchestrator(project, terminalHuman(services.out, options.dev));
+  const team = await commandTeam(services, project, options);
   const progress = follow(memory, project, services.out);
-  const interrupted = await untilIdle(team.start(), services.out).finally(() => progress.dispose());
+  const interrupted = await untilIdle(team, services.out).finally(() => progress.dispose());
   const now = (await memory.projects.get(project._id)) ?? project;
   const tickets = await memory.tickets.of(project._id);
   const open = live(tickets).filter((t) => t.column !== "review" && t.column !== "done");
@@ -122,7 +169,7 @@ async function plan(services: CliServices, arg: string | undefined, options: Tea
   const project = await resolveProject(memory, arg);
   await services.requireTrusted(project.root, "plan it");
   await services.claimProject(project);
-  const outcome = await (await services.orchestrator(project, terminalHuman(services.out, options.dev))).plan(project._id);
+  const outcome = await (await commandTeam(services, project, options)).plan();
   const tickets = live(await memory.tickets.of(project._id)).length;
   const message = outcome.kind === "failed" ? outcome.message : null;
   if (options.json) services.out.json(planOutput, { project: projectRef(project), outcome: outcome.kind, message, tickets });

@@ -73,7 +73,10 @@ export class Orchestrator implements Disposable {
   private again = false;
   private stopping = false;
   private booting: Promise<void> | undefined;
-  private readonly idleWaiters: (() => void)[] = [];
+  /** Who waits for idleness: of everything, or of one project. */
+  private readonly idleWaiters: { projectId?: string; resolve: () => void }[] = [];
+  /** Projects with ready tickets the last pass had no free pair for. */
+  private unserved = new Set<string>();
 
   constructor(private readonly deps: OrchestratorDeps) {}
 
@@ -82,24 +85,26 @@ export class Orchestrator implements Disposable {
     const { memory } = this.deps;
     this.subscriptions.add(memory.projects.onDidChange((project) => this.onProject(project)));
     this.subscriptions.add(memory.tickets.onDidChange((ticket) => this.onTicket(ticket)));
-    this.booting = (async () => {
-      for (const project of await memory.projects.list()) this.onProject(project);
-    })()
-      .catch((error: unknown) => this.deps.log.error(`Reading the projects: ${describeError(error)}`))
-      .finally(() => {
-        this.booting = undefined;
-        this.wake();
-      });
+    this.reconsider();
     return this;
   }
 
-  /** The scope grew (a client claimed a project): takes up what waits in it (planning, ready tickets). */
+  /**
+   * Takes up what waits in every project in scope (planning, ready tickets): at the start, and when
+   * the scope grew (a client joined a project). Nobody is told "idle" before it has looked.
+   */
   reconsider(): void {
     if (this.stopping) return;
-    void this.deps.memory.projects.list().then(
-      (projects) => projects.forEach((project) => this.onProject(project)),
-      (error: unknown) => this.deps.log.error(`Reading the projects: ${describeError(error)}`),
-    );
+    const run: Promise<void> = (this.booting ?? Promise.resolve())
+      .then(async () => {
+        for (const project of await this.deps.memory.projects.list()) this.onProject(project);
+      })
+      .catch((error: unknown) => this.deps.log.error(`Reading the projects: ${describeError(error)}`))
+      .finally(() => {
+        if (this.booting === run) this.booting = undefined;
+        this.wake();
+      });
+    this.booting = run;
   }
 
   /** Plans a project (an approved spec, or re-planning after a change); one run per project at a time. */
@@ -132,15 +137,24 @@ export class Orchestrator implements Disposable {
     return busy.length > 0;
   }
 
+  /** The project left this orchestrator's scope: a Pause Pair or Start Pair for it ends with the client that asked. */
+  forget(projectId: string): void {
+    this.pairsPaused.delete(projectId);
+    this.started.delete(projectId);
+  }
+
   /** What each pair does now. */
   status(): PairStatus[] {
     return this.pairs.map(({ id, work }) => ({ id, projectId: work?.projectId, ticketId: work?.ticketId, since: work?.since, pausing: work?.pausing }));
   }
 
-  /** Resolves when nothing runs (no pair, planning or completion) and nothing is ready to start. */
-  idle(): Promise<void> {
+  /**
+   * Resolves when nothing runs (no pair, planning or completion) and nothing is ready to start;
+   * with `projectId`, nothing of that project (another project's pairs may go on).
+   */
+  idle(projectId?: string): Promise<void> {
     return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
+      this.idleWaiters.push({ projectId, resolve });
       this.wake();
     });
   }
@@ -202,10 +216,14 @@ export class Orchestrator implements Disposable {
     const free = this.pairs.filter((pair) => !pair.work);
     if (free.length === 0) return;
     const ready = (this.deps.scheduler ?? oldestReadyFirst).order(await this.readyWork());
+    this.unserved = new Set();
     for (const next of ready) {
       if (this.stopping || this.pairsPaused.has(next.project._id)) continue;
       const pair = this.pairFor(next.ticket, free);
-      if (!pair) break;
+      if (!pair) {
+        this.unserved.add(next.project._id);
+        continue;
+      }
       free.splice(free.indexOf(pair), 1);
       this.startPair(pair, next);
     }
@@ -346,7 +364,8 @@ export class Orchestrator implements Disposable {
     const { memory, log } = this.deps;
     try {
       const project = await memory.projects.get(projectId);
-      if (!project) return undefined;
+      // Out of scope, the client that approved completes it itself (`redgreen review approve`).
+      if (!project || !this.inScope(project)) return undefined;
       const outcome = await completeFunctionality(project, functionalityId, { memory, git: this.deps.git(project), suiteGreen: featureSuiteCheck(this.deps.runner, tddLimits(this.deps.settings(project)), project) });
       log.info(`Completing ${functionalityId} of "${project.name}": ${outcome.kind}`);
       if (outcome.kind === "merged") this.deps.human.notify("info", `${project.name}: every ticket of ${functionalityId} is done and its suite is green; the Architect merged it into DEV.`, project._id);
@@ -363,7 +382,18 @@ export class Orchestrator implements Disposable {
 
   /** Idle: no pass assigning pairs, no pair working, no planning or completion running. Each of them ends with a pass, or calls this. */
   private settleIfIdle(): void {
-    if (this.idleWaiters.length === 0 || this.booting || this.assigning || this.planning.size > 0 || this.completions.size > 0 || this.pairs.some((pair) => pair.work)) return;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.idleWaiters.length === 0 || this.booting || this.assigning) return;
+    for (const waiter of [...this.idleWaiters]) {
+      if (!this.idleFor(waiter.projectId)) continue;
+      this.idleWaiters.splice(this.idleWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+
+  /** Nothing of the project (or of any, without one) runs or waits for a free pair. */
+  private idleFor(projectId: string | undefined): boolean {
+    if (projectId === undefined) return this.planning.size === 0 && this.completions.size === 0 && !this.pairs.some((pair) => pair.work);
+    const completing = [...this.completions.keys()].some((key) => key.startsWith(`${projectId}\n`));
+    return !this.planning.has(projectId) && !completing && !this.unserved.has(projectId) && !this.pairs.some((pair) => pair.work?.projectId === projectId);
   }
 }

@@ -10,7 +10,7 @@ import type { Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import type { HumanPort } from "../../core/orchestrator/human";
 import { Orchestrator } from "../../core/orchestrator/orchestrator";
-import { settingSchemas, type SettingKey } from "../../core/settings";
+import { settingsSnapshot } from "../../core/settings";
 import { specFileOf } from "../../core/spec/specFile";
 import type { Project } from "../../core/store/records";
 import type { WorktreeFiles } from "../../core/tdd/edits";
@@ -110,11 +110,6 @@ export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: En
       subscriptions.dispose();
     },
   };
-}
-
-/** Every Redgreen setting as this window reads it, for the engine (which checks each again). */
-function settingsSnapshot(settings: Settings): Record<string, unknown> {
-  return Object.fromEntries((Object.keys(settingSchemas) as SettingKey[]).map((key) => [key, settings.get(key)]));
 }
 
 /** With MongoDB the window opens the store itself, and its team runs here. */
