@@ -93,8 +93,8 @@ describe("A pair whose engine is killed with SIGKILL mid-step", function () {
     await fs.rm(folder, { recursive: true, force: true });
   });
 
-  // The pair runs in the window (the orchestrator is not in the engine yet): its step ends within the
-  // store's grace, and the team started over the new engine takes the ticket on from there.
+  // The pair runs in the engine and dies with it mid-step; the window starts a new engine, configures
+  // its team and joins the project again, and the new engine's team takes the ticket on from its red.
   it("is started again by the window, and the ticket goes on from its red to review: one red, one green, nothing acknowledged lost", async () => {
     const { store, log } = await activateRedgreen();
     const projectId = await approvedProject(folder, "Crash Demo");
