@@ -4,11 +4,12 @@
 import * as z from "zod";
 import { describeIssues } from "../core/logger";
 import { COLLECTIONS, type CollectionName, type Store } from "../core/store/port";
-import { claimParams, type claimResult, configureTeamParams, EngineMethods, idleParams, joinTeamParams, modelParams, projectParams, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
+import { claimParams, configureTeamParams, EngineMethods, idleParams, joinTeamParams, modelParams, projectParams, statusResult, storeParams, type EngineStatus, type StoreParams } from "../protocol/engine";
 import type { ModelHosting } from "./modelHosting";
 import { infoResultSchema } from "../adapters/llm/hostProtocol";
 import type { EngineClient, RequestHandler } from "./server";
 import type { EngineTeam } from "./team";
+import type { ProjectClaims } from "./claims";
 
 export interface EngineState {
   store: Store;
@@ -25,37 +26,6 @@ export interface EngineState {
   /** The one model host, shared by every client. */
   models: ModelHosting;
   team: EngineTeam;
-}
-
-/** Which client changes each project (a run, a review, …), until it hangs up. */
-export class ProjectClaims {
-  private readonly holders = new Map<string, EngineClient>();
-
-  claim(projectId: string, client: EngineClient): z.infer<typeof claimResult> {
-    const holder = this.holders.get(projectId);
-    if (holder && holder.id !== client.id) return { granted: false, holderPid: holder.pid };
-    this.holders.set(projectId, client);
-    return { granted: true, holderPid: client.pid };
-  }
-
-  holderOf(projectId: string): EngineClient | undefined {
-    return this.holders.get(projectId);
-  }
-
-  /** The projects `client` holds. */
-  heldBy(client: Pick<EngineClient, "id">): string[] {
-    return [...this.holders].flatMap(([projectId, holder]) => (holder.id === client.id ? [projectId] : []));
-  }
-
-  /** A client that hung up holds nothing. */
-  forget(present: readonly EngineClient[]): void {
-    const ids = new Set(present.map((c) => c.id));
-    for (const [projectId, holder] of this.holders) if (!ids.has(holder.id)) this.holders.delete(projectId);
-  }
-
-  list(): { projectId: string; clientPid: number }[] {
-    return [...this.holders].map(([projectId, holder]) => ({ projectId, clientPid: holder.pid }));
-  }
 }
 
 const none = z.object({}).optional();

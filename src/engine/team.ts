@@ -27,7 +27,7 @@ import { parseSetting, settingSchemas, type SettingKey, type SettingValue } from
 import { specFileOf } from "../core/spec/specFile";
 import type { Project } from "../core/store/records";
 import type { PairStatusWire } from "../protocol/engine";
-import type { ProjectClaims } from "./handlers";
+import type { ProjectClaims } from "./claims";
 import type { ModelHosting } from "./modelHosting";
 import type { EngineClient } from "./server";
 import type { SharedStore } from "./sharedStore";
