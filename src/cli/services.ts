@@ -169,16 +169,17 @@ export class CliServices {
   }
 
   /**
-   * The engine's team for this command's project: configured with the data folder's settings
-   * (auto-start on: `run` is the human's request to work) and the project's registry, the project
-   * joined (refused while another client holds it), the terminal as its human.
+   * The engine's team for this command's project: configured with the data folder's settings and
+   * the project's registry, the project joined (refused while another client holds it), the
+   * terminal as its human. `work`: pairs start by themselves (`run` is the human's request to
+   * work); without it (`plan`) none starts.
    */
-  async engineTeam(project: Project, human: HumanPort): Promise<EngineTeamLink> {
+  async engineTeam(project: Project, human: HumanPort, work: boolean): Promise<EngineTeamLink> {
     const connection = await this.engine();
     const link = engineTeamLink(connection, this.log);
     const { registry, dropped } = this.registry(project);
     for (const drop of dropped) this.log.warn(`${drop.source} defines the model "${drop.id}", left out (${drop.reason})`);
-    await link.configure({ ...settingsSnapshot(this.settings), "pairs.autoStart": true }, registry);
+    await link.configure({ ...settingsSnapshot(this.settings), "pairs.autoStart": work }, registry);
     const memory = await this.memory();
     link.onDecideDev(async (projectId) => human.decideDev((await memory.projects.get(projectId)) ?? project));
     link.onNotice(({ level, text, projectId }) => human.notify(level, text, projectId));

@@ -108,7 +108,7 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   };
   /** With no client the engine exits, but not under a working pair (engine.keepWorking): it looks again later. */
   const exitIfIdle = () => {
-    if (!team.working()) return void stop();
+    if (!team.busy()) return void stop();
     exitsAt = new Date(Date.now() + idleMs);
     idleTimer = setTimeout(() => exitIfIdle(), Math.max(idleMs, FIRST_CLIENT_MS));
   };

@@ -35,11 +35,13 @@ import type { SharedStore } from "./sharedStore";
 /** How long a stopping engine waits for the pairs to reach a step boundary before cancelling them. */
 const STOP_GRACE_MS = 4000;
 
-/** One client's team: its settings and models. */
+/** One client's team: its settings and models (released once its client left and its work ended). */
 interface TeamConfig {
   client: EngineClient;
   settings: SettingsReader;
   models: ModelManager;
+  local: LocalModelBackend;
+  released: boolean;
 }
 
 export interface EngineTeamOptions {
@@ -67,6 +69,8 @@ export class EngineTeam {
    * closes still runs its tests there.
    */
   private readonly trusted = new Map<string, string>();
+  /** The configuration each project was last joined with: a pair still in its step after its client left goes on with it. */
+  private readonly joinedWith = new Map<string, TeamConfig>();
   private readonly orchestrator: Orchestrator;
 
   private constructor(private readonly options: EngineTeamOptions, readonly memory: MemoryManager) {
@@ -78,8 +82,8 @@ export class EngineTeam {
     });
     this.orchestrator = new Orchestrator({
       memory, runner, log, files: worktreeFiles,
-      models: (project) => this.configOf(project._id)?.models ?? this.unclaimed(project),
-      settings: (project) => (project && this.configOf(project._id)?.settings) || this.machineSettings(),
+      models: (project) => this.configFor(project._id)?.models ?? this.unclaimed(project),
+      settings: (project) => (project && this.configFor(project._id)?.settings) || this.machineSettings(),
       git: (project) => new GitOps(simpleGitPort, project.root, log, project.protectedBranch),
       readSpec: (project) => fs.readFile(specFileOf(project), "utf8"),
       scan: (project) => scanRepository(project.root, project.specPath),
@@ -116,21 +120,24 @@ export class EngineTeam {
       existing.settings = settings;
       await existing.models.setRegistry(registry);
     } else {
-      const threads = () => settings.get("models.threads") || os.availableParallelism();
       // The team's models are held in the host under the client's id negated, let go when it goes.
       const local = new LocalModelBackend(this.options.hosting.channel({ id: -client.id }));
+      // Threads as the client's latest settings say (configure replaces them).
+      const threads = () => (this.configs.get(client.id)?.settings ?? settings).get("models.threads") || os.availableParallelism();
       const models = new ModelManager(registry, { local, openai: new OpenAiBackend() }, { defaultThreads: threads });
-      this.configs.set(client.id, { client, settings, models });
+      this.configs.set(client.id, { client, settings, local, models, released: false });
     }
     this.orchestrator.reconsider();
   }
 
   /** The client's team works on the project from now on, unless another client holds it. */
   join(client: EngineClient, projectId: string, root: string, trusted: boolean): { granted: boolean; holderPid: number | null } {
-    if (!this.configs.has(client.id)) throw new Error("Configure the team (team/configure) before joining a project");
+    const config = this.configs.get(client.id);
+    if (!config) throw new Error("Configure the team (team/configure) before joining a project");
     const claim = this.options.claims.claim(projectId, client);
     if (!claim.granted) return claim;
     this.kept.delete(projectId);
+    this.joinedWith.set(projectId, config);
     if (trusted) this.trusted.set(projectId, root);
     else this.trusted.delete(projectId);
     this.orchestrator.reconsider();
@@ -162,9 +169,9 @@ export class EngineTeam {
     return this.orchestrator.status().map((pair: PairStatus) => ({ id: pair.id, projectId: pair.projectId ?? null, ticketId: pair.ticketId ?? null, since: pair.since?.toISOString() ?? null, pausing: pair.pausing ?? false }));
   }
 
-  /** Whether a pair works now (the engine does not exit under it). */
-  working(): boolean {
-    return this.orchestrator.status().some((pair) => pair.ticketId);
+  /** Whether anything runs (a pair, a planning, a completion): the engine does not exit under it. */
+  busy(): boolean {
+    return this.orchestrator.busy();
   }
 
   /**
@@ -177,27 +184,49 @@ export class EngineTeam {
       if (ids.has(id)) continue;
       this.configs.delete(id);
       const held = this.options.claims.heldBy(config.client);
-      if (config.settings.get("engine.keepWorking")) {
-        for (const projectId of held) this.kept.set(projectId, config);
-      } else {
-        for (const projectId of held) this.orchestrator.forget(projectId);
-        this.release(config);
-      }
+      if (config.settings.get("engine.keepWorking")) for (const projectId of held) this.kept.set(projectId, config);
+      else for (const projectId of held) this.orchestrator.forget(projectId);
+      void this.releaseWhenDone(config, held);
     }
+  }
+
+  /**
+   * Once nothing of its projects runs any more (the pairs stopped at their step, or with
+   * keepWorking their work ran out), a departed client's configuration goes, and its models.
+   */
+  private async releaseWhenDone(config: TeamConfig, projectIds: string[]): Promise<void> {
+    await Promise.all(projectIds.map((projectId) => this.orchestrator.idle(projectId)));
+    for (const projectId of projectIds) {
+      if (this.kept.get(projectId) === config) this.kept.delete(projectId);
+      if (this.joinedWith.get(projectId) === config) this.joinedWith.delete(projectId);
+    }
+    if (![...this.kept.values()].includes(config)) this.release(config);
   }
 
   /** Stops the pairs at their next step boundary (cancelled after a grace), then lets go of the models. */
   async stop(): Promise<void> {
-    const stopped = await Promise.race([this.orchestrator.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STOP_GRACE_MS))]);
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(false), STOP_GRACE_MS)));
+    const stopped = await Promise.race([this.orchestrator.stop().then(() => true), late]);
+    clearTimeout(grace);
     if (!stopped) this.options.log.warn(`engine: the pairs did not reach a step boundary within ${STOP_GRACE_MS / 1000} s: cancelled`);
     this.orchestrator.dispose();
-    for (const config of new Set(this.allConfigs())) this.release(config);
+    for (const config of new Set([...this.allConfigs(), ...this.joinedWith.values()])) this.release(config);
     this.memory.dispose();
   }
 
   private release(config: TeamConfig): void {
+    if (config.released) return;
+    config.released = true;
     config.models.dispose();
+    config.local.dispose();
     this.options.hosting.release({ id: -config.client.id });
+  }
+
+  /** The configuration a project's work goes on with: its holder's, the kept one, or the one it was last joined with. */
+  private configFor(projectId: string): TeamConfig | undefined {
+    const config = this.configOf(projectId) ?? this.joinedWith.get(projectId);
+    return config?.released ? undefined : config;
   }
 
   private configOf(projectId: string): TeamConfig | undefined {
@@ -225,8 +254,9 @@ export class EngineTeam {
     return configs.length === 0 ? this.options.machine.get(key) === value : configs.some((config) => config.settings.get(key) === value);
   }
 
+  /** Memory's models: the project's (never another client's); without a project, any team's. */
   private modelsFor(projectId: string | undefined): ModelManager | undefined {
-    return (projectId === undefined ? undefined : this.configOf(projectId)?.models) ?? this.allConfigs()[0]?.models;
+    return projectId === undefined ? this.allConfigs()[0]?.models : this.configFor(projectId)?.models;
   }
 
   private unclaimed(project: Project): never {

@@ -115,7 +115,7 @@ describe("Two windows and a terminal on one engine", function () {
     await watchStatusBar;
     assert.ok(pairShown, "the second window's status bar showed its pair at work");
     assert.equal(ticket.assignedPair, "pair-1");
-    // Planned at the first try, with the second window's models (not before that window had read its registry).
+    // Planned at the first try: the second window configured the engine's team only once it had read its registry.
     const said = memory.transcript.recent(projectId).map((entry) => entry.text).join("\n");
     assert.doesNotMatch(said, /could not plan/);
 

@@ -157,6 +157,19 @@ describe("The engine's team (one orchestrator for every client's projects)", fun
     assert.deepEqual(engineStatus.teams.map((team) => team.projectId).sort(), ["alpha", "beta"]);
   });
 
+  it("is idle for one project only once its ready tickets are done, even while another project holds the only pair", async () => {
+    const a = await openWindow({}, 20);
+    const b = await openWindow();
+    const alpha = await approvedProject(a, "Alpha", 7);
+    await join(a, alpha);
+    await until(a, alpha, (tickets) => tickets.some((t) => t.column === "inprogress"));
+    const beta = await approvedProject(b, "Beta", 9);
+    await join(b, beta);
+    await b.connection.request(EngineMethods.teamIdle, { projectId: beta._id }, z.null());
+    const tickets = await b.memory.tickets.of(beta._id);
+    assert.deepEqual(tickets.map((t) => t.column), ["review"], "Beta's ticket waited for the pair, and the wait with it");
+  });
+
   it("does not work in a folder its client does not trust, and starts once the client joins it trusted", async () => {
     const a = await openWindow();
     const alpha = await approvedProject(a, "Alpha", 7);
@@ -202,6 +215,7 @@ describe("The engine's team (one orchestrator for every client's projects)", fun
     await waitFor(async () => !(await status(watcher)).pairs.some((pair) => pair.ticketId), "the pair did not stop");
     const stopped = await watcher.memory.tickets.of(alpha._id);
     assert.equal(stopped[0]?.column, "inprogress", "the pair stopped at a step boundary when its client went");
+    assert.equal(stopped[0]?.waiting, undefined, "and the ticket does not wait for the human: it was not blocked");
 
     const keeper = await openWindow({ "engine.keepWorking": true }, 20);
     await join(keeper, alpha);

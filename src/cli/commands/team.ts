@@ -108,20 +108,22 @@ function engineTeam(link: EngineTeamLink, services: CliServices, projectId: stri
   };
 }
 
-async function commandTeam(services: CliServices, project: Project, options: TeamOptions): Promise<CommandTeam> {
+/** `work`: pairs take tickets (`run`); without it only planning runs (`plan`). */
+async function commandTeam(services: CliServices, project: Project, options: TeamOptions, work: boolean): Promise<CommandTeam> {
   const human = terminalHuman(services.out, options.dev);
   if (services.inProcess) return inProcessTeam(await services.orchestrator(project, human), project._id);
-  return engineTeam(await services.engineTeam(project, human), services, project._id);
+  return engineTeam(await services.engineTeam(project, human, work), services, project._id);
 }
 
-/** Runs until idle; Ctrl-C stops at a step boundary, a second Ctrl-C at once. Whether it was interrupted. */
-async function untilIdle(team: CommandTeam, out: Output): Promise<boolean> {
+/** Runs until idle; Ctrl-C stops at a step boundary, a second Ctrl-C at once. How many times it was interrupted. */
+async function untilIdle(team: CommandTeam, out: Output): Promise<number> {
   let interrupts = 0;
   let stopping: Promise<void> = Promise.resolve();
   const onInterrupt = () => {
     interrupts++;
     if (interrupts === 1) out.progress("Stopping the pairs at their next step (Ctrl-C again to stop at once)…");
-    if (interrupts === 1) stopping = team.stopAtStep();
+    // A second Ctrl-C may hang up before the engine answered the first.
+    if (interrupts === 1) stopping = team.stopAtStep().catch(() => undefined);
     else team.stopNow();
   };
   process.on("SIGINT", onInterrupt);
@@ -131,7 +133,7 @@ async function untilIdle(team: CommandTeam, out: Output): Promise<boolean> {
       if (interrupts < 2) throw error;
     });
     if (interrupts === 1) await stopping;
-    return interrupts > 0;
+    return interrupts;
   } finally {
     process.off("SIGINT", onInterrupt);
   }
@@ -142,9 +144,12 @@ async function run(services: CliServices, arg: string | undefined, options: Team
   const project = await resolveProject(memory, arg);
   await services.requireTrusted(project.root, "run its team");
   await services.claimProject(project);
-  const team = await commandTeam(services, project, options);
+  const team = await commandTeam(services, project, options, true);
   const progress = follow(memory, project, services.out);
-  const interrupted = await untilIdle(team, services.out).finally(() => progress.dispose());
+  const interrupts = await untilIdle(team, services.out).finally(() => progress.dispose());
+  // Stopped at once through the engine: the connection is gone, and the summary with it.
+  if (interrupts > 1 && !services.inProcess) throw new ExitCode(EXIT.interrupted);
+  const interrupted = interrupts > 0;
   const now = (await memory.projects.get(project._id)) ?? project;
   const tickets = await memory.tickets.of(project._id);
   const open = live(tickets).filter((t) => t.column !== "review" && t.column !== "done");
@@ -169,7 +174,7 @@ async function plan(services: CliServices, arg: string | undefined, options: Tea
   const project = await resolveProject(memory, arg);
   await services.requireTrusted(project.root, "plan it");
   await services.claimProject(project);
-  const outcome = await (await commandTeam(services, project, options)).plan();
+  const outcome = await (await commandTeam(services, project, options, false)).plan();
   const tickets = live(await memory.tickets.of(project._id)).length;
   const message = outcome.kind === "failed" ? outcome.message : null;
   if (options.json) services.out.json(planOutput, { project: projectRef(project), outcome: outcome.kind, message, tickets });

@@ -214,8 +214,8 @@ export class Orchestrator implements Disposable {
     if (this.stopping) return;
     this.resizePairs();
     const free = this.pairs.filter((pair) => !pair.work);
-    if (free.length === 0) return;
     const ready = (this.deps.scheduler ?? oldestReadyFirst).order(await this.readyWork());
+    // Projects whose ready tickets wait for a pair are not idle (idle(projectId)), whether or not a pair is free.
     this.unserved = new Set();
     for (const next of ready) {
       if (this.stopping || this.pairsPaused.has(next.project._id)) continue;
@@ -388,6 +388,11 @@ export class Orchestrator implements Disposable {
       this.idleWaiters.splice(this.idleWaiters.indexOf(waiter), 1);
       waiter.resolve();
     }
+  }
+
+  /** Whether anything runs or is being looked at (the engine does not exit under it). */
+  busy(): boolean {
+    return this.booting !== undefined || this.assigning !== undefined || !this.idleFor(undefined);
   }
 
   /** Nothing of the project (or of any, without one) runs or waits for a free pair. */

@@ -74,15 +74,19 @@ export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: En
     const held = await link.join(project._id, deps.trust.knows(project.root));
     if (held) deps.log.info(`"${project.name}" is worked on by another Redgreen client (pid ${held.holderPid})`);
   };
-  /** Joins every project that belongs to this window; one pass at a time, and one more after if asked meanwhile. */
+  /**
+   * Joins every project that belongs to this window and whose folder it trusts (an untrusted one
+   * is joined once a command asks for trust); one pass at a time, and one more after if asked meanwhile.
+   */
   let joining: Promise<void> = Promise.resolve();
   const joinAll = () => (joining = joining.then(async () => {
-    for (const project of await memory.projects.list()) if (deps.current.belongsHere(project)) await joinOne(project);
+    for (const project of await memory.projects.list()) if (deps.current.belongsHere(project) && deps.trust.knows(project.root)) await joinOne(project);
   }).catch((error: unknown) => deps.log.warn(`Joining the engine's team: ${String(error)}`)));
   const reconfigure = () => void configure().then(joinAll, (error: unknown) => deps.log.warn(`Configuring the engine's team: ${String(error)}`));
   reconfigure();
   const subscriptions = vscode.Disposable.from(
     deps.current.onDidChange(() => void joinAll()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void joinAll()),
     deps.models.onDidReload(reconfigure),
     vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration("redgreen") && reconfigure()),
     link.onDecideDev((projectId, name) => askAboutDev(memory, { _id: projectId, name })),
