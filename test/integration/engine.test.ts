@@ -2,7 +2,6 @@
 // data folder, $REDGREEN_DATA), a real `redgreen` process shares it both ways and live, and an
 // engine killed with SIGKILL is started again by the window, losing nothing it acknowledged.
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,7 +10,7 @@ import { openEmbeddedStore } from "../../src/adapters/store/embedded/embeddedSto
 import type { CopyReport } from "../../src/core/store/copyStore";
 import type { Project } from "../../src/core/store/records";
 import type { StoreState } from "../../src/features/store/storeService";
-import { activateRedgreen, eventually, EXTENSION_ID } from "./harness";
+import { activateRedgreen, eventually, redgreen } from "./harness";
 
 type Open = Extract<StoreState, { kind: "open" }>;
 
@@ -21,15 +20,6 @@ async function opened(timeoutMs = 20_000): Promise<Open> {
     const state = await store.ready();
     return state.kind === "open" ? state : undefined;
   }, timeoutMs, () => "the store did not open");
-}
-
-/** Runs the packaged `redgreen` command line (dist/cli.js) as a real process on the suite's data folder. */
-function redgreen(args: string[]): Promise<string> {
-  const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, "dist", "cli.js");
-  const env = { ...process.env, GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@t", NO_COLOR: "1" };
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [cli, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(`redgreen ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout)));
-  });
 }
 
 describe("The window as a client of the data folder's engine", function () {

@@ -1,5 +1,7 @@
 import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import os from "node:os";
+import path from "node:path";
 import * as vscode from "vscode";
 import type { RedgreenTestApi } from "../../src/extension";
 import type { LogEntry } from "../../src/platform/log";
@@ -93,4 +95,13 @@ export async function openView(name: keyof RedgreenTestApi["views"]): Promise<Re
     10_000,
     () => `the ${name} view is still loading`,
   );
+}
+
+/** Runs the packaged `redgreen` command line (dist/cli.js) as a real process on the suite's data folder. */
+export function redgreen(args: string[]): Promise<string> {
+  const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, "dist", "cli.js");
+  const env = { ...process.env, GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@t", NO_COLOR: "1" };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [cli, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(`redgreen ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout)));
+  });
 }

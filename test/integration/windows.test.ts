@@ -3,26 +3,17 @@
 // engine's team works on it for that window, with that window's models, and the first window, the
 // second window's board and status bar, and a `redgreen` process all see the same work live.
 import * as assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { promises as fs, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 import type { Ticket } from "../../src/core/store/records";
 import { statusResult } from "../../src/protocol/engine";
-import { startScriptedOpenAi } from "../fixtures/scriptedOpenAi";
-import { activateRedgreen, eventually, EXTENSION_ID } from "./harness";
+import { startScriptedOpenAi, type ScriptedRequest } from "../fixtures/scriptedOpenAi";
+import { activateRedgreen, eventually, EXTENSION_ID, redgreen } from "./harness";
 import { answer, useScriptedModels } from "./scriptedTeam";
 import { ui } from "./ui";
-
-/** Runs the packaged `redgreen` command line (dist/cli.js) as a real process on the suite's data folder. */
-function redgreen(args: string[]): Promise<string> {
-  const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, "dist", "cli.js");
-  const env = { ...process.env, GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@t", NO_COLOR: "1" };
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [cli, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(`redgreen ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout)));
-  });
-}
 
 const engineStatus = async () => statusResult.parse((JSON.parse(await redgreen(["engine", "status", "--json"])) as { engine: unknown }).engine);
 
@@ -50,13 +41,20 @@ describe("Two windows and a terminal on one engine", function () {
   const folder = mkdtempSync(path.join(os.tmpdir(), "redgreen-it-window-two-"));
   let stopModels: (() => Promise<void>) | undefined;
   let second: ReturnType<typeof ui.window> | undefined;
+  /** The Developer's reply waits for this: the pair stays at work until the test has seen it on the second window. */
+  let letDeveloperAnswer!: () => void;
+  const developerMayAnswer = new Promise<void>((resolve) => (letDeveloperAnswer = resolve));
+  const isDeveloper = (request: ScriptedRequest) => JSON.stringify(request.schema?.properties?.status ?? "").includes("code");
 
   before(async () => {
-    // Replies paced 10 ms a word: a step lasts long enough for the second window's board and status bar to show its pair.
-    stopModels = await useScriptedModels(await startScriptedOpenAi((request) => answer(request), { paceMs: 10 }));
+    stopModels = await useScriptedModels(await startScriptedOpenAi(async (request) => {
+      if (isDeveloper(request)) await developerMayAnswer;
+      return answer(request);
+    }));
   });
 
   after(async () => {
+    letDeveloperAnswer();
     await second?.close().catch(() => undefined);
     await stopModels?.();
     await fs.rm(folder, { recursive: true, force: true });
@@ -103,17 +101,11 @@ describe("Two windows and a terminal on one engine", function () {
     // Its board shows the planned ticket (before the pair is done with it: the move to review is timed below).
     const planned = await eventually(async () => (await memory.tickets.of(projectId))[0], 30_000, () => "never planned");
     await eventually(() => boardCount(two, `.card[data-id="${planned._id}"]`), 60_000, () => "the second window's board never showed the ticket");
-    // While its pair works, the second window's status bar says so.
-    let pairShown = false;
-    const watchStatusBar = (async () => {
-      for (let i = 0; i < 600 && !pairShown; i++) {
-        pairShown = /Redgreen: 1 pair/.test((await two.workbenchText('.statusbar-item:has-text("Redgreen:")', 2_000).catch(() => "")) ?? "");
-        if ((await memory.tickets.of(projectId)).some((t) => t.column === "review")) break;
-      }
-    })();
+    // While its pair works (held in its green step), the second window's status bar says so.
+    const statusBar = () => two.workbenchText('.statusbar-item:has-text("Redgreen:")', 2_000).catch(() => null);
+    await eventually(async () => (/Redgreen: 1 pair/.test((await statusBar()) ?? "") ? true : undefined), 60_000, () => "the second window's status bar never showed its pair at work");
+    letDeveloperAnswer();
     const { ticket, at } = await Promise.race([reviewSeen, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error("the ticket never reached review")), 120_000))]);
-    await watchStatusBar;
-    assert.ok(pairShown, "the second window's status bar showed its pair at work");
     assert.equal(ticket.assignedPair, "pair-1");
     // Planned at the first try: the second window configured the engine's team only once it had read its registry.
     const said = memory.transcript.recent(projectId).map((entry) => entry.text).join("\n");
@@ -127,7 +119,7 @@ describe("Two windows and a terminal on one engine", function () {
     });
     const boardAfter = Date.now() - at;
     // Its pair let the ticket go: the status bar says so.
-    await eventually(async () => (/Redgreen: idle/.test((await two.workbenchText('.statusbar-item:has-text("Redgreen:")', 2_000)) ?? "") ? true : undefined), 10_000, () => "the second window's status bar still shows a pair at work");
+    await eventually(async () => (/Redgreen: idle/.test((await statusBar()) ?? "") ? true : undefined), 10_000, () => "the second window's status bar still shows a pair at work");
     // A terminal sees the same.
     const status = JSON.parse(await redgreen(["status", projectId, "--json"])) as { tickets: Record<string, string[]> };
     assert.deepEqual(status.tickets.review, [ticket._id]);
