@@ -79,10 +79,16 @@ export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: En
    * is joined once a command asks for trust); one pass at a time, and one more after if asked meanwhile.
    */
   let joining: Promise<void> = Promise.resolve();
+  /** The latest configuration sent: joins wait for it (the engine refuses a join before any). */
+  let configured: Promise<void> = Promise.resolve();
   const joinAll = () => (joining = joining.then(async () => {
+    await configured;
     for (const project of await memory.projects.list()) if (deps.current.belongsHere(project) && deps.trust.knows(project.root)) await joinOne(project);
   }).catch((error: unknown) => deps.log.warn(`Joining the engine's team: ${String(error)}`)));
-  const reconfigure = () => void configure().then(joinAll, (error: unknown) => deps.log.warn(`Configuring the engine's team: ${String(error)}`));
+  const reconfigure = () => {
+    configured = configure().catch((error: unknown) => deps.log.warn(`Configuring the engine's team: ${String(error)}`));
+    void joinAll();
+  };
   reconfigure();
   const subscriptions = vscode.Disposable.from(
     deps.current.onDidChange(() => void joinAll()),
