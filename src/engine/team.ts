@@ -17,7 +17,7 @@ import type { DevDecision, PlanningOutcome } from "../core/agents/planning";
 import { isInside } from "../core/folderTrust";
 import { GitOps } from "../core/gitops/gitOps";
 import { describeError, type Logger } from "../core/logger";
-import type { MemoryModels } from "../core/memory/knowledge";
+import { memoryModelsOf } from "../core/memory/knowledge";
 import { MemoryManager } from "../core/memory/memoryManager";
 import { ModelManager } from "../core/models/manager";
 import { parseRegistry } from "../core/models/registry";
@@ -103,7 +103,8 @@ export class EngineTeam {
     const models = (projectId: string | undefined) => made.team?.modelsFor(projectId) ?? unavailable();
     const memory = await MemoryManager.open({
       store: options.store,
-      models: memoryModelsFor(models),
+      // Those of the project's team, else (no project) any team's.
+      models: memoryModelsOf(models),
       workingCapacity: options.machine.get("memory.workingSize"),
       retentionDays: options.machine.get("store.retentionDays"),
     });
@@ -275,17 +276,6 @@ export class EngineTeam {
 
 function unavailable(): never {
   throw new Error("No Redgreen window or command has configured its models with the engine yet");
-}
-
-/** Memory's models in the engine: those of the project's team, else any team's. */
-function memoryModelsFor(models: (projectId: string | undefined) => ModelManager): MemoryModels {
-  return {
-    embed: (texts, projectId) => models(projectId).embed(texts),
-    embeddingModelId: (projectId) => models(projectId).embeddingModelId(),
-    countTokens: (role, text, projectId) => models(projectId).countTokens(role, text),
-    contextSize: (role, projectId) => models(projectId).contextSize(role),
-    ask: (role, request, projectId) => models(projectId).ask(role, request),
-  };
 }
 
 /** A client's settings as sent, each checked by its schema; missing ones take their default. */

@@ -25,13 +25,18 @@ export interface MemoryModels {
   ask(role: Role, request: ChatRequest, projectId?: string): Promise<{ text: string }>;
 }
 
-export function memoryModelsOf(models: () => Pick<ModelManager, "embed" | "embeddingModelId" | "countTokens" | "contextSize" | "ask">): MemoryModels {
+/**
+ * Memory's models from the ModelManager `models` gives for the call's project (one for every
+ * project in a window or a command; in the engine, the project's team's). Called on each use: the
+ * CLI builds its ModelManager late.
+ */
+export function memoryModelsOf(models: (projectId: string | undefined) => Pick<ModelManager, "embed" | "embeddingModelId" | "countTokens" | "contextSize" | "ask">): MemoryModels {
   return {
-    embed: (texts) => models().embed(texts),
-    embeddingModelId: () => models().embeddingModelId(),
-    countTokens: (role, text) => models().countTokens(role, text),
-    contextSize: (role) => models().contextSize(role),
-    ask: (role, request) => models().ask(role, request),
+    embed: (texts, projectId) => models(projectId).embed(texts),
+    embeddingModelId: (projectId) => models(projectId).embeddingModelId(),
+    countTokens: (role, text, projectId) => models(projectId).countTokens(role, text),
+    contextSize: (role, projectId) => models(projectId).contextSize(role),
+    ask: (role, request, projectId) => models(projectId).ask(role, request),
   };
 }
 

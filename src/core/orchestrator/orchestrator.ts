@@ -214,8 +214,10 @@ export class Orchestrator implements Disposable {
     if (this.stopping) return;
     this.resizePairs();
     const free = this.pairs.filter((pair) => !pair.work);
+    // With every pair busy, reading the ready work only serves someone waiting for one project's
+    // idleness (its ready tickets wait for a pair): a waiter arriving later wakes a pass itself.
+    if (free.length === 0 && !this.idleWaiters.some((waiter) => waiter.projectId !== undefined)) return;
     const ready = (this.deps.scheduler ?? oldestReadyFirst).order(await this.readyWork());
-    // Projects whose ready tickets wait for a pair are not idle (idle(projectId)), whether or not a pair is free.
     this.unserved = new Set();
     for (const next of ready) {
       if (this.stopping || this.pairsPaused.has(next.project._id)) continue;
