@@ -98,11 +98,8 @@ function inProcessTeam(team: Orchestrator, projectId: string): CommandTeam {
 function engineTeam(link: EngineTeamLink, services: CliServices, projectId: string): CommandTeam {
   return {
     plan: () => link.plan(projectId),
-    idle: async () => {
-      // Work again (a Ctrl-C here before paused the project's pairs in the engine).
-      await link.startPairs(projectId);
-      await link.idle(projectId);
-    },
+    // A Ctrl-C's pause in the engine ended with the command that asked (the engine forgets it).
+    idle: () => link.idle(projectId),
     stopAtStep: async () => void (await link.pausePairs(projectId)),
     stopNow: () => void services.close(),
   };
