@@ -1,0 +1,111 @@
+import { PRIORITIES, type Priority } from "../projects/project";
+
+// SPEC-001's Resource Allocation Policy as one pure function: who gets how much of the machine.
+//
+// The machine's capacity after the reserve for other applications is NOS. Shares are fractions of
+// NOS. The rule, which honours every SPEC-001 number at once:
+// 1. Base: each busy project gets its tier's quota, or less if it cannot use that much (demand).
+// 2. When the bases together pass the hard cap (several busy tiers: 90 + 70 + 40 + 10 % > 90 %),
+//    they are scaled down in proportion, so quotas weigh as SPEC-001 orders them and no more than
+//    the hard cap is ever allocated.
+// 3. Otherwise what is left under the hard cap is topped up in SPEC-001's order, tier by tier from
+//    critical down (equal shares within a tier), to projects that can use more, until every project
+//    has what it can use or the hard cap is reached. (SPEC-001's first round, projects below their
+//    quota, has nothing to take here: after the base a project is below its quota only when it
+//    cannot use more.)
+
+export interface ResourcePolicy {
+  /** Base quota of each tier, as a fraction of NOS. */
+  quotas: Record<Priority, number>;
+  /** The most of NOS ever allocated, as a fraction. */
+  hardCap: number;
+  /** The fraction of slots busy from which the Director pauses work for a project owed a slot. */
+  threshold: number;
+  /** The most tasks (pairs, planning, completions) running at once on the machine. */
+  maxConcurrentTasks: number;
+  /** How often the allocation is reviewed even when nothing changes; also the starvation bound. */
+  reviewMs: number;
+}
+
+/** SPEC-001's numbers. */
+export const SPEC_POLICY: ResourcePolicy = {
+  quotas: { critical: 0.9, high: 0.7, medium: 0.4, low: 0.1 },
+  hardCap: 0.9,
+  threshold: 0.98,
+  maxConcurrentTasks: 8,
+  reviewMs: 20 * 60_000,
+};
+
+export interface ProjectDemand {
+  projectId: string;
+  priority: Priority;
+  /** The share of NOS the project could use now (its workable tickets' slots), 0 when it has no work. */
+  demand: number;
+}
+
+export interface Allocation {
+  projectId: string;
+  priority: Priority;
+  quota: number;
+  /** What the base step gave (after scaling to the hard cap). */
+  base: number;
+  /** What the top-up added. */
+  topUp: number;
+  /** base + topUp: the project's share of NOS. */
+  share: number;
+}
+
+/** Shares of NOS for the projects that have demand (others get nothing), ordered by tier then id. */
+export function allocate(demands: readonly ProjectDemand[], policy: ResourcePolicy): Allocation[] {
+  const busy = demands.filter((d) => d.demand > 0).sort(byTierThenId);
+  const shares = busy.map((d) => ({ ...d, quota: policy.quotas[d.priority], base: Math.min(policy.quotas[d.priority], d.demand), topUp: 0 }));
+  const total = sum(shares.map((s) => s.base));
+  if (total > policy.hardCap) {
+    for (const s of shares) s.base *= policy.hardCap / total;
+  } else {
+    topUp(shares, policy.hardCap - total);
+  }
+  return shares.map(({ projectId, priority, quota, base, topUp: added }) => ({ projectId, priority, quota, base, topUp: added, share: base + added }));
+}
+
+type Share = { priority: Priority; base: number; topUp: number; quota: number; demand: number };
+
+/** Offers `left` tier by tier (critical first) up to what each project can use. */
+function topUp(shares: Share[], left: number): void {
+  for (const tier of PRIORITIES) {
+    if (left <= 0) return;
+    const group = shares.filter((s) => s.priority === tier && s.demand > s.base + s.topUp);
+    left -= fillEqually(group, left, (s) => s.demand - s.base - s.topUp);
+  }
+}
+
+/** Water-filling: equal parts, a member that needs less than its part takes only what it needs. Returns what was given. */
+function fillEqually(group: Share[], amount: number, room: (s: Share) => number): number {
+  const byRoom = [...group].sort((a, b) => room(a) - room(b));
+  let given = 0;
+  byRoom.forEach((s, i) => {
+    const part = Math.min(room(s), (amount - given) / (byRoom.length - i));
+    s.topUp += part;
+    given += part;
+  });
+  return given;
+}
+
+function byTierThenId(a: { priority: Priority; projectId: string }, b: { priority: Priority; projectId: string }): number {
+  return PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || (a.projectId < b.projectId ? -1 : a.projectId > b.projectId ? 1 : 0);
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+// ---- shares and slots ---------------------------------------------------------------------
+// The hard cap of NOS is what the pair slots hold: a project's share s is s / hardCap of the slots.
+
+/** The share of NOS a project with `workable` tickets (running or ready) could use. */
+export function demandOf(workable: number, slots: number, policy: ResourcePolicy): number {
+  return Math.min(policy.hardCap, (workable * policy.hardCap) / slots);
+}
+
+/** How many slots (fractional: a share of slot-time) a share of NOS is. */
+export function slotsOf(share: number, slots: number, policy: ResourcePolicy): number {
+  return (share / policy.hardCap) * slots;
+}

@@ -1,0 +1,101 @@
+import * as assert from "node:assert/strict";
+import fc from "fast-check";
+import { PRIORITIES, type Priority } from "../../src/core/projects/project";
+import { allocate, SPEC_POLICY, slotsOf, type Allocation, type ProjectDemand } from "../../src/core/resources/policy";
+
+const EPSILON = 1e-9;
+const total = (allocations: Allocation[]) => allocations.reduce((sum, a) => sum + a.share, 0);
+const shareOf = (allocations: Allocation[], id: string) => allocations.find((a) => a.projectId === id)?.share ?? 0;
+const round = (allocations: Allocation[]) => Object.fromEntries(allocations.map((a) => [a.projectId, Math.round(a.share * 1000) / 1000]));
+const busy = (projectId: string, priority: Priority, demand = SPEC_POLICY.hardCap): ProjectDemand => ({ projectId, priority, demand });
+
+// Demand is a whole number of slots times the cap over the slots: never a denormal.
+const demandArbitrary = fc.record({ projectId: fc.uuid(), priority: fc.constantFrom(...PRIORITIES), demand: fc.oneof(fc.constant(0), fc.double({ min: 1e-6, max: 0.9, noNaN: true })) });
+const demandsArbitrary = fc.uniqueArray(demandArbitrary, { selector: (d) => d.projectId, minLength: 0, maxLength: 30 });
+const policyArbitrary = fc.record({
+  quotas: fc.record({ critical: fc.double({ min: 0.01, max: 1, noNaN: true }), high: fc.double({ min: 0.01, max: 1, noNaN: true }), medium: fc.double({ min: 0.01, max: 1, noNaN: true }), low: fc.double({ min: 0.01, max: 1, noNaN: true }) }),
+  hardCap: fc.double({ min: 0.1, max: 1, noNaN: true }),
+}).map(({ quotas, hardCap }) => {
+  // Tiers keep their order: a higher tier's quota is never below a lower one's.
+  const [critical, high, medium, low] = [quotas.critical, quotas.high, quotas.medium, quotas.low].sort((a, b) => b - a) as [number, number, number, number];
+  return { ...SPEC_POLICY, quotas: { critical, high, medium, low }, hardCap };
+});
+
+describe("Resource Director: the allocation policy", () => {
+  describe("the README's worked examples (SPEC-001's numbers)", () => {
+    it("one busy project gets its quota, then the rest up to the hard cap", () => {
+      const [only] = allocate([busy("shop", "medium")], SPEC_POLICY);
+      assert.deepEqual({ base: only!.base, topUp: Math.round(only!.topUp * 1000) / 1000, share: only!.share }, { base: 0.4, topUp: 0.5, share: 0.9 });
+    });
+
+    it("two busy projects: over the cap the quotas scale down; under it the top-up goes to the higher tier", () => {
+      assert.deepEqual(round(allocate([busy("pay", "critical"), busy("blog", "low")], SPEC_POLICY)), { pay: 0.81, blog: 0.09 });
+      assert.deepEqual(round(allocate([busy("shop", "medium"), busy("blog", "low")], SPEC_POLICY)), { shop: 0.8, blog: 0.1 });
+    });
+
+    it("four busy projects, one per tier, share the hard cap in proportion to their quotas", () => {
+      const allocations = allocate([busy("d", "low"), busy("c", "medium"), busy("b", "high"), busy("a", "critical")], SPEC_POLICY);
+      assert.deepEqual(round(allocations), { a: 0.386, b: 0.3, c: 0.171, d: 0.043 });
+      assert.deepEqual(allocations.map((a) => Math.round(slotsOf(a.share, 4, SPEC_POLICY) * 100) / 100), [1.71, 1.33, 0.76, 0.19]);
+    });
+
+    it("a project that can use little keeps only that; the rest tops up the others", () => {
+      assert.deepEqual(round(allocate([busy("pay", "critical", 0.225), busy("blog", "low")], SPEC_POLICY)), { pay: 0.225, blog: 0.675 });
+    });
+  });
+
+  describe("properties", () => {
+    it("never allocates more than the hard cap, nor more than a project can use", () => {
+      fc.assert(
+        fc.property(demandsArbitrary, policyArbitrary, (demands, policy) => {
+          const allocations = allocate(demands, policy);
+          assert.ok(total(allocations) <= policy.hardCap + EPSILON);
+          for (const a of allocations) assert.ok(a.share <= demands.find((d) => d.projectId === a.projectId)!.demand + EPSILON);
+        }),
+      );
+    });
+
+    it("puts a project above its quota only with capacity nobody else asked for", () => {
+      fc.assert(
+        fc.property(demandsArbitrary, policyArbitrary, (demands, policy) => {
+          const allocations = allocate(demands, policy);
+          if (!allocations.some((a) => a.share > a.quota + EPSILON)) return;
+          // Someone above quota: then every other project has all it asked for, up to its quota.
+          for (const a of allocations) assert.ok(a.share >= Math.min(a.quota, demands.find((d) => d.projectId === a.projectId)!.demand) - EPSILON);
+        }),
+      );
+    });
+
+    it("with equal demand, a higher tier never gets less than a lower one", () => {
+      fc.assert(
+        fc.property(demandsArbitrary, policyArbitrary, fc.double({ min: 0.001, max: 0.9, noNaN: true }), (demands, policy, demand) => {
+          const same = demands.map((d) => ({ ...d, demand }));
+          const allocations = allocate(same, policy);
+          for (const higher of allocations)
+            for (const lower of allocations)
+              if (PRIORITIES.indexOf(higher.priority) < PRIORITIES.indexOf(lower.priority)) assert.ok(higher.share >= lower.share - EPSILON, `${higher.priority} ${higher.share} < ${lower.priority} ${lower.share}`);
+        }),
+      );
+    });
+
+    it("is work-conserving up to the cap: capacity is left only when every project has all it can use", () => {
+      fc.assert(
+        fc.property(demandsArbitrary, policyArbitrary, (demands, policy) => {
+          const allocations = allocate(demands, policy);
+          if (total(allocations) >= policy.hardCap - EPSILON) return;
+          for (const a of allocations) assert.ok(Math.abs(a.share - demands.find((d) => d.projectId === a.projectId)!.demand) < EPSILON);
+        }),
+      );
+    });
+
+    it("gives every busy project something, and the same answer for the same demands in any order", () => {
+      fc.assert(
+        fc.property(demandsArbitrary, policyArbitrary, (demands, policy) => {
+          const allocations = allocate(demands, policy);
+          assert.deepEqual(allocate([...demands].reverse(), policy), allocations);
+          for (const d of demands) if (d.demand > 0) assert.ok(shareOf(allocations, d.projectId) > 0);
+        }),
+      );
+    });
+  });
+});
