@@ -6,8 +6,10 @@ import { PRIORITIES, type Priority } from "../projects/project";
 // NOS. The rule, which honours every SPEC-001 number at once:
 // 1. Base: each busy project gets its tier's quota, or less if it cannot use that much (demand).
 // 2. When the bases together pass the hard cap (several busy tiers: 90 + 70 + 40 + 10 % > 90 %),
-//    they are scaled down in proportion, so quotas weigh as SPEC-001 orders them and no more than
-//    the hard cap is ever allocated.
+//    the quotas are scaled down by one common factor, so that they weigh as SPEC-001 orders them
+//    and exactly the hard cap is allocated; a project that needs less than its scaled quota keeps
+//    what it needs and the others share the rest the same way (weighted water-filling). A critical
+//    project with one ticket thus gets its one slot even when the lower tiers could fill the machine.
 // 3. Otherwise what is left under the hard cap is topped up in SPEC-001's order, tier by tier from
 //    critical down (equal shares within a tier), to projects that can use more, until every project
 //    has what it can use or the hard cap is reached. (SPEC-001's first round, projects below their
@@ -32,7 +34,7 @@ export const SPEC_POLICY: ResourcePolicy = {
   quotas: { critical: 0.9, high: 0.7, medium: 0.4, low: 0.1 },
   hardCap: 0.9,
   threshold: 0.98,
-  maxConcurrentTasks: 8,
+  maxConcurrentTasks: 16,
   reviewMs: 20 * 60_000,
 };
 
@@ -58,17 +60,26 @@ export interface Allocation {
 /** Shares of NOS for the projects that have demand (others get nothing), ordered by tier then id. */
 export function allocate(demands: readonly ProjectDemand[], policy: ResourcePolicy): Allocation[] {
   const busy = demands.filter((d) => d.demand > 0).sort(byTierThenId);
-  const shares = busy.map((d) => ({ ...d, quota: policy.quotas[d.priority], base: Math.min(policy.quotas[d.priority], d.demand), topUp: 0 }));
-  const total = sum(shares.map((s) => s.base));
-  if (total > policy.hardCap) {
-    for (const s of shares) s.base *= policy.hardCap / total;
-  } else {
-    topUp(shares, policy.hardCap - total);
-  }
+  const shares = busy.map(({ projectId, priority, demand }) => ({ projectId, priority, demand, quota: policy.quotas[priority], base: 0, topUp: 0 }));
+  scaledQuotas(shares, policy.hardCap);
+  topUp(shares, policy.hardCap - sum(shares.map((s) => s.base)));
   return shares.map(({ projectId, priority, quota, base, topUp: added }) => ({ projectId, priority, quota, base, topUp: added, share: base + added }));
 }
 
 type Share = { priority: Priority; base: number; topUp: number; quota: number; demand: number };
+
+/** base = min(demand, factor × quota), with the largest factor ≤ 1 that keeps the sum within the cap. */
+function scaledQuotas(shares: Share[], cap: number): void {
+  let left = cap;
+  let weight = sum(shares.map((s) => s.quota));
+  // Those that need the least for their weight are served first: each takes its demand while it fits.
+  for (const s of [...shares].sort((a, b) => a.demand / a.quota - b.demand / b.quota)) {
+    const factor = Math.min(1, left / weight);
+    s.base = Math.min(s.demand, factor * s.quota);
+    left -= s.base;
+    weight -= s.quota;
+  }
+}
 
 /** Offers `left` tier by tier (critical first) up to what each project can use. */
 function topUp(shares: Share[], left: number): void {

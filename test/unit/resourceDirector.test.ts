@@ -1,0 +1,91 @@
+import * as assert from "node:assert/strict";
+import fc from "fast-check";
+import { PRIORITIES } from "../../src/core/projects/project";
+import { ResourceDirector, type DirectorView, type RunningWork, type WaitingWork } from "../../src/core/resources/director";
+import { SPEC_POLICY } from "../../src/core/resources/policy";
+import { medianStepMs, simulate } from "../sim/simulator";
+import { baseConfig, percentile, projects, shareError } from "../sim/scenarios";
+
+const MINUTE = 60_000;
+const project = (projectId: string, priority: (typeof PRIORITIES)[number]) => ({ projectId, name: projectId, priority });
+const waiting = (projectId: string, n: number, model?: string): WaitingWork[] => Array.from({ length: n }, (_, i) => ({ projectId, ticketId: `${projectId}-${i}`, resumed: false, createdAt: i, model }));
+const view = (over: Partial<DirectorView>): DirectorView => ({ now: 0, slots: 1, otherTasks: 0, projects: [], running: [], waiting: [], loadedModels: new Set(), ...over });
+
+describe("Resource Director: turning shares into pairs", () => {
+  it("gives a free slot to the project owed a whole slot, and pauses nobody while a slot is free", () => {
+    const director = new ResourceDirector(() => SPEC_POLICY);
+    const decision = director.decide(view({ slots: 2, projects: [project("blog", "low"), project("pay", "critical")], waiting: [...waiting("blog", 3), ...waiting("pay", 1)] }));
+    assert.deepEqual(decision.start.map((w) => w.projectId), ["pay", "blog"]);
+    assert.deepEqual(decision.pause, []);
+  });
+
+  it("pauses the lowest tier's pair, with its reason, when a critical ticket becomes ready and every slot is busy", () => {
+    const director = new ResourceDirector(() => SPEC_POLICY);
+    const running: RunningWork[] = [{ pairId: "pair-1", projectId: "blog", ticketId: "blog-0", since: 0 }, { pairId: "pair-2", projectId: "shop", ticketId: "shop-0", since: 0 }];
+    const projects = [project("blog", "low"), project("shop", "medium"), project("pay", "critical")];
+    director.decide(view({ slots: 2, projects, running, waiting: [...waiting("blog", 2), ...waiting("shop", 2)] }));
+    const decision = director.decide(view({ now: MINUTE, slots: 2, projects, running, waiting: [...waiting("blog", 2), ...waiting("shop", 2), ...waiting("pay", 1)] }));
+    assert.deepEqual(decision.pause.map((p) => p.pairId), ["pair-1"]);
+    assert.match(decision.pause[0]!.reason, /^pay \(critical\) is owed a slot .*; blog \(low\) has used more than its share/);
+  });
+
+  it("does not pause again for a slot already being freed", () => {
+    const director = new ResourceDirector(() => SPEC_POLICY);
+    const projects = [project("blog", "low"), project("pay", "critical")];
+    const running: RunningWork[] = [{ pairId: "pair-1", projectId: "blog", ticketId: "blog-0", since: 0, pausing: true }, { pairId: "pair-2", projectId: "blog", ticketId: "blog-1", since: 0 }];
+    const decision = director.decide(view({ now: MINUTE, slots: 2, projects, running, waiting: waiting("pay", 1) }));
+    assert.deepEqual(decision.pause, []);
+  });
+
+  it("stops the lowest tiers first when the maximum of concurrent tasks falls below the running pairs", () => {
+    const director = new ResourceDirector(() => ({ ...SPEC_POLICY, maxConcurrentTasks: 2 }));
+    const running: RunningWork[] = ["pay", "blog", "shop"].map((id, i) => ({ pairId: `pair-${i}`, projectId: id, ticketId: `${id}-0`, since: 0 }));
+    const decision = director.decide(view({ slots: 3, otherTasks: 0, projects: [project("pay", "critical"), project("blog", "low"), project("shop", "medium")], running }));
+    assert.deepEqual(decision.pause.map((p) => p.projectId), ["blog"]);
+  });
+
+  it("prefers the ticket whose model is already loaded among a project's new tickets", () => {
+    const director = new ResourceDirector(() => SPEC_POLICY);
+    const queue = [...waiting("shop", 1, "big"), { ...waiting("shop", 1, "small")[0]!, ticketId: "shop-late", createdAt: 5 }];
+    const decision = director.decide(view({ projects: [project("shop", "medium")], waiting: queue, loadedModels: new Set(["small"]) }));
+    assert.equal(decision.start[0]!.ticketId, "shop-late");
+  });
+
+  it("decides the same for the same inputs (any order of projects and tickets)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ tier: fc.constantFrom(...PRIORITIES), ready: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 6 }), (specs, slots) => {
+        const projects = specs.map((s, i) => project(`p${i}`, s.tier));
+        const queue = specs.flatMap((s, i) => waiting(`p${i}`, s.ready));
+        const one = new ResourceDirector(() => SPEC_POLICY).decide(view({ slots, projects, waiting: queue }));
+        const two = new ResourceDirector(() => SPEC_POLICY).decide(view({ slots, projects: [...projects].reverse(), waiting: [...queue].reverse() }));
+        assert.deepEqual(two.start.map((w) => w.ticketId), one.start.map((w) => w.ticketId));
+        assert.equal(one.start.length, Math.min(slots, queue.length), "work-conserving: every free slot with ready work is filled");
+      }),
+    );
+  });
+
+  describe("simulated (short form of `npm run bench`)", () => {
+    it("keeps each project's share within 3 points of the policy, the machine busy, and nobody waiting a review cycle", () => {
+      for (const seed of [1, 2, 3]) {
+        const config = baseConfig({ seed, slots: 4, hours: 24, projects: projects(4, 2) });
+        const result = simulate(config);
+        assert.ok(shareError(result) < 3, `seed ${seed}: mean error ${shareError(result)} points`);
+        assert.ok(result.utilisation >= 0.95, `seed ${seed}: utilisation ${result.utilisation}`);
+        const bound = SPEC_POLICY.reviewMs + 4 * medianStepMs(config);
+        for (const [id, gap] of result.longestGap) assert.ok(gap <= bound, `seed ${seed}: ${id} waited ${gap / MINUTE} minutes`);
+      }
+    });
+
+    it("gives a critical ticket that becomes ready a slot within one step (p95)", () => {
+      const shape = projects(8, 2).map((p) => (p.priority === "critical" ? { ...p, backlog: 0, arrivalsPerHour: 1 } : p));
+      const result = simulate(baseConfig({ seed: 4, slots: 8, hours: 48, projects: shape }));
+      assert.ok(result.criticalWaits.length > 50);
+      assert.ok(percentile(result.criticalWaits, 95) <= 1, `p95 ${percentile(result.criticalWaits, 95)} steps`);
+    });
+
+    it("is deterministic for a seed", () => {
+      const config = baseConfig({ seed: 9, slots: 2, hours: 6, projects: projects(3, 1) });
+      assert.deepEqual(simulate(config).pauses, simulate(config).pauses);
+    });
+  });
+});
