@@ -5,6 +5,8 @@ import * as z from "zod";
 /** Test files unless the project says otherwise: common layouts of JS/TS, Python, Go, Java. */
 export const DEFAULT_TEST_PATHS: string[] = ["test/**", "tests/**", "**/__tests__/**", "**/*.test.*", "**/*.spec.*", "**/test_*.py", "**/*_test.py", "**/*_test.go", "src/test/**"];
 
+const percent = z.number().min(0).max(100);
+
 export const settingSchemas = {
   "webviews.requestTimeoutMs": z.number().int().min(100).max(600_000).default(10_000),
   /** 0 means one thread per core of the machine. */
@@ -58,6 +60,21 @@ export const settingSchemas = {
   "engine.idleMinutes": z.number().int().min(0).max(1440).default(10),
   /** The engine's pairs go on after the window whose team they are closes (until their work runs out); off: they stop at the next step. */
   "engine.keepWorking": z.boolean().default(false),
+  /** SPEC-001's base quota of each priority tier, in percent of the machine's capacity after the reserve (NOS). */
+  "resources.quotas": z
+    .object({ critical: percent, high: percent, medium: percent, low: percent })
+    .refine((q) => q.critical >= q.high && q.high >= q.medium && q.medium >= q.low, "a higher tier's quota must not be below a lower tier's")
+    .default({ critical: 90, high: 70, medium: 40, low: 10 }),
+  /** The most of NOS ever allocated, in percent. */
+  "resources.hardCap": z.number().min(10).max(100).default(90),
+  /** Percent of the slots busy from which the Resource Director pauses work for a project owed a slot. */
+  "resources.threshold": z.number().min(50).max(100).default(98),
+  /** The most tasks (pairs, planning, completions) running at once on the machine. */
+  "resources.maxConcurrentTasks": z.number().int().min(1).max(256).default(16),
+  /** Minutes between the Resource Director's reviews when nothing changes; also how long a project with work can go without a pair. */
+  "resources.reviewMinutes": z.number().int().min(1).max(1440).default(20),
+  /** What is kept for other applications: a share of the cores (percent) and memory (GB). */
+  "resources.reserve": z.object({ cpuPercent: percent.max(90), memoryGB: z.number().min(0).max(1024) }).default({ cpuPercent: 25, memoryGB: 2 }),
   /** Let test runs reach the network (inside the sandbox they have only their own loopback otherwise). */
   "sandbox.network": z.boolean().default(false),
 } as const;

@@ -5,6 +5,7 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Machine } from "../core/resources/policy";
 import { dataFiles } from "../adapters/dataFolder/dataDir";
 import { openDataFolderStore } from "../adapters/dataFolder/dataStore";
 import { DataFolderSettings } from "../adapters/dataFolder/settings";
@@ -120,7 +121,7 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   // The team's writes reach every client; the clients' writes reach the team.
   const shared = new SharedStore(store, (collection, doc) => server.notifyOthers(undefined, EngineNotifications.written, { collection, doc }));
   const team = await EngineTeam.open({
-    store: shared, log, hosting: models, claims, machine: parts.settings,
+    store: shared, log, hosting: models, claims, machine: parts.settings, measure: measureMachine,
     pairsChanged: (pairs) => server.notifyOthers(undefined, TeamNotifications.pairs, { pairs }),
     decideDev: (client, project) => server.ask(client, ClientMethods.decideDev, { projectId: project._id, name: project.name }, decideDevResult),
     notify: (client, level, text, projectId) => (client ? server.notify(client, TeamNotifications.notice, { level, text, projectId }) : server.notifyOthers(undefined, TeamNotifications.notice, { level, text, projectId })),
@@ -140,4 +141,9 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   followClients([], Math.max(idleMs, FIRST_CLIENT_MS));
   log.info(`engine ${parts.version}: pid ${process.pid}, ${store.kind} store at ${store.location}, socket ${socket}`);
   return { server, store, stop, stopped };
+}
+
+/** The cores and memory the Resource Director shares (before the reserve). */
+function measureMachine(): Machine {
+  return { cores: os.availableParallelism(), memoryBytes: os.totalmem() };
 }

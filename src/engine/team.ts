@@ -23,10 +23,11 @@ import { ModelManager } from "../core/models/manager";
 import { parseRegistry } from "../core/models/registry";
 import { Orchestrator, type PairStatus } from "../core/orchestrator/orchestrator";
 import type { SettingsReader } from "../core/orchestrator/settingsReader";
+import { machineSlots, type Machine } from "../core/resources/policy";
 import { parseSetting, settingSchemas, type SettingKey, type SettingValue } from "../core/settings";
 import { specFileOf } from "../core/spec/specFile";
 import type { Project } from "../core/store/records";
-import type { PairStatusWire } from "../protocol/engine";
+import type { AllocationStatus, PairStatusWire } from "../protocol/engine";
 import type { ProjectClaims } from "./claims";
 import type { ModelHosting } from "./modelHosting";
 import type { EngineClient } from "./server";
@@ -51,6 +52,8 @@ export interface EngineTeamOptions {
   claims: ProjectClaims;
   /** The data folder's settings: the machine's, where no client's apply. */
   machine: SettingsReader;
+  /** The machine's cores and memory, measured now. */
+  measure(): Machine;
   /** Asks the client's human whether to reuse an existing DEV branch. */
   decideDev(client: EngineClient, project: Project): Promise<DevDecision>;
   /** Tells every client what the pairs do now. */
@@ -170,6 +173,11 @@ export class EngineTeam {
     return this.orchestrator.status().map((pair: PairStatus) => ({ id: pair.id, projectId: pair.projectId ?? null, ticketId: pair.ticketId ?? null, since: pair.since?.toISOString() ?? null, pausing: pair.pausing ?? false }));
   }
 
+  /** The Resource Director's last allocation. */
+  allocations(): AllocationStatus[] {
+    return this.orchestrator.allocations().map(({ projectId, name, priority, quota, share, pairs }) => ({ projectId, name, priority, quota, share, pairs }));
+  }
+
   /** Whether anything runs (a pair, a planning, a completion): the engine does not exit under it. */
   busy(): boolean {
     return this.orchestrator.busy();
@@ -244,10 +252,16 @@ export class EngineTeam {
     if (holder?.id !== client.id || !this.configs.has(client.id)) throw new Error(holder && holder.id !== client.id ? `Another Redgreen client (pid ${holder.pid}) works on this project` : "Join the project (team/join) first");
   }
 
-  /** The machine's settings, with as many pair slots as the most any client's team asks for. */
+  /**
+   * The machine's settings: the Resource Director's (`resources.*`) as the newest client's team
+   * set them, else the data folder's; as many pair slots as the most any client's team
+   * asks for, and as the machine holds after its reserve.
+   */
   private machineSettings(): SettingsReader {
-    const slots = Math.max(this.options.machine.get("pairs.slots"), ...this.allConfigs().map((config) => config.settings.get("pairs.slots")));
-    return { get: (key) => (key === "pairs.slots" ? slots : this.options.machine.get(key)) as never };
+    const resources = this.allConfigs().at(-1)?.settings ?? this.options.machine;
+    const asked = Math.max(this.options.machine.get("pairs.slots"), ...this.allConfigs().map((config) => config.settings.get("pairs.slots")));
+    const slots = machineSlots(this.options.measure(), resources, asked);
+    return { get: (key) => (key === "pairs.slots" ? slots : key.startsWith("resources.") ? resources.get(key) : this.options.machine.get(key)) as never };
   }
 
   private anySays(key: "sandbox.require" | "sandbox.network", value: boolean): boolean {

@@ -13,6 +13,7 @@ export const Commands = {
   importWorkspaceStore: "redgreen.importWorkspaceStore",
   newProject: "redgreen.newProject",
   openProject: "redgreen.openProject",
+  setPriority: "redgreen.setPriority",
   approveSpec: "redgreen.approveSpec",
   compareSpecWithApproved: "redgreen.compareSpecWithApproved",
   planProject: "redgreen.planProject",

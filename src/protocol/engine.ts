@@ -4,6 +4,7 @@
 // user's token, before anything else.
 import * as z from "zod";
 import { COLLECTION_NAMES } from "../core/store/port";
+import { PRIORITIES } from "../core/projects/project";
 
 /** Bumped when a request or its answer changes shape: a client and engine that differ cannot talk. */
 export const ENGINE_PROTOCOL = 3;
@@ -61,6 +62,16 @@ export const pairStatus = z.object({
 });
 export type PairStatusWire = z.infer<typeof pairStatus>;
 
+export const allocationStatus = z.object({
+  projectId: z.string(),
+  name: z.string(),
+  priority: z.enum(PRIORITIES),
+  quota: z.number().min(0).max(1),
+  share: z.number().min(0).max(1),
+  pairs: z.number().int().nonnegative(),
+});
+export type AllocationStatus = z.infer<typeof allocationStatus>;
+
 export const statusResult = z.object({
   pid: z.number().int(),
   version: z.string(),
@@ -85,6 +96,8 @@ export const statusResult = z.object({
   exitsAt: z.string().nullable(),
   /** The engine's pairs: the ticket each works on, since when, and whether it stops at its next step. */
   pairs: z.array(pairStatus).default([]),
+  /** The Resource Director's last allocation: each busy project's quota and share of the machine (fractions of NOS), and its pairs at work. */
+  allocations: z.array(allocationStatus).default([]),
 });
 export type EngineStatus = z.infer<typeof statusResult>;
 

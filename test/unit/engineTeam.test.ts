@@ -88,7 +88,9 @@ describe("The engine's team (one orchestrator for every client's projects)", fun
     const window = { connection, memory, server, plans, notices };
     windows.push(window);
     const model = (id: string) => ({ id, backend: "openai", url: server.url, model: "scripted" });
-    await connection.request(EngineMethods.configureTeam, { settings, registry: { models: [model("heavy"), model("code")], roles: { architect: { model: "heavy" }, developer: { model: "code" }, tester: { model: "code" } } } }, z.null());
+    // As many slots as asked on any machine: no reserve, no cap (two cores would make one slot).
+    const machine = { "resources.reserve": { cpuPercent: 0, memoryGB: 0 }, "resources.hardCap": 100 };
+    await connection.request(EngineMethods.configureTeam, { settings: { ...machine, ...settings }, registry: { models: [model("heavy"), model("code")], roles: { architect: { model: "heavy" }, developer: { model: "code" }, tester: { model: "code" } } } }, z.null());
     return window;
   }
 

@@ -16,7 +16,7 @@ import { Orchestrator } from "../../src/core/orchestrator/orchestrator";
 import { pauseProject, resumeProject } from "../../src/core/orchestrator/projectRules";
 import { settingDefault, type SettingKey, type SettingValue } from "../../src/core/settings";
 import { specTemplate } from "../../src/core/spec/spec";
-import type { Project } from "../../src/core/store/records";
+import type { Project, Ticket } from "../../src/core/store/records";
 import { approveTicket, requestChanges } from "../../src/core/tickets/review";
 import { forever, readingDeveloper, readingTester } from "../fakes/readingPair";
 import { FakeClock, ScriptedBackend } from "../fakes/scriptedBackend";
@@ -168,6 +168,40 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     await team.stop();
     await memory.tickets.move(waiting._id, "todo", "human", "back to To do");
     assert.equal((await memory.tickets.get(waiting._id))!.waiting, undefined, "the move that resumes it clears what it waited for");
+  });
+
+  it("gives a critical project's ready ticket the slot of a low project's pair at its next step, says why on the card and the agents' channel, and resumes the low one after", async () => {
+    const slow = await repository("Slow", [{ name: "answer", value: 42 }]);
+    const urgent = await repository("Urgent", [{ name: "seven", value: 7 }]);
+    await memory.projects.setPriority(slow._id, "low", "human");
+    await memory.projects.setPriority(urgent._id, "critical", "human");
+    // While the low project's Tester writes its red, the critical project's spec is approved.
+    let approving: Promise<unknown> | undefined;
+    backend.script("tester", [(request) => {
+      approving ??= approveSpec(urgent);
+      return readingTester(request);
+    }, ...forever(readingTester)]);
+    const team = orchestrator().start();
+    await approveSpec(slow);
+    const paused = await new Promise<Ticket>((resolve) => {
+      const watch = memory.tickets.onDidChange((ticket) => {
+        if (ticket.projectId !== slow._id || !ticket.directorPause) return;
+        watch.dispose();
+        resolve(ticket);
+      });
+    });
+    assert.equal(paused.column, "inprogress");
+    assert.match(paused.directorPause!.reason, /^Urgent \(critical\) is owed a slot .*; Slow \(low\) has used more than its share/);
+    assert.match(git(slow, "log", "-1", "--format=%s", "ticket/slow-1"), /\(red\)$/, "the step under way finished first");
+    await team.idle();
+    assert.deepEqual([...(await tickets(urgent)), ...(await tickets(slow))], [["seven answers", "review"], ["answer answers", "review"]]);
+    const reviewFirst = (await memory.tickets.of(urgent._id))[0]!.history.find((h) => h.to === "review")!.at;
+    const slowDone = (await memory.tickets.of(slow._id))[0]!;
+    assert.ok(slowDone.history.find((h) => h.to === "review")!.at >= reviewFirst, "the critical ticket went first");
+    assert.equal(slowDone.directorPause, undefined, "taken again, the card no longer says paused");
+    const said = (await memory.transcript.messages(slow._id, { channel: "agents" })).filter((m) => m.from === "resource-director");
+    assert.match(said[0]?.text ?? "", /^Pausing .* at its next step: Urgent \(critical\) is owed a slot/);
+    assert.ok((await memory.transcript.agentLogs(slow._id)).some((log) => /paused by the Resource Director/.test(log.message)), "the decision is in agent_logs");
   });
 
   it("pauses a project at a step boundary and resumes it where it was; a restart mid-ticket resumes from the last red", async () => {

@@ -14,7 +14,7 @@ interface EngineOptions {
 }
 
 /** The running engine, or undefined when none answers (none is started). */
-async function runningEngine(services: CliServices): Promise<EngineConnection | undefined> {
+export async function runningEngine(services: CliServices): Promise<EngineConnection | undefined> {
   try {
     return await services.engine(false);
   } catch (error) {
@@ -32,10 +32,16 @@ function describe(status: EngineStatus): string {
     ["clients", status.clients.map((c) => `${c.client} pid ${c.pid}`).join(", ") || "none"],
     ["teams", status.teams.map((t) => `${t.projectId} (pid ${t.clientPid})`).join(", ") || "none"],
     ["pairs", status.pairs.map((p) => `${p.id}: ${p.ticketId ? `${p.ticketId}${p.pausing ? " (pausing)" : ""}` : "free"}`).join(", ") || "none yet"],
+    ["allocation", status.allocations.map(allocationText).join("; ") || "no project has ready work"],
     ["model host", status.modelHost ? `pid ${status.modelHost.pid}: ${status.modelHost.models.map((m) => m.id).join(", ") || "no model loaded"}${status.modelHost.loading ? ` (${status.modelHost.loading} loading)` : ""}` : "not started (the first model request starts it)"],
     ["exits", status.exitsAt ? `at ${status.exitsAt} unless a client connects` : `${status.idleMinutes} min after its last client leaves`],
   ];
   return table(rows);
+}
+
+/** "Pay (critical): quota 90 %, share 81 %, 1 pair". */
+export function allocationText(a: EngineStatus["allocations"][number]): string {
+  return `${a.name} (${a.priority}): quota ${Math.round(a.quota * 100)} %, share ${Math.round(a.share * 100)} %, ${a.pairs} pair${a.pairs === 1 ? "" : "s"}`;
 }
 
 async function status(services: CliServices, options: EngineOptions): Promise<void> {

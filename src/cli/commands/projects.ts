@@ -3,18 +3,22 @@
 // memory only: no git, so they work in folders not trusted yet.
 import type { Command } from "commander";
 import type * as z from "zod";
-import { byPriority, STATE_NAMES } from "../../core/projects/project";
+import { byPriority, PRIORITIES, STATE_NAMES } from "../../core/projects/project";
 import { specHash } from "../../core/spec/spec";
 import type { Project, Ticket } from "../../core/store/records";
 import { COLUMNS } from "../../core/store/records";
 import { COLUMN_NAMES, stoppedFor } from "../../core/tickets/ticketRules";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import { act, JSON_OPTION, PROJECT_ARG } from "../command";
+import { CliError } from "../errors";
 import { resolveProject } from "../projectArg";
 import { boardOutput, projectsOutput, statusOutput } from "../schemas";
 import { readSpec } from "../specApproval";
 import { boardText, live, table, toBoard, toProjectJson } from "../views";
 import type { Paint } from "../output";
+import { EngineMethods, statusResult, type AllocationStatus } from "../../protocol/engine";
+import type { CliServices } from "../services";
+import { runningEngine } from "./engine";
 
 interface JsonOptions {
   json?: boolean;
@@ -43,9 +47,26 @@ export function registerProjects(program: Command): void {
     .action(
       act<JsonOptions>(async ({ services, args: [arg], options }) => {
         const memory = await services.memory();
-        const status = await projectStatus(memory, await resolveProject(memory, arg));
+        const status = await projectStatus(memory, await resolveProject(memory, arg), await allocations(services));
         if (options.json) return services.out.json(statusOutput, status);
         services.out.result(statusText(status, services.out.paint));
+      }),
+    );
+
+  program
+    .command("priority")
+    .description("set a project's priority (critical, high, medium, low): the Resource Director weighs it at its next decision")
+    .argument(...PROJECT_ARG)
+    .argument("<tier>", "critical, high, medium or low")
+    .option(...JSON_OPTION)
+    .action(
+      act<JsonOptions>(async ({ services, args: [arg, tier], options }) => {
+        const priority = PRIORITIES.find((p) => p === tier);
+        if (!priority) throw new CliError(`"${tier}" is not a priority: use critical, high, medium or low`);
+        const memory = await services.memory();
+        const project = await memory.projects.setPriority((await resolveProject(memory, arg))._id, priority, "human");
+        if (options.json) return services.out.json(projectsOutput, { projects: [toProjectJson(project)] });
+        services.out.result(`${project.name}: priority ${priority}. Its pairs take or yield slots at their next step.`);
       }),
     );
 
@@ -67,7 +88,13 @@ export function registerProjects(program: Command): void {
 
 type Status = z.input<typeof statusOutput>;
 
-async function projectStatus(memory: MemoryManager, project: Project): Promise<Status> {
+/** The engine's allocation of every busy project, when an engine runs. */
+async function allocations(services: CliServices): Promise<AllocationStatus[]> {
+  const engine = await runningEngine(services);
+  return engine ? (await engine.request(EngineMethods.status, {}, statusResult)).allocations : [];
+}
+
+async function projectStatus(memory: MemoryManager, project: Project, allocated: AllocationStatus[]): Promise<Status> {
   const tickets = live(await memory.tickets.of(project._id));
   const approved = await memory.projects.approvedSpec(project._id);
   const text = await readSpec(project).catch(() => undefined);
@@ -83,6 +110,7 @@ async function projectStatus(memory: MemoryManager, project: Project): Promise<S
     tickets: byColumn,
     waitingForHuman: waiting,
     pairs,
+    resources: allocated.filter((a) => a.projectId === project._id).map(({ quota, share, pairs: at }) => ({ quota, share, pairs: at }))[0] ?? null,
   };
 }
 
@@ -94,6 +122,7 @@ function statusText(status: Status, paint: Paint): string {
     `  folder: ${project.root}`,
     `  spec:   ${project.specPath}, ${specLine}`,
     `  tickets: ${COLUMNS.map((c) => `${COLUMN_NAMES[c]} ${status.tickets[c].length}`).join(" · ")}`,
+    `  machine: ${status.resources ? `quota ${Math.round(status.resources.quota * 100)} % · share ${Math.round(status.resources.share * 100)} % · ${status.resources.pairs} pair${status.resources.pairs === 1 ? "" : "s"} at work` : "no share now (no ready work, or no engine running)"}`,
   ];
   if (status.waitingForHuman.length > 0) {
     lines.push("", paint.red(`Waiting for you (${status.waitingForHuman.length}):`));

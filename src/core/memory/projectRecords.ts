@@ -1,4 +1,4 @@
-import { assertTransition, byPriority, STATE_NAMES, type ProjectState } from "../projects/project";
+import { assertTransition, byPriority, STATE_NAMES, type Priority, type ProjectState } from "../projects/project";
 import { specHash } from "../spec/spec";
 import type { Project, SpecVersion } from "../store/records";
 import { Aggregate } from "./aggregate";
@@ -48,6 +48,16 @@ export class ProjectRecords extends Aggregate<"projects"> {
     await this.transcript.record({ kind: "event", projectId, from: by, text: `protected branch of "${recorded.name}": ${branch}` });
     this.changed.fire(recorded);
     return recorded;
+  }
+
+  /** A new priority: the Resource Director weighs it at its next decision (its pairs yield or take slots at their next step). */
+  async setPriority(projectId: string, priority: Priority, by: string): Promise<Project> {
+    const before = await this.existing(projectId);
+    const changed = { ...before, priority, updatedAt: now(this.context) };
+    await this.collection.put(changed);
+    await this.transcript.record({ kind: "event", projectId, from: by, text: `priority of "${changed.name}": ${before.priority} → ${priority}` });
+    this.changed.fire(changed);
+    return changed;
   }
 
   /** Every project, highest priority first. */

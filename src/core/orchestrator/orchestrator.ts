@@ -10,7 +10,9 @@ import type { WorktreeFiles } from "../tdd/edits";
 import { runTicket, type TicketOutcome } from "../tdd/engine";
 import type { TestRunner } from "../tdd/testRun";
 import type { HumanPort } from "./human";
-import { oldestReadyFirst, readyTickets, type ReadyTicket, type Scheduler } from "./scheduler";
+import { ResourceDirector, type DirectedProject, type Pause, type WaitingWork } from "../resources/director";
+import { policyOf, type Allocation } from "../resources/policy";
+import { readyTickets, type ReadyTicket } from "./readyWork";
 import { tddLimits, type SettingsReader } from "./settingsReader";
 
 // "What happens next", for every project in the store, driven by the records' events rather than
@@ -37,7 +39,6 @@ export interface OrchestratorDeps {
   scan(project: Project): Promise<string | undefined>;
   /** Why git and tests may not run in the project's folder, or undefined when they may. */
   refusal(project: Project): Promise<string | undefined>;
-  scheduler?: Scheduler;
   /**
    * The projects this orchestrator works on (the command line's `run <project>`, the projects the
    * engine's clients claimed); all when absent. Checked again at every step boundary: a pair whose
@@ -51,7 +52,7 @@ export interface OrchestratorDeps {
 /** One Developer/Tester pair: its id, and the ticket it works on when it works. */
 export interface Pair {
   readonly id: string;
-  work?: { projectId: string; ticketId: string; since: Date; controller: AbortController; pausing: boolean; done: Promise<void> };
+  work?: { projectId: string; ticketId: string; since: Date; controller: AbortController; pausing: boolean; done: Promise<void>; directorPause?: string };
 }
 
 export type PairStatus = { id: string; projectId?: string; ticketId?: string; since?: Date; pausing?: boolean };
@@ -77,6 +78,10 @@ export class Orchestrator implements Disposable {
   private readonly idleWaiters: { projectId?: string; resolve: () => void }[] = [];
   /** Projects with ready tickets the last pass had no free pair for. */
   private unserved = new Set<string>();
+  /** Shares the machine between projects by priority: which ready ticket a free pair takes, which pair yields its slot. */
+  private readonly director = new ResourceDirector(() => policyOf(this.deps.settings()));
+  private lastAllocations: (Allocation & { name: string })[] = [];
+  private review: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly deps: OrchestratorDeps) {}
 
@@ -85,6 +90,9 @@ export class Orchestrator implements Disposable {
     const { memory } = this.deps;
     this.subscriptions.add(memory.projects.onDidChange((project) => this.onProject(project)));
     this.subscriptions.add(memory.tickets.onDidChange((ticket) => this.onTicket(ticket)));
+    // The Director reviews the allocation on every change of demand, and at least this often.
+    this.review = setInterval(() => this.wake(), policyOf(this.deps.settings()).reviewMs);
+    this.review.unref?.();
     this.reconsider();
     return this;
   }
@@ -143,6 +151,11 @@ export class Orchestrator implements Disposable {
     this.started.delete(projectId);
   }
 
+  /** The Resource Director's last allocation: each busy project's quota and share of the machine, and its pairs at work. */
+  allocations(): (Allocation & { name: string; pairs: number })[] {
+    return this.lastAllocations.map((a) => ({ ...a, pairs: this.pairs.filter((pair) => pair.work?.projectId === a.projectId).length }));
+  }
+
   /** What each pair does now. */
   status(): PairStatus[] {
     return this.pairs.map(({ id, work }) => ({ id, projectId: work?.projectId, ticketId: work?.ticketId, since: work?.since, pausing: work?.pausing }));
@@ -162,6 +175,7 @@ export class Orchestrator implements Disposable {
   /** Stops every pair at its next step boundary and waits for them; nothing new starts. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.review);
     this.subscriptions.dispose();
     await this.assigning;
     for (const pair of this.pairs) if (pair.work) pair.work.pausing = true;
@@ -171,6 +185,7 @@ export class Orchestrator implements Disposable {
   /** Ends at once: running pairs are cancelled (the engine stops as if paused; nothing verified is lost). */
   dispose(): void {
     this.stopping = true;
+    clearInterval(this.review);
     this.subscriptions.dispose();
     for (const pair of this.pairs) pair.work?.controller.abort();
   }
@@ -213,37 +228,57 @@ export class Orchestrator implements Disposable {
   private async assign(): Promise<void> {
     if (this.stopping) return;
     this.resizePairs();
+    const { ready, projects } = await this.readyWork();
+    const decision = this.director.decide({
+      now: Date.now(), slots: this.pairs.length, otherTasks: this.planning.size + this.completions.size, projects, loadedModels: new Set(),
+      running: this.pairs.flatMap(({ id, work }) => (work ? [{ pairId: id, projectId: work.projectId, ticketId: work.ticketId, pausing: work.pausing, since: work.since.getTime() }] : [])),
+      waiting: ready.map(({ ticket }): WaitingWork => ({ projectId: ticket.projectId, ticketId: ticket._id, resumed: ticket.column === "inprogress", createdAt: ticket.createdAt.getTime() })),
+    });
+    this.lastAllocations = decision.allocations.map((a) => ({ ...a, name: projects.find((p) => p.projectId === a.projectId)?.name ?? a.projectId }));
+    for (const pause of decision.pause) this.yieldSlot(pause);
     const free = this.pairs.filter((pair) => !pair.work);
-    // With every pair busy, reading the ready work only serves someone waiting for one project's
-    // idleness (its ready tickets wait for a pair): a waiter arriving later wakes a pass itself.
-    if (free.length === 0 && !this.idleWaiters.some((waiter) => waiter.projectId !== undefined)) return;
-    const ready = (this.deps.scheduler ?? oldestReadyFirst).order(await this.readyWork());
-    this.unserved = new Set();
-    for (const next of ready) {
-      if (this.stopping || this.pairsPaused.has(next.project._id)) continue;
-      const pair = this.pairFor(next.ticket, free);
-      if (!pair) {
-        this.unserved.add(next.project._id);
-        continue;
-      }
+    const byTicket = new Map(ready.map((next) => [next.ticket._id, next]));
+    for (const work of decision.start) {
+      const next = byTicket.get(work.ticketId)!;
+      const pair = this.stopping ? undefined : this.pairFor(next.ticket, free);
+      if (!pair) continue;
+      byTicket.delete(work.ticketId);
       free.splice(free.indexOf(pair), 1);
       this.startPair(pair, next);
     }
+    this.unserved = new Set([...byTicket.values()].map((next) => next.project._id));
   }
 
-  /** Ready tickets of executing projects whose pairs may work, not taken by a pair already. */
-  private async readyWork(): Promise<ReadyTicket[]> {
+  /** Ready tickets of executing projects whose pairs may work, not taken by a pair already; and the projects the Director weighs (those, and those with a pair). */
+  private async readyWork(): Promise<{ ready: ReadyTicket[]; projects: DirectedProject[] }> {
     const { memory } = this.deps;
     const taken = new Set(this.pairs.map((pair) => pair.work?.ticketId).filter(Boolean));
-    const work: ReadyTicket[] = [];
+    const working = new Set(this.pairs.map((pair) => pair.work?.projectId));
+    const ready: ReadyTicket[] = [];
+    const projects: DirectedProject[] = [];
     for (const project of await memory.projects.list()) {
+      if (working.has(project._id)) projects.push({ projectId: project._id, name: project.name, priority: project.priority });
       if (!(await this.mayWork(project))) continue;
-      const ready = readyTickets(project, await memory.tickets.of(project._id)).filter(({ ticket }) => !this.failed.has(ticket._id));
+      const tickets = readyTickets(project, await memory.tickets.of(project._id)).filter(({ ticket }) => !this.failed.has(ticket._id));
       // A Start Pair (auto-start off) lasts until the project has no ready ticket and no pair on it.
-      if (ready.length === 0 && !this.pairs.some((pair) => pair.work?.projectId === project._id)) this.started.delete(project._id);
-      work.push(...ready.filter(({ ticket }) => !taken.has(ticket._id)));
+      if (tickets.length === 0 && !working.has(project._id)) this.started.delete(project._id);
+      const untaken = tickets.filter(({ ticket }) => !taken.has(ticket._id));
+      if (untaken.length > 0 && !working.has(project._id)) projects.push({ projectId: project._id, name: project.name, priority: project.priority });
+      ready.push(...untaken);
     }
-    return work;
+    return { ready, projects };
+  }
+
+  /** The Director gives a pair's slot to another project: the pair stops at its next step boundary, and says why. */
+  private yieldSlot(pause: Pause): void {
+    const work = this.pairs.find((pair) => pair.id === pause.pairId)?.work;
+    if (!work || work.pausing) return;
+    work.pausing = true;
+    work.directorPause = pause.reason;
+    const shares = this.lastAllocations.map((a) => `${a.name} ${Math.round(a.share * 100)} %`).join(", ");
+    const text = `Pausing ${pause.ticketId} at its next step: ${pause.reason}. It resumes when its project's turn comes. (Shares of the machine: ${shares}.)`;
+    this.deps.log.info(`Resource Director: ${text}`);
+    void this.deps.memory.transcript.record({ kind: "message", channel: "agents", projectId: pause.projectId, ticketId: pause.ticketId, from: "resource-director", text }).catch((error: unknown) => this.deps.log.warn(`Recording a Resource Director decision: ${describeError(error)}`));
   }
 
   private async mayWork(project: Project): Promise<boolean> {
@@ -278,11 +313,25 @@ export class Orchestrator implements Disposable {
     const work = { projectId: project._id, ticketId: ticket._id, since: new Date(), controller: new AbortController(), pausing: false, done: Promise.resolve() };
     pair.work = work;
     this.deps.onPairsChanged?.();
-    work.done = this.runPair(pair, project, ticket).finally(() => {
-      pair.work = undefined;
-      this.deps.onPairsChanged?.();
-      this.wake();
-    });
+    work.done = this.runPair(pair, project, ticket)
+      .then(() => this.recordDirectorPause(work))
+      .finally(() => {
+        pair.work = undefined;
+        this.deps.onPairsChanged?.();
+        this.wake();
+      });
+  }
+
+  /** A ticket whose pair yielded its slot says so on its card (why, since when) until a pair takes it again (runPair clears it). */
+  private async recordDirectorPause(work: NonNullable<Pair["work"]>): Promise<void> {
+    const { memory, log } = this.deps;
+    try {
+      const ticket = await memory.tickets.get(work.ticketId);
+      const directorPause = work.directorPause && ticket?.column === "inprogress" && !ticket.waiting ? { reason: work.directorPause, since: new Date() } : undefined;
+      if (directorPause) await memory.tickets.update(work.ticketId, { directorPause }, "resource-director", `paused by the Resource Director: ${work.directorPause}`);
+    } catch (error) {
+      log.warn(`Recording the Resource Director's pause of ${work.ticketId}: ${describeError(error)}`);
+    }
   }
 
   private async runPair(pair: Pair, project: Project, ticket: Ticket): Promise<void> {
@@ -292,15 +341,23 @@ export class Orchestrator implements Disposable {
     log.info(`${pair.id} works on ${ticket._id} of "${project.name}"`);
     let outcome: TicketOutcome;
     try {
+      if (ticket.directorPause) await memory.tickets.update(ticket._id, { directorPause: undefined }, "resource-director", `resumed: ${project.name}'s turn`);
       outcome = await runTicket(project, ticket, {
         memory, models: this.deps.models(project), git: this.deps.git(project), runner: this.deps.runner, files: (worktree) => this.deps.files(worktree),
         testPaths: settings.get("tdd.testPaths"), limits: tddLimits(settings), pair: pair.id, signal: work.controller.signal,
-        paused: async () => work.pausing || this.stopping || this.pairsPaused.has(project._id) || !this.inScope(project) || (await memory.projects.get(project._id))?.state !== "executing",
+        paused: async () => (await this.reviewAtBoundary()) || work.pausing || this.stopping || this.pairsPaused.has(project._id) || !this.inScope(project) || (await memory.projects.get(project._id))?.state !== "executing",
       });
     } catch (error) {
       return this.pairFailed(pair, ticket, error);
     }
     log.info(`${pair.id} on ${ticket._id}: ${outcome.kind}${outcome.kind === "blocked" ? ` (${outcome.reason})` : ""}`);
+  }
+
+  /** A step boundary is when a pair can yield its slot: the Director looks again (false: the answer is in `work.pausing`). */
+  private async reviewAtBoundary(): Promise<false> {
+    this.wake();
+    await this.assigning;
+    return false;
   }
 
   /**

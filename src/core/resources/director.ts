@@ -173,9 +173,13 @@ function wholeSlots(standing: Standing): number {
   return Math.floor(standing.target + 1e-9);
 }
 
-/** Holding `running` slots, the project is owed a whole one more. */
+/**
+ * Holding `running` slots, the project is owed a whole one more; a critical project with no pair
+ * is owed one as soon as its share is worth half a slot (SPEC-001: a critical ticket does not wait
+ * for its turn).
+ */
 function entitled(standing: Standing, running: number): boolean {
-  return running < wholeSlots(standing);
+  return running < wholeSlots(standing) || (running === 0 && standing.project.priority === "critical" && standing.target >= 0.5);
 }
 
 /** How strongly a project asks for one more slot, holding `running` of them. */

@@ -1,4 +1,5 @@
 import { PRIORITIES, type Priority } from "../projects/project";
+import type { SettingsReader } from "../orchestrator/settingsReader";
 
 // SPEC-001's Resource Allocation Policy as one pure function: who gets how much of the machine.
 //
@@ -119,4 +120,33 @@ export function demandOf(workable: number, slots: number, policy: ResourcePolicy
 /** How many slots (fractional: a share of slot-time) a share of NOS is. */
 export function slotsOf(share: number, slots: number, policy: ResourcePolicy): number {
   return (share / policy.hardCap) * slots;
+}
+
+// ---- from the settings ----------------------------------------------------------------------
+
+/** The policy as the user set it (`redgreen.resources.*`, percents and minutes). */
+export function policyOf(settings: SettingsReader): ResourcePolicy {
+  const quotas = settings.get("resources.quotas");
+  return {
+    quotas: { critical: quotas.critical / 100, high: quotas.high / 100, medium: quotas.medium / 100, low: quotas.low / 100 },
+    hardCap: settings.get("resources.hardCap") / 100,
+    threshold: settings.get("resources.threshold") / 100,
+    maxConcurrentTasks: settings.get("resources.maxConcurrentTasks"),
+    reviewMs: settings.get("resources.reviewMinutes") * 60_000,
+  };
+}
+
+export interface Machine {
+  cores: number;
+  memoryBytes: number;
+}
+
+/**
+ * The pair slots the machine holds: the hard cap of the cores left after the reserve, one core per
+ * pair (its test runs and git; the model's threads are shared in the host), at least one, and no
+ * more than `pairs.slots` asks for.
+ */
+export function machineSlots(machine: Machine, settings: SettingsReader, asked: number): number {
+  const nosCores = machine.cores * (1 - settings.get("resources.reserve").cpuPercent / 100);
+  return Math.max(1, Math.min(asked, Math.floor(nosCores * (settings.get("resources.hardCap") / 100) + 1e-9)));
 }

@@ -68,6 +68,8 @@ export const ticketSchema = z.object({
   withdrawn: z.boolean().optional(),
   /** Why the ticket waits for the human: set when its pair stops for them, cleared by the move that resumes it. */
   waiting: z.object({ kind: z.enum(["blocked", "needsClarification"]), text: z.string(), since: at }).optional(),
+  /** Set when the Resource Director gave its pair's slot to another project (why, since when); cleared when a pair takes it again. */
+  directorPause: z.object({ reason: z.string(), since: at }).optional(),
   history: z.array(ticketHistoryEntrySchema),
   createdAt: at,
   updatedAt: at,

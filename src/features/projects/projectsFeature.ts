@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { GitPort } from "../../core/gitops/git";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
-import { STATE_NAMES } from "../../core/projects/project";
+import { PRIORITIES, STATE_NAMES, type Priority } from "../../core/projects/project";
 import type { Project, SpecVersion } from "../../core/store/records";
 import { CommandRefusal, registerRedgreenCommand } from "../../platform/command";
 import type { Settings } from "../../platform/settings";
@@ -61,6 +61,7 @@ export function registerProjects(deps: ProjectsDeps): vscode.Disposable {
       run: (args) => newProject(projects, args),
     }),
     registerRedgreenCommand(Commands.openProject, log, { title: vscode.l10n.t("Open Project"), run: (projectId) => openProject(projects, projectId) }),
+    registerRedgreenCommand(Commands.setPriority, log, { title: vscode.l10n.t("Set Priority"), run: (projectId, priority) => setPriority(projects, projectId, priority) }),
     registerRedgreenCommand(Commands.approveSpec, log, {
       title: vscode.l10n.t("Approve Spec"), runsGit: vscode.l10n.t("approve a spec"),
       run: (uri) => approveSpec(projects, uri),
@@ -110,6 +111,21 @@ async function openProject({ deps, memory }: Projects, projectId?: unknown): Pro
     await vscode.window.showTextDocument(vscode.Uri.file(specFileOf(project)));
   }
   return project;
+}
+
+/** A project's priority (the given one, else this window's current project), the tier given or picked. */
+async function setPriority({ deps, memory }: Projects, projectId?: unknown, priority?: unknown): Promise<Project | undefined> {
+  const project = await deps.current.target(projectId);
+  let tier = PRIORITIES.find((p) => p === priority);
+  if (priority !== undefined && !tier) throw new CommandRefusal(vscode.l10n.t("{0} is not a priority: use critical, high, medium or low.", String(priority)));
+  tier ??= (await vscode.window.showQuickPick(
+    PRIORITIES.map((p) => ({ label: p, description: p === project.priority ? vscode.l10n.t("now") : undefined, tier: p as Priority })),
+    { title: vscode.l10n.t("Priority of {0}: the Resource Director shares the machine by it", project.name) },
+  ))?.tier;
+  if (!tier || tier === project.priority) return undefined;
+  const changed = await (await memory()).projects.setPriority(project._id, tier, "human");
+  deps.log.info(`Priority of "${project.name}": ${project.priority} → ${tier}`);
+  return changed;
 }
 
 async function approveSpec({ deps, memory, specs }: Projects, uri?: unknown): Promise<SpecVersion | undefined> {
