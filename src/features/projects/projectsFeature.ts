@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { GitPort } from "../../core/gitops/git";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
-import { PRIORITIES, STATE_NAMES, type Priority } from "../../core/projects/project";
+import { PRIORITIES, STATE_NAMES } from "../../core/projects/project";
 import type { Project, SpecVersion } from "../../core/store/records";
 import { CommandRefusal, registerRedgreenCommand } from "../../platform/command";
 import type { Settings } from "../../platform/settings";
@@ -117,9 +117,9 @@ async function openProject({ deps, memory }: Projects, projectId?: unknown): Pro
 async function setPriority({ deps, memory }: Projects, projectId?: unknown, priority?: unknown): Promise<Project | undefined> {
   const project = await deps.current.target(projectId);
   let tier = PRIORITIES.find((p) => p === priority);
-  if (priority !== undefined && !tier) throw new CommandRefusal(vscode.l10n.t("{0} is not a priority: use critical, high, medium or low.", String(priority)));
+  if (priority !== undefined && !tier) throw new CommandRefusal(vscode.l10n.t("{0} is not a priority: use critical, high, medium or low.", JSON.stringify(priority)));
   tier ??= (await vscode.window.showQuickPick(
-    PRIORITIES.map((p) => ({ label: p, description: p === project.priority ? vscode.l10n.t("now") : undefined, tier: p as Priority })),
+    PRIORITIES.map((p) => ({ label: p, description: p === project.priority ? vscode.l10n.t("now") : undefined, tier: p })),
     { title: vscode.l10n.t("Priority of {0}: the Resource Director shares the machine by it", project.name) },
   ))?.tier;
   if (!tier || tier === project.priority) return undefined;
