@@ -8,7 +8,7 @@ import { registerAskModel } from "./features/models/askModel";
 import { registerModelServer } from "./features/models/modelServer";
 import { ModelService, type ModelBackends } from "./features/models/modelService";
 import { registerSelectModelFiles } from "./features/models/selectModelFiles";
-import { registerChatView, registerKanbanView } from "./features/projectViews";
+import { registerChatView, registerKanbanView, type ProjectSource } from "./features/projectViews";
 import { registerSetMongoPassword, StoreService } from "./features/store/storeService";
 import { registerEngineStatus } from "./features/store/engineStatus";
 import { registerStoreImport } from "./features/store/storeImport";
@@ -81,8 +81,6 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
     const git = (project: Project) => new GitOps(simpleGitPort, project.root, log, project.protectedBranch);
     storeToClose = store;
     const current = new CurrentProject(store, context.workspaceState, () => (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath));
-    const kanban = registerKanbanView(services, current);
-    const chat = registerChatView(services, current);
     // One test runner for the pairs and the Architect's check before DEV; never in an untrusted workspace.
     const runner = processTestRunner({
       isTrusted: (cwd) => trust.knows(cwd),
@@ -95,6 +93,17 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       files: worktreeFiles,
       scan: (project) => scanRepository(project.root, project.specPath),
     });
+    // The views show the current project and, from the team, its share of the machine.
+    const shown: ProjectSource = {
+      get: () => current.get(),
+      resources: async (projectId) => {
+        const allocation = await team.allocation(projectId);
+        return allocation && { quota: allocation.quota, share: allocation.share, use: allocation.use, pairs: allocation.pairs };
+      },
+      onDidChange: (listener) => vscode.Disposable.from(current.onDidChange(listener), team.onDidChangePairs(listener)),
+    };
+    const kanban = registerKanbanView(services, shown);
+    const chat = registerChatView(services, shown);
     const review = registerTicketReview({ store, log, teamIdle: () => team.idle(), trust, git });
     context.subscriptions.push(
       models,

@@ -67,7 +67,7 @@ export const statusOutput = z.object({
   /** Each pair's ticket: tickets with an assigned pair that are in progress or in review. */
   pairs: z.array(z.object({ pair: z.string(), ticket: z.string(), column })),
   /** The Resource Director's allocation for the project (fractions of the machine's capacity after the reserve); null when no engine runs or the project has no ready work. */
-  resources: z.object({ quota: z.number(), share: z.number(), pairs: z.number().int() }).nullable().default(null),
+  resources: z.object({ quota: z.number(), share: z.number(), use: z.number(), pairs: z.number().int() }).nullable().default(null),
 });
 
 export const boardOutput = z.object({

@@ -122,7 +122,7 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   const shared = new SharedStore(store, (collection, doc) => server.notifyOthers(undefined, EngineNotifications.written, { collection, doc }));
   const team = await EngineTeam.open({
     store: shared, log, hosting: models, claims, machine: parts.settings, measure: measureMachine,
-    pairsChanged: (pairs) => server.notifyOthers(undefined, TeamNotifications.pairs, { pairs }),
+    pairsChanged: (pairs, allocations) => server.notifyOthers(undefined, TeamNotifications.pairs, { pairs, allocations }),
     decideDev: (client, project) => server.ask(client, ClientMethods.decideDev, { projectId: project._id, name: project.name }, decideDevResult),
     notify: (client, level, text, projectId) => (client ? server.notify(client, TeamNotifications.notice, { level, text, projectId }) : server.notifyOthers(undefined, TeamNotifications.notice, { level, text, projectId })),
   });

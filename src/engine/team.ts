@@ -57,7 +57,7 @@ export interface EngineTeamOptions {
   /** Asks the client's human whether to reuse an existing DEV branch. */
   decideDev(client: EngineClient, project: Project): Promise<DevDecision>;
   /** Tells every client what the pairs do now. */
-  pairsChanged(pairs: PairStatusWire[]): void;
+  pairsChanged(pairs: PairStatusWire[], allocations: AllocationStatus[]): void;
   /** Tells the client's human (every client's, when the project has none) something to know now. */
   notify(client: EngineClient | undefined, level: "info" | "warn", text: string, projectId: string): void;
 }
@@ -91,7 +91,7 @@ export class EngineTeam {
       readSpec: (project) => fs.readFile(specFileOf(project), "utf8"),
       scan: (project) => scanRepository(project.root, project.specPath),
       scope: (project) => this.configOf(project._id) !== undefined,
-      onPairsChanged: () => options.pairsChanged(this.pairs()),
+      onPairsChanged: () => options.pairsChanged(this.pairs(), this.allocations()),
       refusal: (project) => Promise.resolve(this.trusted.has(project._id) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
       human: {
         decideDev: (project) => this.decideDev(project),
@@ -175,7 +175,7 @@ export class EngineTeam {
 
   /** The Resource Director's last allocation. */
   allocations(): AllocationStatus[] {
-    return this.orchestrator.allocations().map(({ projectId, name, priority, quota, share, pairs }) => ({ projectId, name, priority, quota, share, pairs }));
+    return this.orchestrator.allocations().map(({ projectId, name, priority, quota, share, use, pairs }) => ({ projectId, name, priority, quota, share, use, pairs }));
   }
 
   /** Whether anything runs (a pair, a planning, a completion): the engine does not exit under it. */

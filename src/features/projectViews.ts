@@ -2,13 +2,14 @@ import * as vscode from "vscode";
 import type { Project } from "../core/store/records";
 import { chatProtocol } from "../protocol/chat";
 import { kanbanProtocol } from "../protocol/kanban";
-import { offeredCommands, type ProjectViewProtocol, type ViewState } from "../protocol/viewState";
+import { offeredCommands, type ProjectSummary, type ProjectViewProtocol, type ViewState } from "../protocol/viewState";
 import { WebviewViewHost, type ViewHostServices } from "../platform/webview/viewHost";
 import { Commands } from "../protocol/commands";
 
-/** Where the views learn which project to show. */
+/** Where the views learn which project to show, and its share of the machine. */
 export interface ProjectSource {
   get(): Promise<Project | undefined>;
+  resources(projectId: string): Promise<ProjectSummary["resources"]>;
   onDidChange(listener: () => void): { dispose(): void };
 }
 
@@ -57,9 +58,10 @@ async function currentState(projects: ProjectSource): Promise<ViewState> {
   const commands = new Set(await vscode.commands.getCommands(true));
   const project = await projects.get().catch(() => undefined);
   if (project) {
+    const resources = await projects.resources(project._id).catch(() => undefined);
     return {
       kind: "project",
-      project: { id: project._id, name: project.name, state: project.state, priority: project.priority, specPath: project.specPath },
+      project: { id: project._id, name: project.name, state: project.state, priority: project.priority, specPath: project.specPath, ...(resources ? { resources } : {}) },
       commands: PROJECT_COMMANDS.filter((command) => commands.has(command)),
     };
   }

@@ -68,6 +68,8 @@ export const allocationStatus = z.object({
   priority: z.enum(PRIORITIES),
   quota: z.number().min(0).max(1),
   share: z.number().min(0).max(1),
+  /** Measured: the share its pairs used, averaged over about one review cycle. */
+  use: z.number().min(0).max(1),
   pairs: z.number().int().nonnegative(),
 });
 export type AllocationStatus = z.infer<typeof allocationStatus>;
@@ -165,5 +167,5 @@ export const TeamNotifications = {
   /** To every client: a pair took a ticket or let it go. */
   pairs: "team/pairs",
 } as const;
-export const pairsParams = z.object({ pairs: z.array(pairStatus) });
+export const pairsParams = z.object({ pairs: z.array(pairStatus), allocations: z.array(allocationStatus).default([]) });
 export const noticeParams = z.object({ level: z.enum(["info", "warn"]), text: z.string(), projectId: z.string() });

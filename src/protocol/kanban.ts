@@ -46,6 +46,8 @@ export const cardSchema = z.object({
   waitingFor: z.array(id),
   /** Why the pair stopped on it and waits for the human ("blocked: …", "needs clarification: …"). */
   attention: z.string().max(2000).optional(),
+  /** Why the Resource Director gave its pair's slot to another project, and since when (epoch milliseconds). */
+  directorPause: z.object({ reason: z.string().max(2000), since: z.number() }).optional(),
   /** The moves offered from the card's column, in board order. */
   moves: z.array(cardMoveSchema).max(COLUMNS.length - 1),
 });

@@ -234,9 +234,10 @@ function renderCard(card: Card, columnName: string): HTMLElement {
   if (card.passRate !== null) meta.append(h("span", { title: "Test pass rate" }, `${Math.round(card.passRate * 100)}%`));
   if (card.branch) meta.append(h("span", { className: "branch", title: card.branch }, h("span", { className: "codicon codicon-git-branch" }), card.branch));
   if (card.attention) meta.append(h("span", { className: "attention", title: card.attention }, h("span", { className: "codicon codicon-warning" }), card.attention.startsWith("blocked") ? "Blocked" : "Needs your answer"));
+  if (card.directorPause) meta.append(h("span", { className: "director-pause", title: `Paused by the Resource Director at ${new Date(card.directorPause.since).toLocaleTimeString()}: ${card.directorPause.reason}` }, h("span", { className: "codicon codicon-debug-pause" }), `Paused ${new Date(card.directorPause.since).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`));
   if (card.waitingFor.length) meta.append(h("span", { className: "waiting", title: `Waiting for ${card.waitingFor.join(", ")}` }, h("span", { className: "codicon codicon-lock" }), card.waitingFor.join(", ")));
   element.dataset.id = card.id;
   element.dataset.column = card.column;
-  element.setAttribute("aria-label", `${card.id}: ${card.title}. ${columnName}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}${card.attention ? `, ${card.attention}` : ""}. Enter for details, Alt+Arrow keys to move.`);
+  element.setAttribute("aria-label", `${card.id}: ${card.title}. ${columnName}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}${card.attention ? `, ${card.attention}` : ""}${card.directorPause ? `, paused by the Resource Director: ${card.directorPause.reason}` : ""}. Enter for details, Alt+Arrow keys to move.`);
   return element;
 }

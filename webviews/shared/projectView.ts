@@ -89,7 +89,17 @@ const STATE_LABELS: Record<ProjectState["project"]["state"], string> = {
   drafting: "drafting", approved: "approved", planning: "planning", executing: "executing", onHold: "on hold", done: "done",
 };
 
-/** The project's name, state and priority, with a switch button when Open Project exists. */
+const percent = (fraction: number) => `${Math.round(fraction * 100)} %`;
+
+/** The Resource Director's allocation against what the project's pairs used. */
+function resourcesBadge(resources: NonNullable<ProjectState["project"]["resources"]>): HTMLElement {
+  const over = resources.use > resources.share + 0.05;
+  const badge = h("span", { className: `badge resources${over ? " over" : ""}` }, `share ${percent(resources.share)} · use ${percent(resources.use)}`);
+  badge.title = `The Resource Director gives this project ${percent(resources.share)} of the machine (its tier's quota: ${percent(resources.quota)}); its pairs used ${percent(resources.use)} over about the last review cycle; ${resources.pairs} pair${resources.pairs === 1 ? "" : "s"} at work.`;
+  return badge;
+}
+
+/** The project's name, state and priority (and its share of the machine), with a switch button when Open Project exists. */
 export function projectHeader(state: ProjectState, run: (command: CommandId) => void): HTMLElement {
   const { project } = state;
   const header = h("header", { className: "project-header" },
@@ -97,6 +107,7 @@ export function projectHeader(state: ProjectState, run: (command: CommandId) => 
     h("span", { className: `badge state-${project.state}` }, STATE_LABELS[project.state]),
     h("span", { className: "badge" }, project.priority),
   );
+  if (project.resources) header.append(resourcesBadge(project.resources));
   if (state.commands.includes(Commands.openProject)) {
     const change = h("vscode-button", { className: "switch", title: "Open another project" }, "Switch…");
     change.setAttribute("secondary", "");

@@ -39,10 +39,12 @@ function describe(status: EngineStatus): string {
   return table(rows);
 }
 
-/** "Pay (critical): quota 90 %, share 81 %, 1 pair". */
+/** "Pay (critical): quota 90 %, share 81 %, use 78 %, 1 pair". */
 export function allocationText(a: EngineStatus["allocations"][number]): string {
-  return `${a.name} (${a.priority}): quota ${Math.round(a.quota * 100)} %, share ${Math.round(a.share * 100)} %, ${a.pairs} pair${a.pairs === 1 ? "" : "s"}`;
+  return `${a.name} (${a.priority}): quota ${percent(a.quota)}, share ${percent(a.share)}, use ${percent(a.use)}, ${a.pairs} pair${a.pairs === 1 ? "" : "s"}`;
 }
+
+const percent = (fraction: number) => `${Math.round(fraction * 100)} %`;
 
 async function status(services: CliServices, options: EngineOptions): Promise<void> {
   const engine = await runningEngine(services);

@@ -110,7 +110,7 @@ async function projectStatus(memory: MemoryManager, project: Project, allocated:
     tickets: byColumn,
     waitingForHuman: waiting,
     pairs,
-    resources: allocated.filter((a) => a.projectId === project._id).map(({ quota, share, pairs: at }) => ({ quota, share, pairs: at }))[0] ?? null,
+    resources: allocated.filter((a) => a.projectId === project._id).map(({ quota, share, use, pairs: at }) => ({ quota, share, use, pairs: at }))[0] ?? null,
   };
 }
 
@@ -122,7 +122,7 @@ function statusText(status: Status, paint: Paint): string {
     `  folder: ${project.root}`,
     `  spec:   ${project.specPath}, ${specLine}`,
     `  tickets: ${COLUMNS.map((c) => `${COLUMN_NAMES[c]} ${status.tickets[c].length}`).join(" · ")}`,
-    `  machine: ${status.resources ? `quota ${Math.round(status.resources.quota * 100)} % · share ${Math.round(status.resources.share * 100)} % · ${status.resources.pairs} pair${status.resources.pairs === 1 ? "" : "s"} at work` : "no share now (no ready work, or no engine running)"}`,
+    `  machine: ${status.resources ? `quota ${Math.round(status.resources.quota * 100)} % · share ${Math.round(status.resources.share * 100)} % · use ${Math.round(status.resources.use * 100)} % · ${status.resources.pairs} pair${status.resources.pairs === 1 ? "" : "s"} at work` : "no share now (no ready work, or no engine running)"}`,
   ];
   if (status.waitingForHuman.length > 0) {
     lines.push("", paint.red(`Waiting for you (${status.waitingForHuman.length}):`));

@@ -45,7 +45,7 @@ export interface OrchestratorDeps {
    * project left the scope stops there. Call reconsider() when it grows.
    */
   scope?: (project: Project) => boolean;
-  /** A pair took a ticket or let it go (the engine tells its clients' status bars). */
+  /** A pair took a ticket or let it go, or the Resource Director's allocation changed (the engine tells its clients' status bars and boards). */
   onPairsChanged?: () => void;
 }
 
@@ -151,9 +151,9 @@ export class Orchestrator implements Disposable {
     this.started.delete(projectId);
   }
 
-  /** The Resource Director's last allocation: each busy project's quota and share of the machine, and its pairs at work. */
-  allocations(): (Allocation & { name: string; pairs: number })[] {
-    return this.lastAllocations.map((a) => ({ ...a, pairs: this.pairs.filter((pair) => pair.work?.projectId === a.projectId).length }));
+  /** The Resource Director's last allocation: each busy project's quota and share of the machine, its measured use, and its pairs at work. */
+  allocations(): (Allocation & { name: string; use: number; pairs: number })[] {
+    return this.lastAllocations.map((a) => ({ ...a, use: this.director.useOf(a.projectId), pairs: this.pairs.filter((pair) => pair.work?.projectId === a.projectId).length }));
   }
 
   /** What each pair does now. */
@@ -234,7 +234,7 @@ export class Orchestrator implements Disposable {
       running: this.pairs.flatMap(({ id, work }) => (work ? [{ pairId: id, projectId: work.projectId, ticketId: work.ticketId, pausing: work.pausing, since: work.since.getTime() }] : [])),
       waiting: ready.map(({ ticket }): WaitingWork => ({ projectId: ticket.projectId, ticketId: ticket._id, resumed: ticket.column === "inprogress", createdAt: ticket.createdAt.getTime() })),
     });
-    this.lastAllocations = decision.allocations.map((a) => ({ ...a, name: projects.find((p) => p.projectId === a.projectId)?.name ?? a.projectId }));
+    this.noteAllocations(decision.allocations.map((a) => ({ ...a, name: projects.find((p) => p.projectId === a.projectId)?.name ?? a.projectId })));
     for (const pause of decision.pause) this.yieldSlot(pause);
     const free = this.pairs.filter((pair) => !pair.work);
     const byTicket = new Map(ready.map((next) => [next.ticket._id, next]));
@@ -247,6 +247,14 @@ export class Orchestrator implements Disposable {
       this.startPair(pair, next);
     }
     this.unserved = new Set([...byTicket.values()].map((next) => next.project._id));
+  }
+
+  /** Keeps the Director's allocation; a change of any whole percent is told like a change of pairs (the board's header shows it). */
+  private noteAllocations(allocations: (Allocation & { name: string })[]): void {
+    const summary = (list: Allocation[]) => list.map((a) => `${a.projectId}:${Math.round(a.share * 100)}`).join(",");
+    const changed = summary(allocations) !== summary(this.lastAllocations);
+    this.lastAllocations = allocations;
+    if (changed) this.deps.onPairsChanged?.();
   }
 
   /** Ready tickets of executing projects whose pairs may work, not taken by a pair already; and the projects the Director weighs (those, and those with a pair). */

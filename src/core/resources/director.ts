@@ -89,13 +89,15 @@ export class ResourceDirector {
   private readonly credits = new Map<string, number>();
   /** When each project with work last had a pair (or first had work). */
   private readonly lastRan = new Map<string, number>();
-  private previous: { at: number; targets: Map<string, number>; running: Map<string, number> } | undefined;
+  /** Each project's measured use, a share of NOS averaged over about one review cycle. */
+  private readonly use = new Map<string, number>();
+  private previous: { at: number; slots: number; targets: Map<string, number>; running: Map<string, number> } | undefined;
 
   constructor(private readonly policy: () => ResourcePolicy) {}
 
   decide(view: DirectorView): Decision {
     const policy = this.policy();
-    this.account(view.now);
+    this.account(view.now, policy);
     const running = groupByProject(view.running);
     const waiting = groupByProject(view.waiting);
     const workable = (id: string) => (running.get(id)?.length ?? 0) + (waiting.get(id)?.length ?? 0);
@@ -109,9 +111,9 @@ export class ResourceDirector {
     return { allocations, start, pause: uniqueByPair(pause) };
   }
 
-  /** Credits and last runs, for the dashboard and tests. */
-  creditOf(projectId: string): number {
-    return this.credits.get(projectId) ?? 0;
+  /** The share of NOS the project's pairs used, averaged over about one review cycle (what the board shows against its share). */
+  useOf(projectId: string): number {
+    return this.use.get(projectId) ?? 0;
   }
 
   /** What one urgency step is worth: a quarter of the review cycle in slot-time (a few steps: fewer switches, shares still kept within the hour). */
@@ -119,14 +121,21 @@ export class ResourceDirector {
     return policy.reviewMs / 4;
   }
 
-  /** Since the last decision each project earned its target and spent what it ran. */
-  private account(now: number): void {
+  /** Since the last decision each project earned its target and spent what it ran; its measured use moves towards what it ran. */
+  private account(now: number, policy: ResourcePolicy): void {
     const last = this.previous;
     if (!last) return;
     const elapsed = Math.max(0, now - last.at);
     for (const [projectId, target] of last.targets) {
       const owed = (this.credits.get(projectId) ?? 0) + (target - (last.running.get(projectId) ?? 0)) * elapsed;
       this.credits.set(projectId, owed);
+    }
+    const weight = 1 - Math.exp(-elapsed / policy.reviewMs);
+    for (const projectId of new Set([...this.use.keys(), ...last.running.keys()])) {
+      const ran = ((last.running.get(projectId) ?? 0) / last.slots) * policy.hardCap;
+      const use = (this.use.get(projectId) ?? 0) * (1 - weight) + ran * weight;
+      if (use < 1e-4 && ran === 0) this.use.delete(projectId);
+      else this.use.set(projectId, use);
     }
   }
 
@@ -154,7 +163,7 @@ export class ResourceDirector {
   /** What the next decision accounts from: the targets, and the pairs running once the started ones run. */
   private remember(view: DirectorView, standings: Standing[]): void {
     for (const s of standings) if (s.running > 0) this.lastRan.set(s.project.projectId, view.now);
-    this.previous = { at: view.now, targets: new Map(standings.map((s) => [s.project.projectId, s.target])), running: new Map(standings.map((s) => [s.project.projectId, s.running])) };
+    this.previous = { at: view.now, slots: view.slots, targets: new Map(standings.map((s) => [s.project.projectId, s.target])), running: new Map(standings.map((s) => [s.project.projectId, s.running])) };
   }
 }
 

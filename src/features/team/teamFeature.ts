@@ -9,6 +9,7 @@ import type { Project } from "../../core/store/records";
 import { specFileOf } from "../../core/spec/specFile";
 import { CommandRefusal, registerRedgreenCommand } from "../../platform/command";
 import { Commands } from "../../protocol/commands";
+import type { AllocationStatus } from "../../protocol/engine";
 import { engineWindowTeam, localWindowTeam, type TeamDeps, type WindowTeam } from "./windowTeam";
 
 export type { TeamDeps } from "./windowTeam";
@@ -23,8 +24,10 @@ export interface Team extends vscode.Disposable {
   idle(): Promise<void>;
   /** Pairs working now on this window's projects. */
   workingPairs(): Promise<number>;
-  /** A pair took a ticket or let it go. */
+  /** A pair took a ticket or let it go, or the Resource Director's allocation changed. */
   onDidChangePairs: vscode.Event<void>;
+  /** The Resource Director's allocation of the project, when it has ready work or pairs. */
+  allocation(projectId: string): Promise<AllocationStatus | undefined>;
 }
 
 export function registerTeam(deps: TeamDeps): Team {
@@ -55,6 +58,7 @@ export function registerTeam(deps: TeamDeps): Team {
       await team?.idle();
     },
     workingPairs: async () => (await team?.workingPairs()) ?? 0,
+    allocation: async (projectId) => (await team?.allocations())?.find((a) => a.projectId === projectId),
     onDidChangePairs: pairsChanged.event,
     dispose: () => {
       subscriptions.dispose();

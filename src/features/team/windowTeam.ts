@@ -1,6 +1,7 @@
 // The team a window steers, wherever it runs: in the engine (the default: one orchestrator for
 // every window of the data folder, joined by the projects that belong to this window), or in this
 // window over MongoDB, which the window opens itself (core/orchestrator as before).
+import type { AllocationStatus } from "../../protocol/engine";
 import { promises as fs } from "node:fs";
 import * as vscode from "vscode";
 import type { DevDecision, PlanningOutcome } from "../../core/agents/planning";
@@ -30,6 +31,8 @@ export interface WindowTeam extends vscode.Disposable {
   idle(): Promise<void>;
   /** Pairs at work now on this window's projects (not pausing). */
   workingPairs(): Promise<number>;
+  /** The Resource Director's allocation of every busy project. */
+  allocations(): Promise<AllocationStatus[]>;
   /** Called before the store closes: the window's own pairs stop at their step boundary. */
   stop(): Promise<void>;
 }
@@ -114,6 +117,7 @@ export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: En
     },
     idle: () => link.idle(),
     workingPairs: mine,
+    allocations: () => link.allocations(),
     // The engine's pairs stop when this window hangs up (or go on, with engine.keepWorking).
     stop: () => Promise.resolve(),
     dispose: () => {
@@ -146,6 +150,7 @@ export function localWindowTeam(deps: TeamDeps, memory: MemoryManager, onPairsCh
     join: () => Promise.resolve(orchestrator.reconsider()),
     idle: () => orchestrator.idle(),
     workingPairs: () => Promise.resolve(orchestrator.status().filter((pair) => pair.ticketId && !pair.pausing).length),
+    allocations: () => Promise.resolve(orchestrator.allocations().map(({ projectId, name, priority, quota, share, use, pairs }) => ({ projectId, name, priority, quota, share, use, pairs }))),
     stop: () => orchestrator.stop(),
     dispose: () => orchestrator.dispose(),
   };
