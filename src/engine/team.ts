@@ -92,6 +92,10 @@ export class EngineTeam {
       scan: (project) => scanRepository(project.root, project.specPath),
       scope: (project) => this.configOf(project._id) !== undefined,
       onPairsChanged: () => options.pairsChanged(this.pairs(), this.allocations()),
+      residency: {
+        of: (project) => this.configFor(project._id)?.models.residencyOf("developer"),
+        loaded: () => new Set(this.allConfigs().flatMap((config) => config.models.loadedResidencies())),
+      },
       refusal: (project) => Promise.resolve(this.trusted.has(project._id) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
       human: {
         decideDev: (project) => this.decideDev(project),

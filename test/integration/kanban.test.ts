@@ -6,7 +6,7 @@ import path from "node:path";
 import * as vscode from "vscode";
 import type { NewProjectResult } from "../../src/features/projects/projectsFeature";
 import type { RenderReport } from "../../src/protocol/viewState";
-import { activateRedgreen, eventually, openView } from "./harness";
+import { activateRedgreen, eventually, EXTENSION_ID, openView } from "./harness";
 import { startScriptedOpenAi } from "../fixtures/scriptedOpenAi";
 import { ui } from "./ui";
 
@@ -157,6 +157,20 @@ describe("The Kanban board", function () {
       await eventually(async () => (/Blocked/.test(String(await ui.text(FRAME, card(third._id)))) ? true : undefined), 10_000, () => "the card does not show that the ticket is blocked");
       assert.match(String(await ui.attribute(FRAME, card(third._id), "aria-label")), /blocked: the suite times out/);
     }
+  });
+
+  it("says on a card that the Resource Director paused its pair, with the reason in its tooltip", async () => {
+    if (!ui.available) return;
+    const m = await memory();
+    const first = await ticket("List the books");
+    const reason = "Payments (critical) is owed a slot; Board Demo (low) has used more than its share 9 %";
+    await m.tickets.update(first._id, { directorPause: { reason, since: new Date() } }, "resource-director", `paused by the Resource Director: ${reason}`);
+    await eventually(async () => (/Paused/.test(String(await ui.text(FRAME, card(first._id)))) ? true : undefined), 10_000, () => "the card does not say the ticket is paused");
+    assert.match(String(await ui.attribute(FRAME, `${card(first._id)} .director-pause`, "title")), /^Paused by the Resource Director at .*: Payments \(critical\) is owed a slot/);
+    assert.match(String(await ui.attribute(FRAME, card(first._id), "aria-label")), /paused by the Resource Director: Payments/);
+    await ui.window(1).screenshot(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, ".cache", "integration-board-director-pause.png"));
+    await m.tickets.update(first._id, { directorPause: undefined }, "resource-director", "resumed");
+    await eventually(async () => (/Paused/.test(String(await ui.text(FRAME, card(first._id)))) ? undefined : true), 10_000, () => "the card still says paused once taken again");
   });
 
   it("removes the worktree of a ticket that is done (its branch stays)", async () => {

@@ -36,6 +36,13 @@ describe("Kanban cards", () => {
     assert.deepEqual(start(byId(blocked, ticket("T-1", "done"), ticket("T-0", "done"))), { to: "inprogress" });
   });
 
+  it("says on a card that the Resource Director paused its pair, why and since when", () => {
+    const since = new Date(Date.UTC(2026, 11, 7, 9, 30));
+    const paused = { ...ticket("T-3", "inprogress"), directorPause: { reason: "Pay (critical) is owed a slot", since } };
+    assert.deepEqual(cardSchema.parse(toCard(paused, byId(paused))).directorPause, { reason: "Pay (critical) is owed a slot", since: since.getTime() });
+    assert.equal(cardSchema.parse(toCard(ticket("T-4", "inprogress"), byId())).directorPause, undefined);
+  });
+
   it("sends cards the protocol accepts, in replies and live updates", () => {
     const all = byId(ticket("T-1", "review"), ticket("T-2", "todo", ["T-1"]));
     const cards = [...all.values()].map((t) => toCard(t, all));

@@ -94,6 +94,8 @@ export interface ModelManagerOptions {
 
 type Backends = Partial<Record<ModelEntry["backend"], ModelBackend>>;
 
+const residency = (entry: ModelEntry): string => (entry.backend === "local" ? `file ${entry.path}` : `${entry.url} ${entry.model}`);
+
 export class ModelManager implements Disposable {
   private readonly loaded = new Map<string, Promise<void>>();
   private readonly evictions = new Map<string, { cancel(): void }>();
@@ -171,6 +173,21 @@ export class ModelManager implements Disposable {
   /** The model that makes embeddings now; vectors from different models are not comparable. */
   embeddingModelId(): string {
     return this.routeEntry("embedding").id;
+  }
+
+  /**
+   * What the role's model is, whichever client names it: its file, or its server and model name
+   * (undefined when the role has none). The Resource Director prefers work for a model loaded already.
+   */
+  residencyOf(role: Role): string | undefined {
+    const route = this.registry.roles[role];
+    const entry = route && this.registry.models.find((m) => m.id === route.model);
+    return entry && residency(entry);
+  }
+
+  /** The residency (as residencyOf) of every model this manager has loaded. */
+  loadedResidencies(): string[] {
+    return this.registry.models.filter((m) => this.loaded.has(m.id)).map(residency);
   }
 
   contextSize(role: Role): number {

@@ -45,6 +45,8 @@ export interface OrchestratorDeps {
    * project left the scope stops there. Call reconsider() when it grows.
    */
   scope?: (project: Project) => boolean;
+  /** The model a project's pairs need (ModelManager.residencyOf the developer), and the models loaded now: the Director prefers work for those. */
+  residency?: { of(project: Project): string | undefined; loaded(): Set<string> };
   /** A pair took a ticket or let it go, or the Resource Director's allocation changed (the engine tells its clients' status bars and boards). */
   onPairsChanged?: () => void;
 }
@@ -230,9 +232,9 @@ export class Orchestrator implements Disposable {
     this.resizePairs();
     const { ready, projects } = await this.readyWork();
     const decision = this.director.decide({
-      now: Date.now(), slots: this.pairs.length, otherTasks: this.planning.size + this.completions.size, projects, loadedModels: new Set(),
+      now: Date.now(), slots: this.pairs.length, otherTasks: this.planning.size + this.completions.size, projects, loadedModels: this.deps.residency?.loaded() ?? new Set(),
       running: this.pairs.flatMap(({ id, work }) => (work ? [{ pairId: id, projectId: work.projectId, ticketId: work.ticketId, pausing: work.pausing, since: work.since.getTime() }] : [])),
-      waiting: ready.map(({ ticket }): WaitingWork => ({ projectId: ticket.projectId, ticketId: ticket._id, resumed: ticket.column === "inprogress", createdAt: ticket.createdAt.getTime() })),
+      waiting: ready.map(({ project, ticket }): WaitingWork => ({ projectId: ticket.projectId, ticketId: ticket._id, resumed: ticket.column === "inprogress", createdAt: ticket.createdAt.getTime(), model: this.deps.residency?.of(project) })),
     });
     this.noteAllocations(decision.allocations.map((a) => ({ ...a, name: projects.find((p) => p.projectId === a.projectId)?.name ?? a.projectId })));
     for (const pause of decision.pause) this.yieldSlot(pause);

@@ -8,8 +8,8 @@ import { allocate, demandOf, slotsOf, type Allocation, type ResourcePolicy } fro
 // Shares of NOS are shares of slot-time. Each project has a credit: the slot-time its share
 // promised minus the slot-time it used (a fair-queueing deficit). A free slot goes to the project
 // with the highest urgency: its credit, plus a quantum while it holds fewer slots than the whole
-// slots its share is worth, plus half a quantum when its model is already loaded (a load costs
-// seconds and gigabytes). A running pair is paused only when every slot is busy (the threshold):
+// slots its share is worth, plus half a quantum when its model is already loaded, or, taking its
+// turn, less two quanta when its model must be loaded first (a load costs seconds and gigabytes). A running pair is paused only when every slot is busy (the threshold):
 // for a project owed a whole slot (a critical ticket that becomes ready takes one at its
 // victim's next step), or in turn, when a pair has had its slot for a quantum and another
 // project's urgency passes its project's by a quantum (three for a model to load). Shares are
@@ -212,7 +212,10 @@ function fillFreeSlots(standings: Standing[], free: number, models: { loaded: Se
   const start: WaitingWork[] = [];
   const fits = (w: WaitingWork) => w.model === undefined || models.loaded.has(w.model) || models.room > 0;
   for (let slot = 0; slot < free; slot++) {
-    const best = mostUrgent(standings.filter((s) => s.waiting.some(fits)), (s) => urgency(s, s.running, models.loaded, quantum));
+    // A model to load first costs what it costs a claimant of a busy slot: taking its turn, a cold
+    // project must be the more urgent by the same margin (a project owed a whole slot is not held back).
+    const cold = (s: Standing) => (!entitled(s, s.running) && s.waiting[0]?.model !== undefined && !models.loaded.has(s.waiting[0].model) ? (COLD_SWITCH_QUANTA - 1) * quantum : 0);
+    const best = mostUrgent(standings.filter((s) => s.waiting.some(fits)), (s) => urgency(s, s.running, models.loaded, quantum) - cold(s));
     if (!best) break;
     const next = preferLoaded(best.waiting.filter(fits), models.loaded);
     best.waiting.splice(best.waiting.indexOf(next), 1);
