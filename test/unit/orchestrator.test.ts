@@ -204,6 +204,34 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     assert.ok((await memory.transcript.agentLogs(slow._id)).some((log) => /paused by the Resource Director/.test(log.message)), "the decision is in agent_logs");
   });
 
+  it("takes a priority change at the next step boundary: the project made critical gets the slot", async () => {
+    const first = await repository("First", [{ name: "answer", value: 42 }]);
+    const second = await repository("Second", [{ name: "seven", value: 7 }]);
+    // Both medium: the first project's pair keeps the one slot while the second waits its turn.
+    let raising: Promise<unknown> | undefined;
+    backend.script("tester", [(request) => {
+      raising ??= memory.projects.get(second._id).then(async (project) => {
+        if (project?.state !== "executing") await approveSpec(second);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await memory.projects.setPriority(second._id, "critical", "human");
+      });
+      return readingTester(request);
+    }, ...forever(readingTester)]);
+    const team = orchestrator().start();
+    await approveSpec(first);
+    const paused = await new Promise<Ticket>((resolve) => {
+      const watch = memory.tickets.onDidChange((ticket) => {
+        if (ticket.projectId !== first._id || !ticket.directorPause) return;
+        watch.dispose();
+        resolve(ticket);
+      });
+    });
+    assert.match(paused.directorPause!.reason, /^Second \(critical\) is owed a slot/);
+    await team.idle();
+    const reviewed = async (project: Project) => (await memory.tickets.of(project._id))[0]!.history.find((h) => h.to === "review")!.at.getTime();
+    assert.ok((await reviewed(second)) <= (await reviewed(first)), "the project made critical finished first");
+  });
+
   it("pauses a project at a step boundary and resumes it where it was; a restart mid-ticket resumes from the last red", async () => {
     const project = await repository("Pausing", [{ name: "answer", value: 42 }]);
     // The pause lands while the Tester's red step is under way (before its test run and commit):
