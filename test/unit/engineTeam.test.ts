@@ -31,6 +31,14 @@ const planOf = (name: string, value: number): Plan => ({
   }],
 });
 
+/** `count` tickets of one functionality, each asking for its own `nameI()`. */
+const manyTickets = (name: string, count: number): Plan => ({
+  functionalities: [{
+    name: "Answers",
+    tickets: Array.from({ length: count }, (_, i) => ({ key: `T${i + 1}`, title: `${name}${i} answers`, description: "", goal: `\`${name}${i}()\` returns ${i}`, acceptanceCriteria: [`\`${name}${i}()\` returns ${i}`], requirementIds: ["R-1"], severity: "medium" as const, estimateHours: 1, dependsOn: [] })),
+  }],
+});
+
 /** A client's model server: the Architect plans the project its prompt names; the pair reads its prompts. */
 function answerFor(plans: Map<string, Plan>) {
   return (request: ScriptedRequest): string => {
@@ -78,11 +86,15 @@ describe("The engine's team (one orchestrator for every client's projects)", fun
   after(() => fs.rm(root, { recursive: true, force: true }));
 
   /** A client as a window is: its store and Memory Manager through the engine, and its own model server. */
-  async function openWindow(settings: Record<string, unknown> = {}, paceMs?: number): Promise<Window> {
+  async function openWindow(settings: Record<string, unknown> = {}, paceMs?: number, replyMs = 0): Promise<Window> {
     const connection = await EngineConnection.open({ dataDir, version: "1.0.0", client: "editor", log: silent });
     const memory = await MemoryManager.open({ store: new RemoteStore(connection, silent), models: noModels });
     const plans = new Map<string, Plan>();
-    const server = await startScriptedOpenAi(answerFor(plans), { paceMs });
+    const answer = answerFor(plans);
+    const server = await startScriptedOpenAi(async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, replyMs));
+      return answer(request);
+    }, { paceMs });
     const notices: Window["notices"] = [];
     connection.onNotification(TeamNotifications.notice, noticeParams, (notice) => notices.push(notice), silent);
     const window = { connection, memory, server, plans, notices };
@@ -157,6 +169,37 @@ describe("The engine's team (one orchestrator for every client's projects)", fun
     const engineStatus = await status(a);
     assert.deepEqual(engineStatus.pairs.map((pair) => pair.id), ["pair-1", "pair-2"], "the most slots a client asked for");
     assert.deepEqual(engineStatus.teams.map((team) => team.projectId).sort(), ["alpha", "beta"]);
+  });
+
+  it("shares its one pair between a critical, a medium and a low project as the Resource Director's policy says, and says why a pair yielded", async function () {
+    this.timeout(180_000);
+    // One slot; a review cycle of a minute (a quarter of it is the Director's quantum); every model reply takes 1.5 s.
+    const window = await openWindow({ "pairs.slots": 1, "resources.reviewMinutes": 1 }, undefined, 1500);
+    const tiers = { Crit: "critical", Med: "medium", Low: "low" } as const;
+    const projects: Project[] = [];
+    for (const [name, tier] of Object.entries(tiers)) {
+      const project = await approvedProject(window, name, 1);
+      window.plans.set(name, manyTickets(name.toLowerCase(), 12));
+      projects.push(await window.memory.projects.setPriority(project._id, tier, "human"));
+    }
+    for (const project of projects) assert.equal((await join(window, project)).granted, true);
+    await waitFor(async () => (await status(window)).allocations.length === 3, "the Director did not allocate to the three projects", 60_000);
+    // SPEC-001's quotas 90 / 40 / 10 % with a cap of 100 % here: scaled by one factor, 1 / 1.4.
+    assert.deepEqual((await status(window)).allocations.map((a) => [a.name, Math.round(a.share * 1000)]), [["Crit", 643], ["Med", 286], ["Low", 71]]);
+    const seen = new Map<string, number>();
+    const until = Date.now() + 100_000;
+    while (Date.now() < until) {
+      for (const pair of (await status(window)).pairs) if (pair.projectId) seen.set(pair.projectId, (seen.get(pair.projectId) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const total = [...seen.values()].reduce((a, b) => a + b, 0);
+    const share = (project: Project) => (seen.get(project._id) ?? 0) / total;
+    const [crit, med, low] = projects.map(share) as [number, number, number];
+    // About 100 s of turns of 15 s or more: the order and the rough size, not the decimals (the simulator checks those).
+    assert.ok(crit > med && med > low && low > 0, `observed shares ${[crit, med, low].map((v) => v.toFixed(2)).join(", ")}`);
+    assert.ok(crit > 0.45 && crit < 0.85, `critical observed ${crit.toFixed(2)} of the pair's time, policy 0.64`);
+    const paused = (await Promise.all(projects.map((p) => window.memory.tickets.of(p._id)))).flat().filter((t) => t.history.some((h) => /paused by the Resource Director: /.test(h.note ?? "")));
+    assert.ok(paused.length > 0, "some ticket yielded its pair, and its history says why");
   });
 
   it("is idle for one project only once its ready tickets are done, even while another project holds the only pair", async () => {
