@@ -67,7 +67,7 @@ export const settingSchemas = {
     .default({ critical: 90, high: 70, medium: 40, low: 10 }),
   /** The most of NOS ever allocated, in percent. */
   "resources.hardCap": z.number().min(10).max(100).default(90),
-  /** Percent of the slots busy from which the Resource Director pauses work for a project owed a slot. */
+  /** Percent of its share a project must have used before one of its pairs yields its turn to another project. */
   "resources.threshold": z.number().min(50).max(100).default(98),
   /** The most tasks (pairs, planning, completions) running at once on the machine. */
   "resources.maxConcurrentTasks": z.number().int().min(1).max(256).default(16),

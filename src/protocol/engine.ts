@@ -68,7 +68,7 @@ export const allocationStatus = z.object({
   priority: z.enum(PRIORITIES),
   quota: z.number().min(0).max(1),
   share: z.number().min(0).max(1),
-  /** Measured: the share its pairs used, averaged over about one review cycle. */
+  /** Measured: the share its pairs used, averaged over about a quarter of the review cycle. */
   use: z.number().min(0).max(1),
   pairs: z.number().int().nonnegative(),
 });

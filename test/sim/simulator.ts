@@ -48,7 +48,12 @@ export interface SimResult {
   loads: number;
   /** Busy slot-time over slot-time, counted only while a ticket waited for a pair. */
   utilisation: number;
-  /** From a critical ticket's arrival to its first step: the step boundaries the pair that took it passed meanwhile (0: a slot was free; 1: at the next boundary of the work it displaced). */
+  /**
+   * From a critical ticket's arrival, while its project had no other work (its share then owes it
+   * a slot), to its first step: the step boundaries the pair that took it passed meanwhile (0: a
+   * slot was free; 1: at the next boundary of the work it displaced). A critical project's further
+   * tickets take their turns within its share.
+   */
   criticalWaits: number[];
   decisions: number;
   pauses: (Pause & { at: number })[];
@@ -60,6 +65,8 @@ interface Ticket extends WaitingWork {
   stepsLeft: number;
   readyAt: number;
   started: boolean;
+  /** A critical ticket that arrived while its project had no other work: its wait is measured. */
+  measured: boolean;
 }
 
 interface SimPair {
@@ -174,7 +181,9 @@ class Simulation {
 
   private addTicket(project: SimProject): void {
     const id = `${project.id}-${++this.ticketCount}`;
-    this.waiting.push({ projectId: project.id, ticketId: id, model: project.model, resumed: false, createdAt: this.now, stepsLeft: project.stepsPerTicket, readyAt: this.now, started: false });
+    const idle = !this.waiting.some((w) => w.projectId === project.id) && !this.pairs.some((p) => p.ticket?.projectId === project.id);
+    const measured = idle && project.priority === "critical" && this.now > 0;
+    this.waiting.push({ projectId: project.id, ticketId: id, model: project.model, resumed: false, createdAt: this.now, stepsLeft: project.stepsPerTicket, readyAt: this.now, started: false, measured });
   }
 
   // ---- deciding ---------------------------------------------------------------------------------
@@ -222,8 +231,7 @@ class Simulation {
 
   private startOn(pair: SimPair, ticket: Ticket): void {
     this.waiting.splice(this.waiting.indexOf(ticket), 1);
-    const priority = this.config.projects.find((p) => p.id === ticket.projectId)!.priority;
-    if (!ticket.started && priority === "critical" && ticket.readyAt > 0) this.result.criticalWaits.push(pair.boundaries.filter((at) => at > ticket.readyAt).length);
+    if (!ticket.started && ticket.measured) this.result.criticalWaits.push(pair.boundaries.filter((at) => at > ticket.readyAt).length);
     pair.ticket = { ...ticket, started: true };
     pair.since = this.now;
     this.roundRobin = this.config.projects.findIndex((p) => p.id === ticket.projectId) + 1;

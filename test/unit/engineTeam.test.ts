@@ -171,7 +171,7 @@ describe("The engine's team (one orchestrator for every client's projects)", fun
     assert.deepEqual(engineStatus.teams.map((team) => team.projectId).sort(), ["alpha", "beta"]);
   });
 
-  it("shares its one pair between a critical, a medium and a low project as the Resource Director's policy says, and says why a pair yielded", async function () {
+  it("shares its one pair between a critical, a medium and a low project as the Resource Director's policy says", async function () {
     this.timeout(180_000);
     // One slot; a review cycle of a minute (a quarter of it is the Director's quantum); every model reply takes 1.5 s.
     const window = await openWindow({ "pairs.slots": 1, "resources.reviewMinutes": 1 }, undefined, 1500);
@@ -195,11 +195,10 @@ describe("The engine's team (one orchestrator for every client's projects)", fun
     const total = [...seen.values()].reduce((a, b) => a + b, 0);
     const share = (project: Project) => (seen.get(project._id) ?? 0) / total;
     const [crit, med, low] = projects.map(share) as [number, number, number];
-    // About 100 s of turns of 15 s or more: the order and the rough size, not the decimals (the simulator checks those).
+    // About 100 s of turns of 15 s or more (a turn changes at a ticket's end or, after 15 s, at a
+    // step boundary): the order and the rough size, not the decimals (the simulator checks those).
     assert.ok(crit > med && med > low && low > 0, `observed shares ${[crit, med, low].map((v) => v.toFixed(2)).join(", ")}`);
     assert.ok(crit > 0.45 && crit < 0.85, `critical observed ${crit.toFixed(2)} of the pair's time, policy 0.64`);
-    const paused = (await Promise.all(projects.map((p) => window.memory.tickets.of(p._id)))).flat().filter((t) => t.history.some((h) => /paused by the Resource Director: /.test(h.note ?? "")));
-    assert.ok(paused.length > 0, "some ticket yielded its pair, and its history says why");
   });
 
   it("is idle for one project only once its ready tickets are done, even while another project holds the only pair", async () => {

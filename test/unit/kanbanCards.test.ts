@@ -41,6 +41,8 @@ describe("Kanban cards", () => {
     const paused = { ...ticket("T-3", "inprogress"), directorPause: { reason: "Pay (critical) is owed a slot", since } };
     assert.deepEqual(cardSchema.parse(toCard(paused, byId(paused))).directorPause, { reason: "Pay (critical) is owed a slot", since: since.getTime() });
     assert.equal(cardSchema.parse(toCard(ticket("T-4", "inprogress"), byId())).directorPause, undefined);
+    const moved = { ...paused, column: "review" as const };
+    assert.equal(cardSchema.parse(toCard(moved, byId(moved))).directorPause, undefined, "only a ticket in progress is paused");
   });
 
   it("sends cards the protocol accepts, in replies and live updates", () => {

@@ -177,8 +177,10 @@ describe("MemoryManager", function () {
     assert.deepEqual((await memory.projects.specHistory("p1")).map((v) => [v.version, v.approved]), [[1, false], [2, true]]);
     await memory.tickets.create(newTicket("p1", "T-1"), "architect");
     await memory.tickets.move("T-1", "inprogress", "developer");
+    await memory.tickets.update("T-1", { directorPause: { reason: "another project's turn", since: new Date() } }, "resource-director", "paused");
     const moved = await memory.tickets.move("T-1", "review", "tester", "all green");
-    assert.deepEqual(moved.history.map((h) => [h.by, h.from, h.to]), [["architect", undefined, "todo"], ["developer", "todo", "inprogress"], ["tester", "inprogress", "review"]]);
+    assert.equal(moved.directorPause, undefined, "a move ends the Resource Director's pause, as it ends a wait for the human");
+    assert.deepEqual(moved.history.map((h) => [h.by, h.from, h.to]), [["architect", undefined, "todo"], ["developer", "todo", "inprogress"], ["resource-director", undefined, undefined], ["tester", "inprogress", "review"]]);
     assert.equal((await memory.tickets.get("T-1"))!.column, "review");
     assert.match(memory.transcript.recent("p1").at(-1)!.text, /moved T-1 from inprogress to review: all green/);
   });

@@ -12,8 +12,10 @@ const busy = (projectId: string, priority: Priority, demand = SPEC_POLICY.hardCa
 // Demand is a whole number of slots times the cap over the slots: never a denormal.
 const demandArbitrary = fc.record({ projectId: fc.uuid(), priority: fc.constantFrom(...PRIORITIES), demand: fc.oneof(fc.constant(0), fc.double({ min: 1e-6, max: 0.9, noNaN: true })) });
 const demandsArbitrary = fc.uniqueArray(demandArbitrary, { selector: (d) => d.projectId, minLength: 0, maxLength: 30 });
+const quota = fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 1, noNaN: true }));
 const policyArbitrary = fc.record({
-  quotas: fc.record({ critical: fc.double({ min: 0.01, max: 1, noNaN: true }), high: fc.double({ min: 0.01, max: 1, noNaN: true }), medium: fc.double({ min: 0.01, max: 1, noNaN: true }), low: fc.double({ min: 0.01, max: 1, noNaN: true }) }),
+  // A quota may be 0 (the settings allow it): such a tier gets only what nobody else asked for.
+  quotas: fc.record({ critical: quota, high: quota, medium: quota, low: quota }),
   hardCap: fc.double({ min: 0.1, max: 1, noNaN: true }),
 }).map(({ quotas, hardCap }) => {
   // Tiers keep their order: a higher tier's quota is never below a lower one's.
@@ -88,12 +90,13 @@ describe("Resource Director: the allocation policy", () => {
       );
     });
 
-    it("gives every busy project something, and the same answer for the same demands in any order", () => {
+    it("gives every busy project of a tier with a quota something, no share that is not a number, and the same answer for the same demands in any order", () => {
       fc.assert(
         fc.property(demandsArbitrary, policyArbitrary, (demands, policy) => {
           const allocations = allocate(demands, policy);
           assert.deepEqual(allocate([...demands].reverse(), policy), allocations);
-          for (const d of demands) if (d.demand > 0) assert.ok(shareOf(allocations, d.projectId) > 0);
+          for (const a of allocations) assert.ok(Number.isFinite(a.share) && a.share >= 0, `share ${a.share}`);
+          for (const d of demands) if (d.demand > 0 && policy.quotas[d.priority] > 0) assert.ok(shareOf(allocations, d.projectId) > 0);
         }),
       );
     });

@@ -95,7 +95,7 @@ const percent = (fraction: number) => `${Math.round(fraction * 100)} %`;
 function resourcesBadge(resources: NonNullable<ProjectState["project"]["resources"]>): HTMLElement {
   const over = resources.use > resources.share + 0.05;
   const badge = h("span", { className: `badge resources${over ? " over" : ""}` }, `share ${percent(resources.share)} · use ${percent(resources.use)}`);
-  badge.title = `The Resource Director gives this project ${percent(resources.share)} of the machine (its tier's quota: ${percent(resources.quota)}); its pairs used ${percent(resources.use)} over about the last review cycle; ${resources.pairs} pair${resources.pairs === 1 ? "" : "s"} at work.`;
+  badge.title = `The Resource Director gives this project ${percent(resources.share)} of the machine (its tier's quota: ${percent(resources.quota)}); its pairs used ${percent(resources.use)} over the last few minutes (a quarter of the review cycle); ${resources.pairs} pair${resources.pairs === 1 ? "" : "s"} at work.`;
   return badge;
 }
 

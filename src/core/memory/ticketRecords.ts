@@ -43,8 +43,9 @@ export class TicketRecords extends Aggregate<"tickets"> {
     const refused = refuseMove(ticket, to, blockers);
     if (refused) throw new TicketMoveError(refused);
     const at = now(this.context);
-    // A move is what resumes a ticket that waited for the human: it waits no longer.
-    const moved: Ticket = stripUndefined({ ...ticket, waiting: undefined, column: to, updatedAt: at, history: [...ticket.history, stripUndefined({ at, by, from: ticket.column, to, note })] });
+    // A move is what resumes a ticket that waited for the human: it waits no longer; nor is it
+    // paused by the Resource Director any more (a pair takes it as any ticket of its new column).
+    const moved: Ticket = stripUndefined({ ...ticket, waiting: undefined, directorPause: undefined, column: to, updatedAt: at, history: [...ticket.history, stripUndefined({ at, by, from: ticket.column, to, note })] });
     await this.collection.put(moved);
     this.changed.fire(moved);
     await this.transcript.record({ kind: "event", projectId: ticket.projectId, ticketId, functionalityId: ticket.functionalityId, from: by, text: `moved ${ticketId} from ${ticket.column} to ${to}${note ? `: ${note}` : ""}` });

@@ -83,7 +83,7 @@ export class Orchestrator implements Disposable {
   /** Shares the machine between projects by priority: which ready ticket a free pair takes, which pair yields its slot. */
   private readonly director = new ResourceDirector(() => policyOf(this.deps.settings()));
   private lastAllocations: (Allocation & { name: string })[] = [];
-  private review: ReturnType<typeof setInterval> | undefined;
+  private review: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly deps: OrchestratorDeps) {}
 
@@ -92,9 +92,7 @@ export class Orchestrator implements Disposable {
     const { memory } = this.deps;
     this.subscriptions.add(memory.projects.onDidChange((project) => this.onProject(project)));
     this.subscriptions.add(memory.tickets.onDidChange((ticket) => this.onTicket(ticket)));
-    // The Director reviews the allocation on every change of demand, and at least this often.
-    this.review = setInterval(() => this.wake(), policyOf(this.deps.settings()).reviewMs);
-    this.review.unref?.();
+    this.scheduleReview();
     this.reconsider();
     return this;
   }
@@ -115,6 +113,20 @@ export class Orchestrator implements Disposable {
         this.wake();
       });
     this.booting = run;
+  }
+
+  /**
+   * The Director decides on every change of demand and at every step boundary; this pass also
+   * comes by itself a few times per review cycle (read again each time: the settings may change),
+   * so that turns come when nothing else happens.
+   */
+  private scheduleReview(): void {
+    if (this.stopping) return;
+    this.review = setTimeout(() => {
+      this.wake();
+      this.scheduleReview();
+    }, policyOf(this.deps.settings()).reviewMs / 4);
+    this.review.unref?.();
   }
 
   /** Plans a project (an approved spec, or re-planning after a change); one run per project at a time. */
@@ -177,7 +189,7 @@ export class Orchestrator implements Disposable {
   /** Stops every pair at its next step boundary and waits for them; nothing new starts. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.review);
+    clearTimeout(this.review);
     this.subscriptions.dispose();
     await this.assigning;
     for (const pair of this.pairs) if (pair.work) pair.work.pausing = true;
@@ -187,7 +199,7 @@ export class Orchestrator implements Disposable {
   /** Ends at once: running pairs are cancelled (the engine stops as if paused; nothing verified is lost). */
   dispose(): void {
     this.stopping = true;
-    clearInterval(this.review);
+    clearTimeout(this.review);
     this.subscriptions.dispose();
     for (const pair of this.pairs) pair.work?.controller.abort();
   }
@@ -232,7 +244,7 @@ export class Orchestrator implements Disposable {
     this.resizePairs();
     const { ready, projects } = await this.readyWork();
     const decision = this.director.decide({
-      now: Date.now(), slots: this.pairs.length, otherTasks: this.planning.size + this.completions.size, projects, loadedModels: this.deps.residency?.loaded() ?? new Set(),
+      now: Date.now(), slots: this.deps.settings().get("pairs.slots"), otherTasks: this.planning.size + this.completions.size, projects, loadedModels: this.deps.residency?.loaded() ?? new Set(),
       running: this.pairs.flatMap(({ id, work }) => (work ? [{ pairId: id, projectId: work.projectId, ticketId: work.ticketId, pausing: work.pausing, since: work.since.getTime() }] : [])),
       waiting: ready.map(({ project, ticket }): WaitingWork => ({ projectId: ticket.projectId, ticketId: ticket._id, resumed: ticket.column === "inprogress", createdAt: ticket.createdAt.getTime(), model: this.deps.residency?.of(project) })),
     });
@@ -337,7 +349,9 @@ export class Orchestrator implements Disposable {
     const { memory, log } = this.deps;
     try {
       const ticket = await memory.tickets.get(work.ticketId);
-      const directorPause = work.directorPause && ticket?.column === "inprogress" && !ticket.waiting ? { reason: work.directorPause, since: new Date() } : undefined;
+      // Not when the human paused the project's pairs meanwhile, or the ticket left progress or waits for them.
+      const yielded = work.directorPause && !this.pairsPaused.has(work.projectId) && ticket?.column === "inprogress" && !ticket.waiting;
+      const directorPause = yielded ? { reason: work.directorPause!, since: new Date() } : undefined;
       if (directorPause) await memory.tickets.update(work.ticketId, { directorPause }, "resource-director", `paused by the Resource Director: ${work.directorPause}`);
     } catch (error) {
       log.warn(`Recording the Resource Director's pause of ${work.ticketId}: ${describeError(error)}`);

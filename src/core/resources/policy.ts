@@ -22,7 +22,7 @@ export interface ResourcePolicy {
   quotas: Record<Priority, number>;
   /** The most of NOS ever allocated, as a fraction. */
   hardCap: number;
-  /** The fraction of slots busy from which the Director pauses work for a project owed a slot. */
+  /** The fraction of its share a project must have used before one of its pairs yields its turn. */
   threshold: number;
   /** The most tasks (pairs, planning, completions) running at once on the machine. */
   maxConcurrentTasks: number;
@@ -73,9 +73,10 @@ type Share = { priority: Priority; base: number; topUp: number; quota: number; d
 function scaledQuotas(shares: Share[], cap: number): void {
   let left = cap;
   let weight = sum(shares.map((s) => s.quota));
-  // Those that need the least for their weight are served first: each takes its demand while it fits.
-  for (const s of [...shares].sort((a, b) => a.demand / a.quota - b.demand / b.quota)) {
-    const factor = Math.min(1, left / weight);
+  // Those that need the least for their weight are served first (demand / quota, compared without
+  // dividing: a quota of 0 comes last), each taking its demand while it fits.
+  for (const s of [...shares].sort((a, b) => a.demand * b.quota - b.demand * a.quota)) {
+    const factor = weight > 0 ? Math.min(1, left / weight) : 0;
     s.base = Math.min(s.demand, factor * s.quota);
     left -= s.base;
     weight -= s.quota;

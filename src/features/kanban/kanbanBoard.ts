@@ -23,7 +23,7 @@ export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
     pair: ticket.assignedPair, passRate: ticket.testPassRate, branch: ticket.branch, functionalityId: ticket.functionalityId,
     requirementIds: ticket.requirementIds, waitingFor: ticket.blockedBy.filter((id) => all.get(id)?.column !== "done"),
     ...(attention ? { attention: attention.slice(0, 2000) } : {}),
-    ...(ticket.directorPause ? { directorPause: { reason: ticket.directorPause.reason.slice(0, 2000), since: ticket.directorPause.since.getTime() } } : {}),
+    ...(ticket.directorPause && ticket.column === "inprogress" ? { directorPause: { reason: ticket.directorPause.reason.slice(0, 2000), since: ticket.directorPause.since.getTime() } } : {}),
     // The blockers are in the ticket's project; one missing counts as not done, as in `waitingFor`.
     moves: cardMoves(ticket, ticket.blockedBy.flatMap((id) => all.get(id) ?? [])),
   };
