@@ -168,7 +168,16 @@ describe("The Kanban board", function () {
     await eventually(async () => (/Paused/.test(String(await ui.text(FRAME, card(first._id)))) ? true : undefined), 10_000, () => "the card does not say the ticket is paused");
     assert.match(String(await ui.attribute(FRAME, `${card(first._id)} .director-pause`, "title")), /^Paused by the Resource Director at .*: Payments \(critical\) is owed a slot/);
     assert.match(String(await ui.attribute(FRAME, card(first._id), "aria-label")), /paused by the Resource Director: Payments/);
-    await ui.window(1).screenshot(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, ".cache", "integration-board-director-pause.png"));
+    const picture = (theme: string) => path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, ".cache", `integration-board-director-pause-${theme}.png`);
+    await ui.window(1).screenshot(picture("light"));
+    const workbench = vscode.workspace.getConfiguration("workbench");
+    await workbench.update("colorTheme", "Default Dark Modern", vscode.ConfigurationTarget.Global);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await ui.window(1).screenshot(picture("dark"));
+    } finally {
+      await workbench.update("colorTheme", undefined, vscode.ConfigurationTarget.Global);
+    }
     await m.tickets.update(first._id, { directorPause: undefined }, "resource-director", "resumed");
     await eventually(async () => (/Paused/.test(String(await ui.text(FRAME, card(first._id)))) ? undefined : true), 10_000, () => "the card still says paused once taken again");
   });

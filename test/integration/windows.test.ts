@@ -104,6 +104,13 @@ describe("Two windows and a terminal on one engine", function () {
     // While its pair works (held in its green step), the second window's status bar says so.
     const statusBar = () => two.workbenchText('.statusbar-item:has-text("Redgreen:")', 2_000).catch(() => null);
     await eventually(async () => (/Redgreen: 1 pair/.test((await statusBar()) ?? "") ? true : undefined), 60_000, () => "the second window's status bar never showed its pair at work");
+    // Its board's header shows the Resource Director's share of the machine for the project (alone: all of it) against its use.
+    const header = await eventually(async () => {
+      const text = await two.text(".board", ".project-header .resources", 2_000).catch(() => null);
+      return text && /share 90 % · use \d+ %/.test(text) ? text : undefined;
+    }, 30_000, () => "the second window's board header never showed the project's share of the machine");
+    assert.match(header, /^share 90 %/);
+    await two.screenshot(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, ".cache", "integration-window-two-working.png"));
     letDeveloperAnswer();
     const { ticket, at } = await Promise.race([reviewSeen, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error("the ticket never reached review")), 120_000))]);
     assert.equal(ticket.assignedPair, "pair-1");

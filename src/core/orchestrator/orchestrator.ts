@@ -83,6 +83,7 @@ export class Orchestrator implements Disposable {
   /** Shares the machine between projects by priority: which ready ticket a free pair takes, which pair yields its slot. */
   private readonly director = new ResourceDirector(() => policyOf(this.deps.settings()));
   private lastAllocations: (Allocation & { name: string })[] = [];
+  private lastSummary = "";
   private review: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly deps: OrchestratorDeps) {}
@@ -263,10 +264,11 @@ export class Orchestrator implements Disposable {
     this.unserved = new Set([...byTicket.values()].map((next) => next.project._id));
   }
 
-  /** Keeps the Director's allocation; a change of any whole percent is told like a change of pairs (the board's header shows it). */
+  /** Keeps the Director's allocation; a change of a share by a whole percent, or of a use by five, is told like a change of pairs (the board's header shows both). */
   private noteAllocations(allocations: (Allocation & { name: string })[]): void {
-    const summary = (list: Allocation[]) => list.map((a) => `${a.projectId}:${Math.round(a.share * 100)}`).join(",");
-    const changed = summary(allocations) !== summary(this.lastAllocations);
+    const summary = (list: Allocation[]) => list.map((a) => `${a.projectId}:${Math.round(a.share * 100)}:${Math.round(this.director.useOf(a.projectId) * 20)}`).join(",");
+    const changed = summary(allocations) !== this.lastSummary;
+    this.lastSummary = summary(allocations);
     this.lastAllocations = allocations;
     if (changed) this.deps.onPairsChanged?.();
   }
