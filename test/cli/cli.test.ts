@@ -61,7 +61,7 @@ describe("redgreen CLI", function () {
       for (const [, sub] of commands.matchAll(/^ {2}([a-z-]+)/gm)) if (sub !== "help") visit([...command, sub!]);
     };
     visit([]);
-    for (const expected of ["trust", "init", "projects", "status", "board", "spec approve", "spec diff", "review list", "review diff", "review approve", "review request-changes", "models list", "logs"]) {
+    for (const expected of ["trust", "init", "projects", "status", "priority", "board", "spec approve", "spec diff", "review list", "review diff", "review approve", "review request-changes", "models list", "logs"]) {
       assert.ok(seen.includes(expected), `${expected} has its help (seen: ${seen.join(", ")})`);
     }
   });
@@ -84,6 +84,19 @@ describe("redgreen CLI", function () {
     assert.equal(board.code, 0, board.stderr);
     assert.match(board.stdout, /^Shop: board\n\nBacklog \(0\)\n {2}\(none\)\n\nTo do \(0\)/);
     assert.deepEqual(parsed(boardOutput, rg("board", "shop", "--json")).columns.map((c) => c.name), ["Backlog", "To do", "In progress", "Review", "Done"]);
+  });
+
+  it("sets a project's priority (priority <project> <tier>), and refuses a tier that is none, in one line", () => {
+    project("shop", ["--name", "Shop"]);
+    const set = rg("priority", "Shop", "critical");
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^Shop: priority critical\. Its pairs take or yield slots at their next step\./);
+    assert.deepEqual(parsed(projectsOutput, rg("projects", "--json")).projects.map((p) => [p.name, p.priority]), [["Shop", "critical"]]);
+    assert.deepEqual(parsed(projectsOutput, rg("priority", "shop", "low", "--json")).projects.map((p) => p.priority), ["low"]);
+    assert.match(oneLineError(rg("priority", "Shop", "urgent")), /"urgent" is not a priority: use critical, high, medium or low/);
+    // No ready work: the Director gives it no share, and status says so.
+    assert.equal(parsed(statusOutput, rg("status", "Shop", "--json")).resources, null);
+    assert.match(rg("status", "Shop").stdout, /machine: no share now/);
   });
 
   it("shares one engine between its commands: the first starts it, later ones reach the same process and store", () => {

@@ -236,7 +236,8 @@ class Simulation {
     pair.since = this.now;
     this.roundRobin = this.config.projects.findIndex((p) => p.id === ticket.projectId) + 1;
     pair.pausing = false;
-    this.beginStep(pair, this.loadModel(ticket.model!));
+    // A ticket taken again costs what it costs in the engine: a test run before its next step.
+    this.beginStep(pair, this.loadModel(ticket.model!) + (ticket.resumed ? this.config.step.testMs : 0));
   }
 
   /** The time to load the model when it is not resident; the least recently used idle model makes room. */
