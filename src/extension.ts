@@ -20,7 +20,7 @@ import { registerPmChat } from "./features/chat/pmChat";
 import { registerKanbanBoard } from "./features/kanban/kanbanBoard";
 import { registerWorktreeCleanup } from "./features/tickets/closedWorktrees";
 import { registerTicketReview, type TicketReview } from "./features/review/ticketReview";
-import { registerTeam } from "./features/team/teamFeature";
+import { registerTeam, type Team } from "./features/team/teamFeature";
 import { worktreeFiles } from "./adapters/exec/worktreeFiles";
 import { scanRepository } from "./adapters/repoScan";
 import { GitOps } from "./core/gitops/gitOps";
@@ -93,15 +93,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       files: worktreeFiles,
       scan: (project) => scanRepository(project.root, project.specPath),
     });
-    // The views show the current project and, from the team, its share of the machine.
-    const shown: ProjectSource = {
-      get: () => current.get(),
-      resources: async (projectId) => {
-        const allocation = await team.allocation(projectId);
-        return allocation && { quota: allocation.quota, share: allocation.share, use: allocation.use, pairs: allocation.pairs };
-      },
-      onDidChange: (listener) => vscode.Disposable.from(current.onDidChange(listener), team.onDidChangePairs(listener)),
-    };
+    const shown = shownProject(current, team);
     const kanban = registerKanbanView(services, shown);
     const chat = registerChatView(services, shown);
     const review = registerTicketReview({ store, log, teamIdle: () => team.idle(), trust, git });
@@ -162,4 +154,16 @@ let storeToClose: StoreService | undefined;
 /** Everything else is released through context.subscriptions; the store's files are closed here, awaited. */
 export async function deactivate(): Promise<void> {
   await storeToClose?.close();
+}
+
+/** What the views show: the current project and, from the team, its share of the machine. */
+function shownProject(current: CurrentProject, team: Team): ProjectSource {
+  return {
+    get: () => current.get(),
+    resources: async (projectId) => {
+      const allocation = await team.allocation(projectId);
+      return allocation && { quota: allocation.quota, share: allocation.share, use: allocation.use, pairs: allocation.pairs };
+    },
+    onDidChange: (listener) => vscode.Disposable.from(current.onDidChange(listener), team.onDidChangePairs(listener)),
+  };
 }

@@ -143,7 +143,7 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   return { server, store, stop, stopped };
 }
 
-/** The cores and memory the Resource Director shares (before the reserve). */
+/** The cores the Resource Director shares (before the reserve; memory is not counted yet). */
 function measureMachine(): Machine {
-  return { cores: os.availableParallelism(), memoryBytes: os.totalmem() };
+  return { cores: os.availableParallelism() };
 }

@@ -52,7 +52,7 @@ export interface EngineTeamOptions {
   claims: ProjectClaims;
   /** The data folder's settings: the machine's, where no client's apply. */
   machine: SettingsReader;
-  /** The machine's cores and memory, measured now. */
+  /** The machine's cores, measured now. */
   measure(): Machine;
   /** Asks the client's human whether to reuse an existing DEV branch. */
   decideDev(client: EngineClient, project: Project): Promise<DevDecision>;
@@ -179,7 +179,7 @@ export class EngineTeam {
 
   /** The Resource Director's last allocation. */
   allocations(): AllocationStatus[] {
-    return this.orchestrator.allocations().map(({ projectId, name, priority, quota, share, use, pairs }) => ({ projectId, name, priority, quota, share, use, pairs }));
+    return this.orchestrator.allocations();
   }
 
   /** Whether anything runs (a pair, a planning, a completion): the engine does not exit under it. */

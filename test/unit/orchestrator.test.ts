@@ -91,6 +91,15 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     return project;
   }
 
+  /** Resolves with the project's ticket once the Resource Director has paused it. */
+  const directorPauseOf = (project: Project) =>
+    new Promise<Ticket>((resolve) => {
+      const watch = memory.tickets.onDidChange((ticket) => {
+        if (ticket.projectId !== project._id || !ticket.directorPause) return;
+        watch.dispose();
+        resolve(ticket);
+      });
+    });
   /** What the human's approval of the spec does to the record: the rest is the orchestrator's. */
   const approveSpec = (project: Project) => memory.projects.transition(project._id, "approved", "human", "spec v1 approved");
   const tickets = async (project: Project) => (await memory.tickets.of(project._id)).map((t) => [t.title, t.column]);
@@ -183,13 +192,7 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     }, ...forever(readingTester)]);
     const team = orchestrator().start();
     await approveSpec(slow);
-    const paused = await new Promise<Ticket>((resolve) => {
-      const watch = memory.tickets.onDidChange((ticket) => {
-        if (ticket.projectId !== slow._id || !ticket.directorPause) return;
-        watch.dispose();
-        resolve(ticket);
-      });
-    });
+    const paused = await directorPauseOf(slow);
     assert.equal(paused.column, "inprogress");
     assert.match(paused.directorPause!.reason, /^Urgent \(critical\) is owed a slot .*; Slow \(low\) has used more than its share/);
     assert.match(git(slow, "log", "-1", "--format=%s", "ticket/slow-1"), /\(red\)$/, "the step under way finished first");
@@ -219,13 +222,7 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     }, ...forever(readingTester)]);
     const team = orchestrator().start();
     await approveSpec(first);
-    const paused = await new Promise<Ticket>((resolve) => {
-      const watch = memory.tickets.onDidChange((ticket) => {
-        if (ticket.projectId !== first._id || !ticket.directorPause) return;
-        watch.dispose();
-        resolve(ticket);
-      });
-    });
+    const paused = await directorPauseOf(first);
     assert.match(paused.directorPause!.reason, /^Second \(critical\) is owed a slot/);
     await team.idle();
     const reviewed = async (project: Project) => (await memory.tickets.of(project._id))[0]!.history.find((h) => h.to === "review")!.at.getTime();

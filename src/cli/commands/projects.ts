@@ -53,6 +53,26 @@ export function registerProjects(program: Command): void {
       }),
     );
 
+  registerPriority(program);
+
+  program
+    .command("board")
+    .description("a project's Kanban board: its columns and their tickets")
+    .argument(...PROJECT_ARG)
+    .option(...JSON_OPTION)
+    .action(
+      act<JsonOptions>(async ({ services, args: [arg], options }) => {
+        const memory = await services.memory();
+        const project = await resolveProject(memory, arg);
+        const board = toBoard(project, await memory.tickets.of(project._id));
+        if (options.json) return services.out.json(boardOutput, board);
+        services.out.result(boardText(board, services.out.paint));
+      }),
+    );
+}
+
+/** `redgreen priority <project> <tier>`. */
+function registerPriority(program: Command): void {
   program
     .command("priority")
     .description("set a project's priority (critical, high, medium, low): the Resource Director weighs it at its next decision")
@@ -67,21 +87,6 @@ export function registerProjects(program: Command): void {
         const project = await memory.projects.setPriority((await resolveProject(memory, arg))._id, priority, "human");
         if (options.json) return services.out.json(projectsOutput, { projects: [toProjectJson(project)] });
         services.out.result(`${project.name}: priority ${priority}. Its pairs take or yield slots at their next step.`);
-      }),
-    );
-
-  program
-    .command("board")
-    .description("a project's Kanban board: its columns and their tickets")
-    .argument(...PROJECT_ARG)
-    .option(...JSON_OPTION)
-    .action(
-      act<JsonOptions>(async ({ services, args: [arg], options }) => {
-        const memory = await services.memory();
-        const project = await resolveProject(memory, arg);
-        const board = toBoard(project, await memory.tickets.of(project._id));
-        if (options.json) return services.out.json(boardOutput, board);
-        services.out.result(boardText(board, services.out.paint));
       }),
     );
 }

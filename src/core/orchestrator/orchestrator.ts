@@ -10,9 +10,9 @@ import type { WorktreeFiles } from "../tdd/edits";
 import { runTicket, type TicketOutcome } from "../tdd/engine";
 import type { TestRunner } from "../tdd/testRun";
 import type { HumanPort } from "./human";
-import { ResourceDirector, type DirectedProject, type Pause, type WaitingWork } from "../resources/director";
-import { policyOf, type Allocation } from "../resources/policy";
+import type { DirectedProject, Pause, WaitingWork } from "../resources/director";
 import { readyTickets, type ReadyTicket } from "./readyWork";
+import { ResourceTurns, type AllocationState } from "./resourceTurns";
 import { tddLimits, type SettingsReader } from "./settingsReader";
 
 // "What happens next", for every project in the store, driven by the records' events rather than
@@ -81,12 +81,12 @@ export class Orchestrator implements Disposable {
   /** Projects with ready tickets the last pass had no free pair for. */
   private unserved = new Set<string>();
   /** Shares the machine between projects by priority: which ready ticket a free pair takes, which pair yields its slot. */
-  private readonly director = new ResourceDirector(() => policyOf(this.deps.settings()));
-  private lastAllocations: (Allocation & { name: string })[] = [];
-  private lastSummary = "";
+  private readonly turns: ResourceTurns;
   private review: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly deps: OrchestratorDeps) {}
+  constructor(private readonly deps: OrchestratorDeps) {
+    this.turns = new ResourceTurns({ memory: deps.memory, log: deps.log, settings: () => deps.settings(), onChanged: () => deps.onPairsChanged?.() });
+  }
 
   /** Follows the store's events and takes up what is waiting now (planning, tickets in progress after a restart). */
   start(): this {
@@ -126,7 +126,7 @@ export class Orchestrator implements Disposable {
     this.review = setTimeout(() => {
       this.wake();
       this.scheduleReview();
-    }, policyOf(this.deps.settings()).reviewMs / 4);
+    }, this.turns.tickMs());
     this.review.unref?.();
   }
 
@@ -167,8 +167,8 @@ export class Orchestrator implements Disposable {
   }
 
   /** The Resource Director's last allocation: each busy project's quota and share of the machine, its measured use, and its pairs at work. */
-  allocations(): (Allocation & { name: string; use: number; pairs: number })[] {
-    return this.lastAllocations.map((a) => ({ ...a, use: this.director.useOf(a.projectId), pairs: this.pairs.filter((pair) => pair.work?.projectId === a.projectId).length }));
+  allocations(): AllocationState[] {
+    return this.turns.states((projectId) => this.pairs.filter((pair) => pair.work?.projectId === projectId).length);
   }
 
   /** What each pair does now. */
@@ -244,12 +244,11 @@ export class Orchestrator implements Disposable {
     if (this.stopping) return;
     this.resizePairs();
     const { ready, projects } = await this.readyWork();
-    const decision = this.director.decide({
+    const decision = this.turns.decide({
       now: Date.now(), slots: this.deps.settings().get("pairs.slots"), otherTasks: this.planning.size + this.completions.size, projects, loadedModels: this.deps.residency?.loaded() ?? new Set(),
       running: this.pairs.flatMap(({ id, work }) => (work ? [{ pairId: id, projectId: work.projectId, ticketId: work.ticketId, pausing: work.pausing, since: work.since.getTime() }] : [])),
       waiting: ready.map(({ project, ticket }): WaitingWork => ({ projectId: ticket.projectId, ticketId: ticket._id, resumed: ticket.column === "inprogress", createdAt: ticket.createdAt.getTime(), model: this.deps.residency?.of(project) })),
     });
-    this.noteAllocations(decision.allocations.map((a) => ({ ...a, name: projects.find((p) => p.projectId === a.projectId)?.name ?? a.projectId })));
     for (const pause of decision.pause) this.yieldSlot(pause);
     const free = this.pairs.filter((pair) => !pair.work);
     const byTicket = new Map(ready.map((next) => [next.ticket._id, next]));
@@ -264,34 +263,28 @@ export class Orchestrator implements Disposable {
     this.unserved = new Set([...byTicket.values()].map((next) => next.project._id));
   }
 
-  /** Keeps the Director's allocation; a change of a share by a whole percent, or of a use by five, is told like a change of pairs (the board's header shows both). */
-  private noteAllocations(allocations: (Allocation & { name: string })[]): void {
-    const summary = (list: Allocation[]) => list.map((a) => `${a.projectId}:${Math.round(a.share * 100)}:${Math.round(this.director.useOf(a.projectId) * 20)}`).join(",");
-    const changed = summary(allocations) !== this.lastSummary;
-    this.lastSummary = summary(allocations);
-    this.lastAllocations = allocations;
-    if (changed) this.deps.onPairsChanged?.();
-  }
-
   /** Ready tickets of executing projects whose pairs may work, not taken by a pair already; and the projects the Director weighs (those, and those with a pair). */
   private async readyWork(): Promise<{ ready: ReadyTicket[]; projects: DirectedProject[] }> {
-    const { memory } = this.deps;
     const taken = new Set(this.pairs.map((pair) => pair.work?.ticketId).filter(Boolean));
     const working = new Set(this.pairs.map((pair) => pair.work?.projectId));
     const ready: ReadyTicket[] = [];
     const projects: DirectedProject[] = [];
-    for (const project of await memory.projects.list()) {
-      if (working.has(project._id)) projects.push({ projectId: project._id, name: project.name, priority: project.priority });
-      if (!(await this.mayWork(project))) continue;
-      const tickets = readyTickets(project, await memory.tickets.of(project._id)).filter(({ ticket }) => !this.failed.has(ticket._id));
-      // A Start Pair (auto-start off) lasts until the project has no ready ticket and no pair on it.
-      if (tickets.length === 0 && !working.has(project._id)) this.started.delete(project._id);
-      const untaken = tickets.filter(({ ticket }) => !taken.has(ticket._id));
-      if (untaken.length > 0 && !working.has(project._id)) projects.push({ projectId: project._id, name: project.name, priority: project.priority });
+    for (const project of await this.deps.memory.projects.list()) {
+      const untaken = (await this.mayWork(project)) ? (await this.readyOf(project, working.has(project._id))).filter(({ ticket }) => !taken.has(ticket._id)) : [];
+      if (working.has(project._id) || untaken.length > 0) projects.push({ projectId: project._id, name: project.name, priority: project.priority });
       ready.push(...untaken);
     }
     return { ready, projects };
   }
+
+  /** A project's ready tickets, but those whose pair failed in this run. */
+  private async readyOf(project: Project, working: boolean): Promise<ReadyTicket[]> {
+    const tickets = readyTickets(project, await this.deps.memory.tickets.of(project._id)).filter(({ ticket }) => !this.failed.has(ticket._id));
+    // A Start Pair (auto-start off) lasts until the project has no ready ticket and no pair on it.
+    if (tickets.length === 0 && !working) this.started.delete(project._id);
+    return tickets;
+  }
+
 
   /** The Director gives a pair's slot to another project: the pair stops at its next step boundary, and says why. */
   private yieldSlot(pause: Pause): void {
@@ -299,10 +292,7 @@ export class Orchestrator implements Disposable {
     if (!work || work.pausing) return;
     work.pausing = true;
     work.directorPause = pause.reason;
-    const shares = this.lastAllocations.map((a) => `${a.name} ${Math.round(a.share * 100)} %`).join(", ");
-    const text = `Pausing ${pause.ticketId} at its next step: ${pause.reason}. It resumes when its project's turn comes. (Shares of the machine: ${shares}.)`;
-    this.deps.log.info(`Resource Director: ${text}`);
-    void this.deps.memory.transcript.record({ kind: "message", channel: "agents", projectId: pause.projectId, ticketId: pause.ticketId, from: "resource-director", text }).catch((error: unknown) => this.deps.log.warn(`Recording a Resource Director decision: ${describeError(error)}`));
+    this.turns.announce(pause);
   }
 
   private async mayWork(project: Project): Promise<boolean> {
@@ -334,30 +324,17 @@ export class Orchestrator implements Disposable {
   }
 
   private startPair(pair: Pair, { project, ticket }: ReadyTicket): void {
-    const work = { projectId: project._id, ticketId: ticket._id, since: new Date(), controller: new AbortController(), pausing: false, done: Promise.resolve() };
+    const work: NonNullable<Pair["work"]> = { projectId: project._id, ticketId: ticket._id, since: new Date(), controller: new AbortController(), pausing: false, done: Promise.resolve() };
     pair.work = work;
     this.deps.onPairsChanged?.();
     work.done = this.runPair(pair, project, ticket)
-      .then(() => this.recordDirectorPause(work))
+      // Not when the human paused the project's pairs meanwhile: then it waits for Start Pair, not its turn.
+      .then(() => (work.directorPause && !this.pairsPaused.has(project._id) ? this.turns.record(ticket._id, work.directorPause) : undefined))
       .finally(() => {
         pair.work = undefined;
         this.deps.onPairsChanged?.();
         this.wake();
       });
-  }
-
-  /** A ticket whose pair yielded its slot says so on its card (why, since when) until a pair takes it again (runPair clears it). */
-  private async recordDirectorPause(work: NonNullable<Pair["work"]>): Promise<void> {
-    const { memory, log } = this.deps;
-    try {
-      const ticket = await memory.tickets.get(work.ticketId);
-      // Not when the human paused the project's pairs meanwhile, or the ticket left progress or waits for them.
-      const yielded = work.directorPause && !this.pairsPaused.has(work.projectId) && ticket?.column === "inprogress" && !ticket.waiting;
-      const directorPause = yielded ? { reason: work.directorPause!, since: new Date() } : undefined;
-      if (directorPause) await memory.tickets.update(work.ticketId, { directorPause }, "resource-director", `paused by the Resource Director: ${work.directorPause}`);
-    } catch (error) {
-      log.warn(`Recording the Resource Director's pause of ${work.ticketId}: ${describeError(error)}`);
-    }
   }
 
   private async runPair(pair: Pair, project: Project, ticket: Ticket): Promise<void> {
@@ -367,7 +344,7 @@ export class Orchestrator implements Disposable {
     log.info(`${pair.id} works on ${ticket._id} of "${project.name}"`);
     let outcome: TicketOutcome;
     try {
-      if (ticket.directorPause) await memory.tickets.update(ticket._id, { directorPause: undefined }, "resource-director", `resumed: ${project.name}'s turn`);
+      await this.turns.resume(project, ticket);
       outcome = await runTicket(project, ticket, {
         memory, models: this.deps.models(project), git: this.deps.git(project), runner: this.deps.runner, files: (worktree) => this.deps.files(worktree),
         testPaths: settings.get("tdd.testPaths"), limits: tddLimits(settings), pair: pair.id, signal: work.controller.signal,

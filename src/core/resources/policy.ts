@@ -139,7 +139,6 @@ export function policyOf(settings: SettingsReader): ResourcePolicy {
 
 export interface Machine {
   cores: number;
-  memoryBytes: number;
 }
 
 /**

@@ -150,7 +150,7 @@ export function localWindowTeam(deps: TeamDeps, memory: MemoryManager, onPairsCh
     join: () => Promise.resolve(orchestrator.reconsider()),
     idle: () => orchestrator.idle(),
     workingPairs: () => Promise.resolve(orchestrator.status().filter((pair) => pair.ticketId && !pair.pausing).length),
-    allocations: () => Promise.resolve(orchestrator.allocations().map(({ projectId, name, priority, quota, share, use, pairs }) => ({ projectId, name, priority, quota, share, use, pairs }))),
+    allocations: () => Promise.resolve(orchestrator.allocations()),
     stop: () => orchestrator.stop(),
     dispose: () => orchestrator.dispose(),
   };
