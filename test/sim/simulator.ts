@@ -46,6 +46,8 @@ export interface SimWindow {
 export interface SimResult {
   windows: SimWindow[];
   loads: number;
+  /** Loads that left more models in use than memory holds (the Director must never cause one; a plain round-robin does). */
+  overMemory: number;
   /** Busy slot-time over slot-time, counted only while a ticket waited for a pair. */
   utilisation: number;
   /**
@@ -108,7 +110,7 @@ class Simulation {
   private readonly resident = new Map<string, number>();
   private readonly nextArrival = new Map<string, number>();
   private readonly lastServed = new Map<string, number>();
-  private readonly result: SimResult = { windows: [], loads: 0, utilisation: 0, criticalWaits: [], decisions: 0, pauses: [], longestGap: new Map() };
+  private readonly result: SimResult = { windows: [], loads: 0, overMemory: 0, utilisation: 0, criticalWaits: [], decisions: 0, pauses: [], longestGap: new Map() };
   private allocations: Allocation[] = [];
   private now = 0;
   private nextReview: number;
@@ -204,9 +206,11 @@ class Simulation {
   }
 
   private directorDecision(): { start: WaitingWork[]; pause: Pause[] } {
-    const running: RunningWork[] = this.pairs.flatMap((pair) => (pair.ticket ? [{ pairId: pair.id, projectId: pair.ticket.projectId, ticketId: pair.ticket.ticketId, pausing: pair.pausing, since: pair.since }] : []));
+    const running: RunningWork[] = this.pairs.flatMap((pair) => (pair.ticket ? [{ pairId: pair.id, projectId: pair.ticket.projectId, ticketId: pair.ticket.ticketId, model: pair.ticket.model, pausing: pair.pausing, since: pair.since }] : []));
     const view: DirectorView = {
       now: this.now, slots: this.config.slots, otherTasks: 0, running, waiting: this.waiting, loadedModels: new Set(this.resident.keys()),
+      // Every model the same size: memory holds `residentModels` of them.
+      memory: { capacity: this.config.residentModels, sizes: new Map(this.config.projects.map((p) => [p.model, 1])) },
       projects: this.config.projects.map((p) => ({ projectId: p.id, name: p.id, priority: p.priority })),
     };
     const decision = this.director.decide(view);
@@ -214,7 +218,11 @@ class Simulation {
     return decision;
   }
 
-  /** The comparison: free pairs take the next project's oldest ticket, project after project; nobody is paused. */
+  /**
+   * The comparison: free pairs take the next project's oldest ticket, project after project; nobody
+   * is paused. It knows nothing of memory: a model it needs is loaded in place of the least recently
+   * used idle one, and beside the others when every resident model is in use (counted in overMemory).
+   */
   private roundRobinOrder(): WaitingWork[] {
     const oldest = new Map<string, Ticket>();
     for (const ticket of this.waiting) if (!oldest.has(ticket.projectId)) oldest.set(ticket.projectId, ticket);
@@ -247,6 +255,7 @@ class Simulation {
     if (wasResident) return 0;
     this.result.loads += 1;
     const inUse = new Set(this.pairs.flatMap((p) => (p.ticket ? [p.ticket.model] : [])));
+    if (inUse.size > this.config.residentModels) this.result.overMemory += 1;
     for (const idle of [...this.resident.keys()].filter((m) => !inUse.has(m))) {
       if (this.resident.size <= this.config.residentModels) break;
       this.resident.delete(idle);

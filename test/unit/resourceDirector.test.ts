@@ -51,6 +51,26 @@ describe("Resource Director: turning shares into pairs", () => {
     assert.equal(decision.start[0]!.ticketId, "shop-late");
   });
 
+  it("starts no pair on a model memory cannot hold beside the one in use, and switches models for a project's turn, pausing every pair on the other", () => {
+    const director = new ResourceDirector(() => SPEC_POLICY);
+    const projects = [project("shop", "medium"), project("blog", "medium")];
+    const memory = { capacity: 10, sizes: new Map([["big-a", 6], ["big-b", 6], ["remote", 0]]) };
+    const running: RunningWork[] = [{ pairId: "pair-1", projectId: "shop", ticketId: "shop-0", model: "big-a", since: 0 }];
+    const queue = [...waiting("shop", 1, "big-a").map((w) => ({ ...w, ticketId: "shop-1" })), ...waiting("blog", 2, "big-b")];
+    const at = (now: number, over: Partial<DirectorView> = {}) => director.decide(view({ now, slots: 3, projects, running, waiting: queue, loadedModels: new Set(["big-a"]), memory, ...over }));
+    const first = at(0);
+    assert.deepEqual(first.start.map((w) => w.ticketId), ["shop-1"], "the free slots go to the loaded model only, though blog is owed them");
+    assert.deepEqual(first.pause, []);
+    const withRemote = at(0, { projects: [...projects, project("docs", "low")], waiting: [...queue, ...waiting("docs", 1, "remote")] });
+    assert.ok(withRemote.start.some((w) => w.ticketId === "docs-0"), "a model that takes no memory is not held back");
+    const turn = at(SPEC_POLICY.reviewMs);
+    assert.deepEqual(turn.pause.map((p) => p.pairId), ["pair-1"], "blog has had no pair for a review cycle: shop's model leaves");
+    assert.match(turn.pause[0]!.reason, /^blog \(medium\) is owed time on a model that memory cannot hold/);
+    assert.deepEqual(turn.start.map((w) => w.ticketId), [], "the free slots wait for blog's model rather than keep shop's");
+    const drained = at(SPEC_POLICY.reviewMs + MINUTE, { running: [] });
+    assert.deepEqual(drained.start.map((w) => w.model), ["big-b", "big-b", "big-a"].slice(0, 2), "blog's model comes in; shop's cannot stay beside it");
+  });
+
   it("decides the same for the same inputs (any order of projects and tickets)", () => {
     fc.assert(
       fc.property(fc.array(fc.record({ tier: fc.constantFrom(...PRIORITIES), ready: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 6 }), (specs, slots) => {
@@ -79,9 +99,27 @@ describe("Resource Director: turning shares into pairs", () => {
 
     it("gives a critical project's ticket that becomes ready a slot within one step (p95)", () => {
       const shape = projects(20, 5).map((p) => (p.priority === "critical" ? { ...p, backlog: 0, arrivalsPerHour: 1 } : p));
-      const result = simulate(baseConfig({ seed: 4, slots: 16, hours: 48, residentModels: 3, projects: shape }));
+      // Memory for every model: with less, a model must be switched in, which waits for every pair on the model it replaces.
+      const result = simulate(baseConfig({ seed: 4, slots: 16, hours: 48, residentModels: 5, projects: shape }));
       assert.ok(result.criticalWaits.length > 50);
       assert.ok(percentile(result.criticalWaits, 95) <= 1, `p95 ${percentile(result.criticalWaits, 95)} steps`);
+    });
+
+    it("never has more models in use than memory holds, loads them about as seldom as the review cycle allows, and keeps shares and slots", () => {
+      for (const [slots, memory, count, models] of [[2, 1, 6, 3], [8, 4, 20, 10]] as const) {
+        const config = baseConfig({ slots, hours: 12, residentModels: memory, projects: projects(count, models) });
+        const director = simulate(config);
+        const roundRobin = simulate({ ...config, scheduler: "roundRobin" });
+        const name = `${count} projects on ${models} models, memory for ${memory}`;
+        assert.equal(director.overMemory, 0, `${name}: loads beyond memory`);
+        assert.ok(roundRobin.overMemory > 0, "the round-robin does overload memory: the count can fail");
+        // Each model memory does not hold has a project that must get a pair within about a review cycle.
+        const floor = (models - memory) * (60 / (SPEC_POLICY.reviewMs / MINUTE)) * config.hours;
+        assert.ok(director.loads < roundRobin.loads && director.loads <= 1.4 * floor, `${name}: ${director.loads} loads (round-robin ${roundRobin.loads}, floor ${floor})`);
+        assert.ok(shareError(director) < 5, `${name}: mean share error ${shareError(director)} points`);
+        assert.ok(director.utilisation >= 0.9, `${name}: utilisation ${director.utilisation}`);
+        for (const [id, gap] of director.longestGap) assert.ok(gap <= 2 * SPEC_POLICY.reviewMs, `${name}: ${id} waited ${gap / MINUTE} minutes`);
+      }
     });
 
     it("is deterministic for a seed", () => {
