@@ -143,7 +143,9 @@ async function serve(parts: Serving): Promise<RunningEngine> {
   return { server, store, stop, stopped };
 }
 
-/** The cores the Resource Director shares (before the reserve; memory is not counted yet). */
+/** The cores and memory the Resource Director shares (before the reserve): a container's memory limit when it has one. */
 function measureMachine(): Machine {
-  return { cores: os.availableParallelism() };
+  const limit = process.constrainedMemory?.() ?? 0;
+  const memoryBytes = limit > 0 ? Math.min(os.totalmem(), limit) : os.totalmem();
+  return { cores: os.availableParallelism(), memoryBytes };
 }

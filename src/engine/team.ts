@@ -5,7 +5,7 @@
 // functionalities for those projects with that client's settings and models, and asks that
 // client's human. When the client goes, its projects' pairs stop at their next step, unless its
 // `engine.keepWorking` was on: then they go on with its configuration until the work runs out.
-import { promises as fs } from "node:fs";
+import { promises as fs, statSync } from "node:fs";
 import os from "node:os";
 import { worktreeFiles } from "../adapters/exec/worktreeFiles";
 import { processTestRunner } from "../adapters/exec/processTestRunner";
@@ -23,7 +23,7 @@ import { ModelManager } from "../core/models/manager";
 import { parseRegistry } from "../core/models/registry";
 import { Orchestrator, type PairStatus } from "../core/orchestrator/orchestrator";
 import type { SettingsReader } from "../core/orchestrator/settingsReader";
-import { machineSlots, type Machine } from "../core/resources/policy";
+import { machineSlots, modelMemory, modelsToUnload, type Machine, type ModelFootprint } from "../core/resources/policy";
 import { parseSetting, settingSchemas, type SettingKey, type SettingValue } from "../core/settings";
 import { specFileOf } from "../core/spec/specFile";
 import type { Project } from "../core/store/records";
@@ -95,6 +95,7 @@ export class EngineTeam {
       residency: {
         of: (project) => this.configFor(project._id)?.models.residencyOf("developer"),
         loaded: () => new Set(this.allConfigs().flatMap((config) => config.models.loadedResidencies())),
+        memory: () => modelMemory(this.options.measure(), this.machineSettings(), this.localModels()),
       },
       refusal: (project) => Promise.resolve(this.trusted.has(project._id) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
       human: {
@@ -132,7 +133,7 @@ export class EngineTeam {
       const local = new LocalModelBackend(this.options.hosting.channel({ id: -client.id }));
       // Threads as the client's latest settings say (configure replaces them).
       const threads = () => (this.configs.get(client.id)?.settings ?? settings).get("models.threads") || os.availableParallelism();
-      const models = new ModelManager(registry, { local, openai: new OpenAiBackend() }, { defaultThreads: threads });
+      const models = new ModelManager(registry, { local, openai: new OpenAiBackend() }, { defaultThreads: threads, makeRoom: (residency) => this.makeRoom(residency) });
       this.configs.set(client.id, { client, settings, local, models, released: false });
     }
     this.orchestrator.reconsider();
@@ -257,6 +258,25 @@ export class EngineTeam {
   }
 
   /**
+   * Before a heavy model loads: the idle heavy models memory does not hold beside it are unloaded,
+   * largest first (the Resource Director starts no pair that would need them at once; a chat or a
+   * plan that does is loaded beside them, and the log says so).
+   */
+  private async makeRoom(residency: string): Promise<void> {
+    const memory = modelMemory(this.options.measure(), this.machineSettings(), this.localModels());
+    const resident = this.allConfigs().flatMap((config) => config.models.loadedResidencies());
+    for (const other of modelsToUnload(memory, residency, resident)) {
+      const unloaded = await Promise.all(this.allConfigs().map((config) => config.models.unloadIdle(other)));
+      if (!unloaded.every(Boolean)) this.options.log.warn(`engine: loading ${residency} beside ${other}, which is in use; memory for heavy models (${gib(memory.capacity)}) does not hold both`);
+    }
+  }
+
+  /** Every client's local models, with the bytes of their files (a missing file takes none: it cannot load). */
+  private localModels(): ModelFootprint[] {
+    return this.allConfigs().flatMap((config) => config.models.localModels()).map(({ residency, path, heavy }) => ({ residency, heavy, bytes: fileBytes(path) }));
+  }
+
+  /**
    * The machine's settings: the Resource Director's (`resources.*`) as the newest client's team
    * set them, else the data folder's; as many pair slots as the most any client's team
    * asks for, and as the machine holds after its reserve.
@@ -306,3 +326,13 @@ function clientSettings(raw: Record<string, unknown>, problem: (text: string) =>
   }
   return { get: <K extends SettingKey>(key: K) => values.get(key) as SettingValue<K> };
 }
+
+function fileBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;

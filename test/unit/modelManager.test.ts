@@ -132,6 +132,34 @@ describe("ModelManager", () => {
     assert.deepEqual(backend.loads, ["heavy", "heavy"], "loaded again on demand");
   });
 
+  it("asks for room before it loads a heavy model, and unloads for another only a heavy model no call uses", async () => {
+    const backend = new ScriptedBackend({ heavy: ["1", "2", "3"], small: ["s"] });
+    const events: string[] = [];
+    const makeRoom = (residency: string) => {
+      events.push(`room for ${residency} (loaded: ${backend.loads.length - backend.unloads.length})`);
+      return Promise.resolve();
+    };
+    const registry = parseRegistry(registryInput, "test");
+    const one = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2, makeRoom });
+    const other = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2 });
+    await one.ask("pm", { messages: [{ role: "user", content: "hi" }] });
+    await one.ask("architect", { messages: [{ role: "user", content: "plan" }] });
+    await one.ask("architect", { messages: [{ role: "user", content: "plan" }] });
+    assert.deepEqual(events, ["room for file /m/heavy.gguf (loaded: 1)"], "once, before the load, and not for a small model");
+    let open!: () => void;
+    backend.gate = new Promise((resolve) => (open = resolve));
+    const inCall = one.ask("architect", { messages: [{ role: "user", content: "plan" }] });
+    await flush();
+    assert.equal(await one.unloadIdle("file /m/heavy.gguf"), false, "in a call: it stays");
+    assert.equal(await other.unloadIdle("file /m/heavy.gguf"), true, "another manager holds none of it");
+    assert.deepEqual(backend.unloads, []);
+    open();
+    await inCall;
+    assert.equal(await one.unloadIdle("file /m/heavy.gguf"), true);
+    assert.deepEqual(backend.unloads, ["heavy"]);
+    assert.deepEqual(one.loadedResidencies(), ["file /m/small.gguf"]);
+  });
+
   it("loads models again after the backend lost them (host restart)", async () => {
     const { backend, manager } = setup({ small: ["a", "b"] });
     await manager.ask("pm", { messages: [{ role: "user", content: "x" }] });

@@ -12,7 +12,7 @@ import { MemoryManager } from "../../src/core/memory/memoryManager";
 import { ModelManager } from "../../src/core/models/manager";
 import { parseRegistry } from "../../src/core/models/registry";
 import type { ChatRequest } from "../../src/core/models/types";
-import { Orchestrator } from "../../src/core/orchestrator/orchestrator";
+import { Orchestrator, type OrchestratorDeps } from "../../src/core/orchestrator/orchestrator";
 import { pauseProject, resumeProject } from "../../src/core/orchestrator/projectRules";
 import { settingDefault, type SettingKey, type SettingValue } from "../../src/core/settings";
 import { specTemplate } from "../../src/core/spec/spec";
@@ -62,8 +62,9 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     return JSON.stringify(plans.get(name));
   };
 
-  function orchestrator(): Orchestrator {
+  function orchestrator(residency?: OrchestratorDeps["residency"]): Orchestrator {
     const made = new Orchestrator({
+      ...(residency ? { residency } : {}),
       memory, models: () => models, runner: processTestRunner(), files: worktreeFiles, settings: () => settings, log: silent,
       git: (project) => new GitOps(simpleGitPort, project.root, silent),
       human: { decideDev: () => Promise.resolve("pause"), notify: (_level, text) => void notices.push(text) },
@@ -205,6 +206,25 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     const said = (await memory.transcript.messages(slow._id, { channel: "agents" })).filter((m) => m.from === "resource-director");
     assert.match(said[0]?.text ?? "", /^Pausing .* at its next step: Urgent \(critical\) is owed a slot/);
     assert.ok((await memory.transcript.agentLogs(slow._id)).some((log) => /paused by the Resource Director/.test(log.message)), "the decision is in agent_logs");
+  });
+
+  it("with memory for one heavy model, runs no second pair on another model beside it, though a slot is free", async () => {
+    overrides["pairs.slots"] = 2;
+    const first = await repository("First", [{ name: "answer", value: 42 }]);
+    const second = await repository("Second", [{ name: "seven", value: 7 }]);
+    const calls: string[] = [];
+    const recording = (request: ChatRequest) => {
+      calls.push(request.messages.some((m) => m.content.includes("seven")) ? "Second" : "First");
+      return readingTester(request);
+    };
+    backend.script("tester", forever(recording));
+    const modelOf = (project: Project) => `file /m/${project.name}.gguf`;
+    const team = orchestrator({ of: modelOf, loaded: () => new Set(), memory: () => ({ capacity: 5, sizes: new Map([[modelOf(first), 4], [modelOf(second), 4]]) }) }).start();
+    await Promise.all([approveSpec(first), approveSpec(second)]);
+    await team.idle();
+    assert.deepEqual([...(await tickets(first)), ...(await tickets(second))], [["answer answers", "review"], ["seven answers", "review"]]);
+    const switches = calls.filter((call, i) => i > 0 && call !== calls[i - 1]).length;
+    assert.equal(switches, 1, `one project's Tester calls all came before the other's: ${calls.join(", ")}`);
   });
 
   it("takes a priority change at the next step boundary: the project made critical gets the slot", async () => {

@@ -1,7 +1,9 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
 import { PRIORITIES, type Priority } from "../../src/core/projects/project";
-import { allocate, SPEC_POLICY, slotsOf, type Allocation, type ProjectDemand } from "../../src/core/resources/policy";
+import type { SettingsReader } from "../../src/core/orchestrator/settingsReader";
+import { allocate, machineSlots, modelMemory, modelsToUnload, SPEC_POLICY, slotsOf, type Allocation, type ProjectDemand } from "../../src/core/resources/policy";
+import { settingDefault, type SettingKey } from "../../src/core/settings";
 
 const EPSILON = 1e-9;
 const total = (allocations: Allocation[]) => allocations.reduce((sum, a) => sum + a.share, 0);
@@ -102,3 +104,38 @@ describe("Resource Director: the allocation policy", () => {
     });
   });
 });
+
+describe("Resource Director: the machine after its reserve", () => {
+  const GiB = 2 ** 30;
+  const settings = (over: Partial<Record<SettingKey, unknown>> = {}): SettingsReader => ({ get: (key) => (key in over ? over[key] : settingDefault(key)) as never });
+
+  it("gives a pair a core of the cores left after the reserve, under the hard cap, at least one and at most what is asked", () => {
+    assert.equal(machineSlots({ cores: 16, memoryBytes: 0 }, settings(), 64), 10, "16 cores less 25 %: 12; 90 % of that: 10.8");
+    assert.equal(machineSlots({ cores: 16, memoryBytes: 0 }, settings(), 3), 3);
+    assert.equal(machineSlots({ cores: 2, memoryBytes: 0 }, settings(), 4), 1);
+    assert.equal(machineSlots({ cores: 2, memoryBytes: 0 }, settings({ "resources.reserve": { cpuPercent: 0, memoryGB: 0 }, "resources.hardCap": 100 }), 4), 2);
+  });
+
+  it("leaves heavy models the memory after the reserve and the small models kept loaded", () => {
+    const models = [
+      { residency: "file /m/7b.gguf", bytes: 4.5 * GiB, heavy: true },
+      { residency: "file /m/13b.gguf", bytes: 8 * GiB, heavy: true },
+      { residency: "file /m/embed.gguf", bytes: 0.5 * GiB, heavy: false },
+      { residency: "file /m/embed.gguf", bytes: 0.5 * GiB, heavy: false },
+    ];
+    const memory = modelMemory({ cores: 8, memoryBytes: 16 * GiB }, settings(), models);
+    assert.equal(memory.capacity, 13.5 * GiB, "16 less the 2 GiB reserve less the small model counted once");
+    assert.deepEqual([...memory.sizes], [["file /m/7b.gguf", 4.5 * GiB], ["file /m/13b.gguf", 8 * GiB]]);
+    assert.equal(modelMemory({ cores: 8, memoryBytes: GiB }, settings(), models).capacity, 0, "never negative");
+  });
+
+  it("unloads the largest resident heavy models until the one to load fits, and all when it never would", () => {
+    const memory = { capacity: 10, sizes: new Map([["a", 6], ["b", 3], ["c", 2], ["huge", 12]]) };
+    assert.deepEqual(modelsToUnload(memory, "c", ["a", "small-one"]), [], "6 + 2 fit in 10");
+    assert.deepEqual(modelsToUnload(memory, "c", ["a", "b"]), ["a"], "6 + 3 + 2 do not; without the 6 they do");
+    assert.deepEqual(modelsToUnload(memory, "a", ["a", "b"]), [], "already resident");
+    assert.deepEqual(modelsToUnload(memory, "huge", ["a", "b", "c"]), ["a", "b", "c"]);
+    assert.deepEqual(modelsToUnload(memory, "remote", ["a", "b", "c"]), [], "a model that takes no memory unloads nothing");
+  });
+});
+

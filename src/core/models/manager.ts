@@ -90,6 +90,11 @@ export interface ModelManagerOptions {
   attemptsPerModel?: number;
   clock?: Clock;
   historySize?: number;
+  /**
+   * Called before a heavy model is loaded, with its residency (as residencyOf): the engine unloads
+   * idle heavy models that memory does not hold beside it.
+   */
+  makeRoom?: (residency: string) => Promise<void>;
 }
 
 type Backends = Partial<Record<ModelEntry["backend"], ModelBackend>>;
@@ -99,6 +104,8 @@ const residency = (entry: ModelEntry): string => (entry.backend === "local" ? `f
 export class ModelManager implements Disposable {
   private readonly loaded = new Map<string, Promise<void>>();
   private readonly evictions = new Map<string, { cancel(): void }>();
+  /** Calls in flight per model id. */
+  private readonly calls = new Map<string, number>();
   private readonly heavyLock = new Mutex();
   private readonly recorded = new Emitter<CallRecord>();
   private readonly history: CallRecord[] = [];
@@ -185,6 +192,19 @@ export class ModelManager implements Disposable {
     return entry && residency(entry);
   }
 
+  /** The local models of the registry, by residency (as residencyOf), with their files: the memory they take is the engine's to measure. */
+  localModels(): { residency: string; path: string; heavy: boolean }[] {
+    return this.registry.models.flatMap((m) => (m.backend === "local" ? [{ residency: residency(m), path: m.path, heavy: m.profile === "heavy" }] : []));
+  }
+
+  /** Unloads this manager's heavy models of that residency that no call uses now (memory is wanted for another); true when none is left loaded. */
+  async unloadIdle(residencyOfModel: string): Promise<boolean> {
+    const entries = this.registry.models.filter((m) => m.profile === "heavy" && this.loaded.has(m.id) && residency(m) === residencyOfModel);
+    const idle = entries.filter((m) => !this.calls.get(m.id));
+    for (const entry of idle) await this.unload(entry);
+    return idle.length === entries.length;
+  }
+
   /** The residency (as residencyOf) of every model this manager has loaded. */
   loadedResidencies(): string[] {
     return this.registry.models.filter((m) => this.loaded.has(m.id)).map(residency);
@@ -260,7 +280,9 @@ export class ModelManager implements Disposable {
     const heavy = entry.profile === "heavy";
     const release = heavy ? await this.heavyLock.acquire() : () => undefined;
     this.cancelEviction(entry.id);
+    this.calls.set(entry.id, (this.calls.get(entry.id) ?? 0) + 1);
     try {
+      if (heavy && !this.loaded.has(entry.id)) await this.options.makeRoom?.(residency(entry));
       await this.ensureLoaded(entry);
       const result = await this.backendFor(entry).chat(
         entry.id,
@@ -282,6 +304,7 @@ export class ModelManager implements Disposable {
         text: "",
       };
     } finally {
+      this.calls.set(entry.id, this.calls.get(entry.id)! - 1);
       if (heavy) this.scheduleEviction(entry);
       release();
     }

@@ -11,6 +11,7 @@ import { runTicket, type TicketOutcome } from "../tdd/engine";
 import type { TestRunner } from "../tdd/testRun";
 import type { HumanPort } from "./human";
 import type { DirectedProject, Pause, WaitingWork } from "../resources/director";
+import type { ModelMemory } from "../resources/policy";
 import { readyTickets, type ReadyTicket } from "./readyWork";
 import { ResourceTurns, type AllocationState } from "./resourceTurns";
 import { tddLimits, type SettingsReader } from "./settingsReader";
@@ -45,8 +46,11 @@ export interface OrchestratorDeps {
    * project left the scope stops there. Call reconsider() when it grows.
    */
   scope?: (project: Project) => boolean;
-  /** The model a project's pairs need (ModelManager.residencyOf the developer), and the models loaded now: the Director prefers work for those. */
-  residency?: { of(project: Project): string | undefined; loaded(): Set<string> };
+  /**
+   * The model a project's pairs need (ModelManager.residencyOf the developer), the models loaded
+   * now (the Director prefers work for those), and the memory heavy models share (none: no limit).
+   */
+  residency?: { of(project: Project): string | undefined; loaded(): Set<string>; memory?(): ModelMemory | undefined };
   /** A pair took a ticket or let it go, or the Resource Director's allocation changed (the engine tells its clients' status bars and boards). */
   onPairsChanged?: () => void;
 }
@@ -54,7 +58,7 @@ export interface OrchestratorDeps {
 /** One Developer/Tester pair: its id, and the ticket it works on when it works. */
 export interface Pair {
   readonly id: string;
-  work?: { projectId: string; ticketId: string; since: Date; controller: AbortController; pausing: boolean; done: Promise<void>; directorPause?: string };
+  work?: { projectId: string; ticketId: string; model?: string; since: Date; controller: AbortController; pausing: boolean; done: Promise<void>; directorPause?: string };
 }
 
 export type PairStatus = { id: string; projectId?: string; ticketId?: string; since?: Date; pausing?: boolean };
@@ -244,9 +248,10 @@ export class Orchestrator implements Disposable {
     if (this.stopping) return;
     this.resizePairs();
     const { ready, projects } = await this.readyWork();
+    const memory = this.deps.residency?.memory?.();
     const decision = this.turns.decide({
-      now: Date.now(), slots: this.deps.settings().get("pairs.slots"), otherTasks: this.planning.size + this.completions.size, projects, loadedModels: this.deps.residency?.loaded() ?? new Set(),
-      running: this.pairs.flatMap(({ id, work }) => (work ? [{ pairId: id, projectId: work.projectId, ticketId: work.ticketId, pausing: work.pausing, since: work.since.getTime() }] : [])),
+      now: Date.now(), slots: this.deps.settings().get("pairs.slots"), otherTasks: this.planning.size + this.completions.size, projects, loadedModels: this.deps.residency?.loaded() ?? new Set(), ...(memory ? { memory } : {}),
+      running: this.pairs.flatMap(({ id, work }) => (work ? [{ pairId: id, projectId: work.projectId, ticketId: work.ticketId, model: work.model, pausing: work.pausing, since: work.since.getTime() }] : [])),
       waiting: ready.map(({ project, ticket }): WaitingWork => ({ projectId: ticket.projectId, ticketId: ticket._id, resumed: ticket.column === "inprogress", createdAt: ticket.createdAt.getTime(), model: this.deps.residency?.of(project) })),
     });
     for (const pause of decision.pause) this.yieldSlot(pause);
@@ -324,7 +329,7 @@ export class Orchestrator implements Disposable {
   }
 
   private startPair(pair: Pair, { project, ticket }: ReadyTicket): void {
-    const work: NonNullable<Pair["work"]> = { projectId: project._id, ticketId: ticket._id, since: new Date(), controller: new AbortController(), pausing: false, done: Promise.resolve() };
+    const work: NonNullable<Pair["work"]> = { projectId: project._id, ticketId: ticket._id, model: this.deps.residency?.of(project), since: new Date(), controller: new AbortController(), pausing: false, done: Promise.resolve() };
     pair.work = work;
     this.deps.onPairsChanged?.();
     work.done = this.runPair(pair, project, ticket)

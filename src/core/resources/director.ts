@@ -1,5 +1,5 @@
 import { PRIORITIES, type Priority } from "../projects/project";
-import { allocate, demandOf, slotsOf, type Allocation, type ResourcePolicy } from "./policy";
+import { allocate, demandOf, slotsOf, type Allocation, type ModelMemory, type ResourcePolicy } from "./policy";
 
 // The Resource Director turns the policy's shares into pairs: which ready tickets the free slots
 // take, and which running pairs stop at their next step boundary so that a project owed a slot
@@ -70,11 +70,6 @@ export interface DirectorView {
    * constraint.
    */
   memory?: ModelMemory;
-}
-
-export interface ModelMemory {
-  capacity: number;
-  sizes: ReadonlyMap<string, number>;
 }
 
 export interface Pause {

@@ -139,6 +139,32 @@ export function policyOf(settings: SettingsReader): ResourcePolicy {
 
 export interface Machine {
   cores: number;
+  /** Its memory, in bytes. */
+  memoryBytes: number;
+}
+
+/** The memory heavy models may fill, and each heavy model's size in the same unit (see DirectorView.memory). */
+export interface ModelMemory {
+  capacity: number;
+  sizes: ReadonlyMap<string, number>;
+}
+
+/** A local model as memory sees it: its weights' bytes (its context adds to them), and whether it is heavy (loaded on demand) or small (loaded once and kept). */
+export interface ModelFootprint {
+  residency: string;
+  bytes: number;
+  heavy: boolean;
+}
+
+/**
+ * The memory heavy models share: the machine's, less the reserve for other applications and the
+ * small models (kept loaded); each heavy model counts its weights.
+ */
+export function modelMemory(machine: Machine, settings: SettingsReader, models: readonly ModelFootprint[]): ModelMemory {
+  const small = new Map(models.filter((m) => !m.heavy).map((m) => [m.residency, m.bytes]));
+  const kept = [...small.values()].reduce((a, b) => a + b, 0);
+  const reserve = settings.get("resources.reserve").memoryGB * 2 ** 30;
+  return { capacity: Math.max(0, machine.memoryBytes - reserve - kept), sizes: new Map(models.filter((m) => m.heavy && !small.has(m.residency)).map((m) => [m.residency, m.bytes])) };
 }
 
 /**
@@ -149,4 +175,21 @@ export interface Machine {
 export function machineSlots(machine: Machine, settings: SettingsReader, asked: number): number {
   const nosCores = machine.cores * (1 - settings.get("resources.reserve").cpuPercent / 100);
   return Math.max(1, Math.min(asked, Math.floor(nosCores * (settings.get("resources.hardCap") / 100) + 1e-9)));
+}
+
+/**
+ * The resident heavy models to unload, largest first, so that memory holds `residency` beside the
+ * rest; all of them when it never would (it is loaded alone then).
+ */
+export function modelsToUnload(memory: ModelMemory, residency: string, resident: readonly string[]): string[] {
+  const size = memory.sizes.get(residency) ?? 0;
+  const others = [...new Set(resident)].filter((r) => r !== residency && memory.sizes.has(r)).sort((a, b) => memory.sizes.get(b)! - memory.sizes.get(a)! || (a < b ? -1 : 1));
+  let used = others.reduce((sum, r) => sum + memory.sizes.get(r)!, 0);
+  const unload: string[] = [];
+  for (const other of others) {
+    if (size === 0 || used + size <= memory.capacity) break;
+    unload.push(other);
+    used -= memory.sizes.get(other)!;
+  }
+  return unload;
 }
