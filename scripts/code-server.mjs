@@ -1,7 +1,7 @@
 // Starts code-server (a real VS Code) on loopback with a throw-away profile, and opens it in
 // headless Chromium through playwright-core. Used by the integration runner, `npm start` and
 // `npm run screenshot`.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -58,9 +58,10 @@ async function waitForHealth(url, child, timeoutMs) {
 /**
  * `workspaceTrust`: VS Code's workspace trust on, with the folder untrusted (Restricted Mode) and
  * no startup prompt; off (the default), every folder is trusted.
- * @param {{ folder: string, env?: Record<string,string>, settings?: object, port?: number, quiet?: boolean, workspaceTrust?: boolean }} options
+ * `install`: a .vsix installed into the profile's (empty) extensions folder before it starts.
+ * @param {{ folder: string, env?: Record<string,string>, settings?: object, port?: number, quiet?: boolean, workspaceTrust?: boolean, install?: string }} options
  */
-export async function startCodeServer({ folder, env = {}, settings = {}, port, quiet = true, workspaceTrust = false }) {
+export async function startCodeServer({ folder, env = {}, settings = {}, port, quiet = true, workspaceTrust = false, install }) {
   const entry = ensureCodeServer();
   port ??= await freePort();
   const home = mkdtempSync(path.join(os.tmpdir(), "redgreen-code-server-"));
@@ -72,9 +73,14 @@ export async function startCodeServer({ folder, env = {}, settings = {}, port, q
   );
   const config = path.join(home, "config.yaml");
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  const profile = ["--user-data-dir", userDataDir, "--extensions-dir", path.join(home, "extensions")];
+  if (install) {
+    const installed = spawnSync(process.execPath, [entry, ...profile, "--install-extension", install], { encoding: "utf8", env: { ...process.env, EXTENSIONS_GALLERY: "{}" }, timeout: 120_000 });
+    if (installed.status !== 0) throw new Error(`code-server --install-extension ${install} failed: ${(installed.stderr || installed.stdout || String(installed.error)).trim().slice(0, 2000)}`);
+  }
   const args = [
     entry, "--config", config, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`,
-    "--user-data-dir", userDataDir, "--extensions-dir", path.join(home, "extensions"),
+    ...profile,
     "--disable-telemetry", "--disable-update-check", ...(workspaceTrust ? [] : ["--disable-workspace-trust"]), folder,
   ];
   // The extension host inherits this environment: that is how tests pass settings to it.
@@ -100,7 +106,7 @@ export async function startCodeServer({ folder, env = {}, settings = {}, port, q
     await stop();
     throw error;
   }
-  return { url, port, child, stop };
+  return { url, port, child, stop, extensionsDir: path.join(home, "extensions") };
 }
 
 /** Headless Debian Chromium, never a downloaded one, with its background networking off. */
