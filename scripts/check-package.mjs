@@ -17,7 +17,7 @@ const { name, publisher, version } = JSON.parse(readFileSync(path.join(repoRoot,
 
 function buildPackage() {
   rmSync(VSIX, { force: true });
-  const built = spawnSync("npm", ["run", "package"], { cwd: repoRoot, encoding: "utf8" });
+  const built = spawnSync("npm", ["run", "package"], { cwd: repoRoot, encoding: "utf8", timeout: 5 * 60_000 });
   if (built.status !== 0) throw new Error(`npm run package failed:\n${`${built.stdout}\n${built.stderr}`.trim().split("\n").slice(-20).join("\n")}`);
   if (!existsSync(VSIX)) throw new Error(`npm run package made no ${VSIX}`);
 }
@@ -92,8 +92,9 @@ async function main() {
     const reply = await chatThroughPackagedHost(extension);
     passes(`the packaged model host answered (${reply.completionTokens} tokens in ${Math.round(reply.totalMs)} ms)`);
   } finally {
-    await browser?.close();
-    await server?.stop();
+    // Each step whatever the one before did: no editor, engine or folder left behind.
+    await browser?.close().catch((error) => log(`closing the browser: ${error}`));
+    await server?.stop().catch((error) => log(`stopping code-server: ${error}`));
     data.remove();
     rmSync(workspace, { recursive: true, force: true });
   }

@@ -75,8 +75,11 @@ export async function startCodeServer({ folder, env = {}, settings = {}, port, q
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   const profile = ["--user-data-dir", userDataDir, "--extensions-dir", path.join(home, "extensions")];
   if (install) {
-    const installed = spawnSync(process.execPath, [entry, ...profile, "--install-extension", install], { encoding: "utf8", env: { ...process.env, EXTENSIONS_GALLERY: "{}" }, timeout: 120_000 });
-    if (installed.status !== 0) throw new Error(`code-server --install-extension ${install} failed: ${(installed.stderr || installed.stdout || String(installed.error)).trim().slice(0, 2000)}`);
+    const installed = spawnSync(process.execPath, [entry, "--config", config, ...profile, "--install-extension", install], { encoding: "utf8", env: { ...process.env, EXTENSIONS_GALLERY: "{}" }, timeout: 120_000 });
+    if (installed.status !== 0) {
+      rmSync(home, { recursive: true, force: true });
+      throw new Error(`code-server --install-extension ${install} failed: ${(installed.stderr || installed.stdout || String(installed.error)).trim().slice(0, 2000)}`);
+    }
   }
   const args = [
     entry, "--config", config, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`,

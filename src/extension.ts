@@ -110,7 +110,7 @@ export function activate(context: vscode.ExtensionContext): RedgreenTestApi | un
       team,
       registerProjects({ store, current, git: simpleGitPort, settings: services.settings, log, trust }),
       registerPmChat({ view: chat, store, models, log, onProjectChanged: () => current.touch() }),
-      registerKanbanBoard({ view: kanban, store, log, onProjectChanged: () => current.touch() }),
+      registerKanbanBoard({ view: kanban, store, pairs: { list: () => team.pairs(), onDidChange: team.onDidChangePairs }, log, onProjectChanged: () => current.touch() }),
       registerWorktreeCleanup({ store, log, trust, git }),
       registerSandboxNotice({ state: sandboxState(runner.sandboxProbe()), settings: services.settings, log, globalState: context.globalState }),
       review,

@@ -21,13 +21,13 @@ import { memoryModelsOf } from "../core/memory/knowledge";
 import { MemoryManager } from "../core/memory/memoryManager";
 import { ModelManager } from "../core/models/manager";
 import { parseRegistry } from "../core/models/registry";
-import { Orchestrator, type PairStatus } from "../core/orchestrator/orchestrator";
+import { Orchestrator } from "../core/orchestrator/orchestrator";
 import type { SettingsReader } from "../core/orchestrator/settingsReader";
 import { machineSlots, modelMemory, modelsToUnload, type Machine, type ModelFootprint } from "../core/resources/policy";
 import { parseSetting, settingSchemas, type SettingKey, type SettingValue } from "../core/settings";
 import { specFileOf } from "../core/spec/specFile";
 import type { Project } from "../core/store/records";
-import type { AllocationStatus, PairStatusWire } from "../protocol/engine";
+import { pairWire, type AllocationStatus, type PairStatusWire } from "../protocol/engine";
 import type { ProjectClaims } from "./claims";
 import type { ModelHosting } from "./modelHosting";
 import type { EngineClient } from "./server";
@@ -175,7 +175,7 @@ export class EngineTeam {
   }
 
   pairs(): PairStatusWire[] {
-    return this.orchestrator.status().map((pair: PairStatus) => ({ id: pair.id, projectId: pair.projectId ?? null, ticketId: pair.ticketId ?? null, since: pair.since?.toISOString() ?? null, pausing: pair.pausing ?? false }));
+    return this.orchestrator.status().map((pair) => pairWire(pair, (role) => (pair.projectId ? this.configFor(pair.projectId)?.models.modelIdOf(role) : undefined)));
   }
 
   /** The Resource Director's last allocation. */
@@ -259,16 +259,18 @@ export class EngineTeam {
 
   /**
    * Before a heavy model loads: the idle heavy models memory does not hold beside it are unloaded,
-   * largest first (the Resource Director starts no pair that would need them at once; a chat or a
-   * plan that does is loaded beside them, and the log says so).
+   * largest first. The Resource Director starts no pair that would need more at once; a chat or a
+   * plan on a model in use is loaded beside it, and the log says so.
    */
   private async makeRoom(residency: string): Promise<void> {
     const memory = modelMemory(this.options.measure(), this.machineSettings(), this.localModels());
-    const resident = this.allConfigs().flatMap((config) => config.models.loadedResidencies());
-    for (const other of modelsToUnload(memory, residency, resident)) {
-      const unloaded = await Promise.all(this.allConfigs().map((config) => config.models.unloadIdle(other)));
-      if (!unloaded.every(Boolean)) this.options.log.warn(`engine: loading ${residency} beside ${other}, which is in use; memory for heavy models (${gib(memory.capacity)}) does not hold both`);
-    }
+    const managers = this.allConfigs().map((config) => config.models);
+    const resident = managers.flatMap((models) => models.loadedResidencies());
+    const inUse = new Set(resident.filter((r) => managers.some((models) => models.inUse(r))));
+    for (const other of modelsToUnload(memory, residency, resident, inUse)) await Promise.all(managers.map((models) => models.unloadIdle(other)));
+    const left = new Set(managers.flatMap((models) => models.loadedResidencies()));
+    const used = [...left].reduce((sum, r) => sum + (r === residency ? 0 : (memory.sizes.get(r) ?? 0)), 0);
+    if (used > 0 && used + (memory.sizes.get(residency) ?? 0) > memory.capacity) this.options.log.warn(`engine: loading ${residency} beside heavy models in use; memory for heavy models (${gib(memory.capacity)}) does not hold them all`);
   }
 
   /** Every client's local models, with the bytes of their files (a missing file takes none: it cannot load). */

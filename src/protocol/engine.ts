@@ -5,6 +5,7 @@
 import * as z from "zod";
 import { COLLECTION_NAMES } from "../core/store/port";
 import { PRIORITIES } from "../core/projects/project";
+import { PAIR_STEPS, STEP_ROLES, type PairStep } from "../core/tdd/steps";
 
 /** Bumped when a request or its answer changes shape: a client and engine that differ cannot talk. */
 export const ENGINE_PROTOCOL = 3;
@@ -59,8 +60,21 @@ export const pairStatus = z.object({
   ticketId: z.string().nullable(),
   since: z.string().nullable(),
   pausing: z.boolean(),
+  /** The step under way, since when, and the model it asks (the Tester's for red, the Developer's for green and refactor). */
+  step: z.enum(PAIR_STEPS).nullable().default(null),
+  stepSince: z.string().nullable().default(null),
+  model: z.string().nullable().default(null),
 });
 export type PairStatusWire = z.infer<typeof pairStatus>;
+
+/** A pair's status as it crosses a process boundary; `modelOf` names the model a role asks (the step's, if any). */
+export function pairWire(pair: { id: string; projectId?: string; ticketId?: string; since?: Date; pausing?: boolean; step?: PairStep; stepSince?: Date }, modelOf: (role: "tester" | "developer") => string | undefined): PairStatusWire {
+  const role = pair.step && STEP_ROLES[pair.step];
+  return {
+    id: pair.id, projectId: pair.projectId ?? null, ticketId: pair.ticketId ?? null, since: pair.since?.toISOString() ?? null, pausing: pair.pausing ?? false,
+    step: pair.step ?? null, stepSince: pair.stepSince?.toISOString() ?? null, model: (role && modelOf(role)) || null,
+  };
+}
 
 export const allocationStatus = z.object({
   projectId: z.string(),

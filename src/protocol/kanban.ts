@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { COLUMNS, SEVERITIES, ticketHistoryEntrySchema } from "../core/store/records";
+import { PAIR_STEPS } from "../core/tdd/steps";
 import { defineProtocol } from "./rpc";
 import { commonToHost, commonToWebview } from "./viewState";
 
@@ -30,6 +31,15 @@ export const cardMoveSchema = z.object({
 });
 export type CardMove = z.infer<typeof cardMoveSchema>;
 
+export const cardWorkSchema = z.object({
+  pair: z.string().max(100),
+  step: z.enum(PAIR_STEPS),
+  since: z.number(),
+  model: z.string().max(200).nullable(),
+  stopping: z.boolean(),
+});
+export type CardWork = z.infer<typeof cardWorkSchema>;
+
 export const cardSchema = z.object({
   id,
   title: z.string(),
@@ -50,6 +60,8 @@ export const cardSchema = z.object({
   directorPause: z.object({ reason: z.string().max(2000), since: z.number() }).optional(),
   /** The moves offered from the card's column, in board order. */
   moves: z.array(cardMoveSchema).max(COLUMNS.length - 1),
+  /** A pair works on it now: the step, since when (epoch milliseconds), the model it asks, and whether the pair stops at its next step boundary. */
+  work: cardWorkSchema.optional(),
 });
 export type Card = z.infer<typeof cardSchema>;
 

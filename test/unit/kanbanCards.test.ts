@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as z from "zod";
 import type { Column, Ticket } from "../../src/core/store/records";
-import { BOARD_COLUMNS, toCard } from "../../src/features/kanban/kanbanBoard";
+import { BOARD_COLUMNS, toCard, workByTicket } from "../../src/features/kanban/kanbanBoard";
 import { cardSchema, kanbanProtocol, type Card } from "../../src/protocol/kanban";
 
 // The cards the host sends the Kanban page: the page keeps no copy of the state machine, so each
@@ -43,6 +43,20 @@ describe("Kanban cards", () => {
     assert.equal(cardSchema.parse(toCard(ticket("T-4", "inprogress"), byId())).directorPause, undefined);
     const moved = { ...paused, column: "review" as const };
     assert.equal(cardSchema.parse(toCard(moved, byId(moved))).directorPause, undefined, "only a ticket in progress is paused");
+  });
+
+  it("shows on a running card its pair's step, since when and its model; not once the ticket left In progress", () => {
+    const since = "2026-12-07T21:30:00.000Z";
+    const work = workByTicket([
+      { id: "pair-1", projectId: "p", ticketId: "T-5", since, pausing: false, step: "green", stepSince: since, model: "coder-7b" },
+      { id: "pair-2", projectId: "p", ticketId: "T-6", since, pausing: true, step: null, stepSince: null, model: null },
+      { id: "pair-3", projectId: null, ticketId: null, since: null, pausing: false, step: null, stepSince: null, model: null },
+    ]);
+    assert.deepEqual([...work.keys()], ["T-5"], "a pair with no step yet shows nothing");
+    const running = ticket("T-5", "inprogress");
+    assert.deepEqual(cardSchema.parse(toCard(running, byId(running), work.get("T-5"))).work, { pair: "pair-1", step: "green", since: Date.parse(since), model: "coder-7b", stopping: false });
+    const reviewed = ticket("T-5", "review");
+    assert.equal(cardSchema.parse(toCard(reviewed, byId(reviewed), work.get("T-5"))).work, undefined);
   });
 
   it("sends cards the protocol accepts, in replies and live updates", () => {

@@ -146,6 +146,9 @@ describe("ModelManager", () => {
     await one.ask("architect", { messages: [{ role: "user", content: "plan" }] });
     await one.ask("architect", { messages: [{ role: "user", content: "plan" }] });
     assert.deepEqual(events, ["room for file /m/heavy.gguf (loaded: 1)"], "once, before the load, and not for a small model");
+    const counting = new ModelManager(registry, { local: backend }, { defaultThreads: () => 2, makeRoom });
+    await counting.countTokens("architect", "how long is this");
+    assert.equal(events.length, 2, "a token count that loads the heavy model makes room first too");
     let open!: () => void;
     backend.gate = new Promise((resolve) => (open = resolve));
     const inCall = one.ask("architect", { messages: [{ role: "user", content: "plan" }] });

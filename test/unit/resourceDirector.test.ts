@@ -68,7 +68,31 @@ describe("Resource Director: turning shares into pairs", () => {
     assert.match(turn.pause[0]!.reason, /^blog \(medium\) is owed time on a model that memory cannot hold/);
     assert.deepEqual(turn.start.map((w) => w.ticketId), [], "the free slots wait for blog's model rather than keep shop's");
     const drained = at(SPEC_POLICY.reviewMs + MINUTE, { running: [] });
-    assert.deepEqual(drained.start.map((w) => w.model), ["big-b", "big-b", "big-a"].slice(0, 2), "blog's model comes in; shop's cannot stay beside it");
+    assert.deepEqual(drained.start.map((w) => w.model), ["big-b", "big-b"], "blog's model comes in; shop's cannot stay beside it");
+  });
+
+  it("takes slot-time from two projects for two models only when memory holds both beside the rest", () => {
+    const director = new ResourceDirector(() => SPEC_POLICY);
+    const projects = [project("big", "medium"), project("left", "medium"), project("right", "medium")];
+    const memory = { capacity: 10, sizes: new Map([["a", 6], ["b", 4], ["c", 4]]) };
+    const running: RunningWork[] = ["pair-1", "pair-2"].map((pairId, i) => ({ pairId, projectId: "big", ticketId: `big-${i}`, model: "a", since: 0 }));
+    const queue = [...waiting("big", 2, "a").map((w, i) => ({ ...w, ticketId: `big-${i + 2}` })), ...waiting("left", 2, "b"), ...waiting("right", 2, "c")];
+    const at = (now: number) => director.decide(view({ now, slots: 2, projects, running, waiting: queue, loadedModels: new Set(["a"]), memory }));
+    at(0);
+    const later = at(10 * MINUTE);
+    assert.ok(later.pause.length <= 1, `both of big's pairs paused, for models that do not fit together: ${later.pause.map((p) => p.reason).join("; ")}`);
+  });
+
+  it("gives a project owed whole slots all of them before others' turns, and undoes none of it at the next decision", () => {
+    const director = new ResourceDirector(() => SPEC_POLICY);
+    const projects = [project("shop", "medium"), project("pay", "critical"), project("blog", "low")];
+    const running: RunningWork[] = [{ pairId: "pair-0", projectId: "shop", ticketId: "shop-x", since: 0 }];
+    const queue = [...waiting("shop", 5), ...waiting("pay", 3), ...waiting("blog", 4)];
+    const first = director.decide(view({ slots: 5, projects, running, waiting: queue }));
+    assert.deepEqual(first.start.map((w) => w.projectId), ["pay", "pay", "pay", "shop"], "pay's share is worth 3 slots, shop's 1.6, blog's 0.4");
+    const started: RunningWork[] = first.start.map((w, i) => ({ pairId: `pair-${i + 1}`, projectId: w.projectId, ticketId: w.ticketId, since: 0 }));
+    const next = director.decide(view({ now: 1000, slots: 5, projects, running: [...running, ...started], waiting: queue.filter((w) => !first.start.includes(w)) }));
+    assert.deepEqual(next.pause, []);
   });
 
   it("decides the same for the same inputs (any order of projects and tickets)", () => {

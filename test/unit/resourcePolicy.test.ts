@@ -136,6 +136,7 @@ describe("Resource Director: the machine after its reserve", () => {
     assert.deepEqual(modelsToUnload(memory, "a", ["a", "b"]), [], "already resident");
     assert.deepEqual(modelsToUnload(memory, "huge", ["a", "b", "c"]), ["a", "b", "c"]);
     assert.deepEqual(modelsToUnload(memory, "remote", ["a", "b", "c"]), [], "a model that takes no memory unloads nothing");
+    assert.deepEqual(modelsToUnload({ capacity: 10, sizes: new Map([["c", 6], ["a", 3], ["b", 4]]) }, "b", ["c", "a"], new Set(["c"])), ["a"], "the largest is in use: the smaller idle one goes instead");
   });
 });
 

@@ -4,7 +4,7 @@
 // the whole board.
 // The columns and what each card may do come from the host (the board reply, each card's
 // `moves`): the page keeps no copy of the state machine.
-import type { Card, ColumnId, ColumnInfo } from "../../src/protocol/kanban";
+import type { Card, CardWork, ColumnId, ColumnInfo } from "../../src/protocol/kanban";
 import { h } from "../shared/dom";
 
 export interface BoardActions {
@@ -230,14 +230,48 @@ function renderCard(card: Card, columnName: string): HTMLElement {
   severity.className = `severity sev-${card.severity}`;
   title.textContent = card.title;
   if (card.estimate !== null) meta.append(h("span", { title: "Estimate" }, `${card.estimate} h`));
-  if (card.pair) meta.append(h("span", { title: "Pair" }, card.pair));
+  if (card.pair && !card.work) meta.append(h("span", { title: "Pair" }, card.pair));
   if (card.passRate !== null) meta.append(h("span", { title: "Test pass rate" }, `${Math.round(card.passRate * 100)}%`));
   if (card.branch) meta.append(h("span", { className: "branch", title: card.branch }, h("span", { className: "codicon codicon-git-branch" }), card.branch));
   if (card.attention) meta.append(h("span", { className: "attention", title: card.attention }, h("span", { className: "codicon codicon-warning" }), card.attention.startsWith("blocked") ? "Blocked" : "Needs your answer"));
   if (card.directorPause) meta.append(h("span", { className: "director-pause", title: `Paused by the Resource Director at ${new Date(card.directorPause.since).toLocaleTimeString()}: ${card.directorPause.reason}` }, h("span", { className: "codicon codicon-debug-pause" }), `Paused ${new Date(card.directorPause.since).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`));
   if (card.waitingFor.length) meta.append(h("span", { className: "waiting", title: `Waiting for ${card.waitingFor.join(", ")}` }, h("span", { className: "codicon codicon-lock" }), card.waitingFor.join(", ")));
+  if (card.work) element.append(renderWork(card.work));
   element.dataset.id = card.id;
   element.dataset.column = card.column;
-  element.setAttribute("aria-label", `${card.id}: ${card.title}. ${columnName}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}${card.attention ? `, ${card.attention}` : ""}${card.directorPause ? `, paused by the Resource Director: ${card.directorPause.reason}` : ""}. Enter for details, Alt+Arrow keys to move.`);
+  element.setAttribute("aria-label", `${card.id}: ${card.title}. ${columnName}, ${card.severity} severity${card.waitingFor.length ? `, waiting for ${card.waitingFor.join(", ")}` : ""}${card.attention ? `, ${card.attention}` : ""}${card.directorPause ? `, paused by the Resource Director: ${card.directorPause.reason}` : ""}${card.work ? `, ${card.work.pair} ${STEP_TEXT[card.work.step].label}${card.work.model ? ` on ${card.work.model}` : ""}${card.work.stopping ? ", stopping at its next step" : ""}` : ""}. Enter for details, Alt+Arrow keys to move.`);
   return element;
+}
+
+const STEP_TEXT: Record<CardWork["step"], { label: string; title: string }> = {
+  starting: { label: "Starting", title: "Opening the ticket's worktree and running its suite" },
+  red: { label: "Red", title: "The Tester writes a test that fails for the right reason" },
+  green: { label: "Green", title: "The Developer makes the failing test pass" },
+  refactor: { label: "Refactor", title: "The Developer improves the code; the suite stays green" },
+  finishing: { label: "Finishing", title: "The last suite run, on a clean checkout of the committed branch" },
+};
+
+/** What the pair on a running card does: its step, the pair and model, and how long the step has run (kept current by tickElapsed). */
+function renderWork(work: CardWork): HTMLElement {
+  const step = STEP_TEXT[work.step];
+  const elapsed = h("span", { className: "elapsed", title: `Step began at ${new Date(work.since).toLocaleTimeString()}` }, elapsedText(work.since));
+  elapsed.dataset.since = String(work.since);
+  const line = h("div", { className: "card-work" },
+    h("span", { className: `step step-${work.step}`, title: step.title }, h("span", { className: "codicon codicon-circle-filled" }), step.label),
+    h("span", { title: "Pair" }, work.pair),
+    ...(work.model ? [h("span", { className: "model", title: `Model: ${work.model}` }, work.model)] : []),
+    elapsed);
+  if (work.stopping) line.append(h("span", { className: "stopping", title: "The pair stops at its next step boundary" }, "stopping"));
+  return line;
+}
+
+function elapsedText(since: number): string {
+  const seconds = Math.max(0, Math.floor((Date.now() - since) / 1000));
+  const minutes = Math.floor(seconds / 60);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+/** Every running card's step time, once a second (only running cards have one). */
+export function tickElapsed(root: ParentNode): void {
+  for (const element of root.querySelectorAll<HTMLElement>(".card-work .elapsed")) element.textContent = elapsedText(Number(element.dataset.since));
 }

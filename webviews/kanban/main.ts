@@ -5,7 +5,7 @@ import { kanbanProtocol, type ColumnId, type ColumnInfo, type TicketDetail } fro
 import type { WebviewEndpoint } from "../shared/client";
 import { h } from "../shared/dom";
 import { button, mountProjectView, projectHeader } from "../shared/projectView";
-import { Board, wouldMove } from "./board";
+import { Board, tickElapsed, wouldMove } from "./board";
 import { renderDetail } from "./detail";
 import { Commands, type CommandId } from "../../src/protocol/commands";
 
@@ -172,3 +172,6 @@ endpoint.on("cardChanged", ({ projectId, card, removed }) => {
   else page.board.upsert(card);
   if (page.detailId === card.id) void (removed ? closeDetail() : openDetail(card.id));
 });
+
+// A running card's step time moves on by itself.
+setInterval(() => page.board && tickElapsed(page.board.element), 1000);

@@ -166,20 +166,40 @@ export class ModelManager implements Disposable {
 
   async embed(texts: string[]): Promise<number[][]> {
     const entry = this.routeEntry("embedding");
-    await this.ensureLoaded(entry);
-    return this.backendFor(entry).embed(entry.id, texts);
+    return this.using(entry, async () => {
+      await this.ensureLoaded(entry);
+      return this.backendFor(entry).embed(entry.id, texts);
+    });
   }
 
   /** Exact token count by the role's model's own tokenizer (for context packing). */
   async countTokens(role: Role, text: string): Promise<number> {
     const entry = this.routeEntry(role);
-    await this.ensureLoaded(entry);
-    return this.backendFor(entry).countTokens(entry.id, text);
+    return this.using(entry, async () => {
+      await this.ensureLoaded(entry);
+      return this.backendFor(entry).countTokens(entry.id, text);
+    });
+  }
+
+  /** Counts a use of the model while `work` runs: a model in use is never unloaded for another (unloadIdle). */
+  private async using<T>(entry: ModelEntry, work: () => Promise<T>): Promise<T> {
+    this.calls.set(entry.id, (this.calls.get(entry.id) ?? 0) + 1);
+    try {
+      return await work();
+    } finally {
+      this.calls.set(entry.id, this.calls.get(entry.id)! - 1);
+    }
   }
 
   /** The model that makes embeddings now; vectors from different models are not comparable. */
   embeddingModelId(): string {
     return this.routeEntry("embedding").id;
+  }
+
+  /** The id of the model the role asks first (undefined when the role has none yet). */
+  modelIdOf(role: Role): string | undefined {
+    const route = this.registry.roles[role];
+    return route && this.registry.models.some((m) => m.id === route.model) ? route.model : undefined;
   }
 
   /**
@@ -201,8 +221,14 @@ export class ModelManager implements Disposable {
   async unloadIdle(residencyOfModel: string): Promise<boolean> {
     const entries = this.registry.models.filter((m) => m.profile === "heavy" && this.loaded.has(m.id) && residency(m) === residencyOfModel);
     const idle = entries.filter((m) => !this.calls.get(m.id));
-    for (const entry of idle) await this.unload(entry);
+    // At once: unload() forgets each model before it awaits, so no call starts on one meanwhile.
+    await Promise.all(idle.map((entry) => this.unload(entry)));
     return idle.length === entries.length;
+  }
+
+  /** Whether a call (a chat, a count, an embedding) uses a model of that residency now. */
+  inUse(residencyOfModel: string): boolean {
+    return this.registry.models.some((m) => residency(m) === residencyOfModel && (this.calls.get(m.id) ?? 0) > 0);
   }
 
   /** The residency (as residencyOf) of every model this manager has loaded. */
@@ -245,7 +271,9 @@ export class ModelManager implements Disposable {
     let loading = this.loaded.get(entry.id);
     if (!loading) {
       const backend = this.backendFor(entry);
-      loading = backend
+      // Memory first: a heavy model loads once the idle ones memory does not hold beside it are gone.
+      const room = entry.profile === "heavy" && this.options.makeRoom ? this.options.makeRoom(residency(entry)) : Promise.resolve();
+      loading = room.then(() => backend
         .load({
           id: entry.id,
           path: entry.backend === "local" ? entry.path : entry.url,
@@ -255,7 +283,7 @@ export class ModelManager implements Disposable {
           poolSize: entry.profile === "heavy" ? 1 : entry.poolSize,
           embedding: entry.embedding,
           ...(entry.backend === "openai" ? { remoteModel: entry.model, ...(entry.apiKeyEnv ? { apiKeyEnv: entry.apiKeyEnv } : {}) } : {}),
-        })
+        }))
         .then(() => undefined);
       this.loaded.set(entry.id, loading);
       loading.catch(() => this.loaded.delete(entry.id));
@@ -282,7 +310,6 @@ export class ModelManager implements Disposable {
     this.cancelEviction(entry.id);
     this.calls.set(entry.id, (this.calls.get(entry.id) ?? 0) + 1);
     try {
-      if (heavy && !this.loaded.has(entry.id)) await this.options.makeRoom?.(residency(entry));
       await this.ensureLoaded(entry);
       const result = await this.backendFor(entry).chat(
         entry.id,

@@ -8,6 +8,7 @@ import type { MemoryManager } from "../memory/memoryManager";
 import type { Project, Ticket } from "../store/records";
 import type { WorktreeFiles } from "../tdd/edits";
 import { runTicket, type TicketOutcome } from "../tdd/engine";
+import type { PairStep } from "../tdd/steps";
 import type { TestRunner } from "../tdd/testRun";
 import type { HumanPort } from "./human";
 import type { DirectedProject, Pause, WaitingWork } from "../resources/director";
@@ -58,10 +59,10 @@ export interface OrchestratorDeps {
 /** One Developer/Tester pair: its id, and the ticket it works on when it works. */
 export interface Pair {
   readonly id: string;
-  work?: { projectId: string; ticketId: string; model?: string; since: Date; controller: AbortController; pausing: boolean; done: Promise<void>; directorPause?: string };
+  work?: { projectId: string; ticketId: string; model?: string; since: Date; step?: PairStep; stepSince?: Date; controller: AbortController; pausing: boolean; done: Promise<void>; directorPause?: string };
 }
 
-export type PairStatus = { id: string; projectId?: string; ticketId?: string; since?: Date; pausing?: boolean };
+export type PairStatus = { id: string; projectId?: string; ticketId?: string; since?: Date; pausing?: boolean; step?: PairStep; stepSince?: Date };
 
 export class Orchestrator implements Disposable {
   private readonly pairs: Pair[] = [];
@@ -177,7 +178,7 @@ export class Orchestrator implements Disposable {
 
   /** What each pair does now. */
   status(): PairStatus[] {
-    return this.pairs.map(({ id, work }) => ({ id, projectId: work?.projectId, ticketId: work?.ticketId, since: work?.since, pausing: work?.pausing }));
+    return this.pairs.map(({ id, work }) => ({ id, projectId: work?.projectId, ticketId: work?.ticketId, since: work?.since, pausing: work?.pausing, step: work?.step, stepSince: work?.stepSince }));
   }
 
   /**
@@ -353,6 +354,11 @@ export class Orchestrator implements Disposable {
       outcome = await runTicket(project, ticket, {
         memory, models: this.deps.models(project), git: this.deps.git(project), runner: this.deps.runner, files: (worktree) => this.deps.files(worktree),
         testPaths: settings.get("tdd.testPaths"), limits: tddLimits(settings), pair: pair.id, signal: work.controller.signal,
+        onStep: (step) => {
+          work.step = step;
+          work.stepSince = new Date();
+          this.deps.onPairsChanged?.();
+        },
         paused: async () => (await this.reviewAtBoundary()) || work.pausing || this.stopping || this.pairsPaused.has(project._id) || !this.inScope(project) || (await memory.projects.get(project._id))?.state !== "executing",
       });
     } catch (error) {

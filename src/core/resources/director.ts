@@ -262,12 +262,15 @@ function fillFreeSlots(standings: Standing[], free: number, memory: MemoryPlan, 
   // A model to load first costs what it costs a claimant of a busy slot: taking its turn, a cold
   // project must be the more urgent by the same margin (a project owed a whole slot is not held back).
   const cold = (s: Standing) => (!entitled(s, s.running) && s.next?.model !== undefined && !loaded.has(s.next.model) ? (COLD_SWITCH_QUANTA - 1) * quantum : 0);
+  // A quantum per slot given here, so that among equals the next free slot goes to another project.
+  const given = new Map<Standing, number>();
+  const rank = (s: Standing) => urgency(s, s.running, loaded, quantum) - (given.get(s) ?? 0) * quantum;
   for (let slot = 0; slot < free; slot++) {
     const candidates = standings.filter((s) => s.next && memory.fits(s.next.model));
     // Projects owed a whole slot first (the slot a pause frees goes to the project it was freed for).
     const owed = candidates.filter((s) => entitled(s, s.running) && s.credit >= 0);
     const switchedIn = candidates.filter((s) => switching !== undefined && s.next!.model === switching.model && !memory.inUse(switching.model));
-    const best = mostUrgent(switchedIn, (s) => urgency(s, s.running, loaded, quantum)) ?? mostUrgent(owed.length > 0 ? owed : candidates, (s) => urgency(s, s.running, loaded, quantum) - cold(s));
+    const best = mostUrgent(switchedIn, rank) ?? mostUrgent(owed.length > 0 ? owed : candidates, (s) => rank(s) - cold(s));
     if (!best) break;
     memory.add(best.next!.model);
     start.push(best.next!);
@@ -275,8 +278,7 @@ function fillFreeSlots(standings: Standing[], free: number, memory: MemoryPlan, 
     best.next = nextOf(best.waiting, loaded);
     best.running += 1;
     best.starved = false;
-    // Charged a quantum for the slot, so that the next free slot may go to another project.
-    best.credit -= quantum;
+    given.set(best, (given.get(best) ?? 0) + 1);
   }
   return start;
 }
@@ -329,9 +331,12 @@ function displacements(view: DirectorView, standings: Standing[], memory: Memory
   // The most urgent claimants take the slots being freed already.
   for (const claimant of claimants.splice(0, stopping.length)) held.set(claimant, held.get(claimant)! + 1);
   for (const claimant of claimants) {
+    // A model another claimant's slot already takes memory for may leave no room for this one's.
+    if (!memory.fits(claimant.next!.model)) continue;
     const others = victims.filter((v) => v.projectId !== claimant.project.projectId).map((v) => ({ work: v, owner: byId.get(v.projectId)! }));
     const victim = victimFor(claimant, held, others, turn);
     if (!victim) continue;
+    memory.add(claimant.next!.model);
     victims.splice(victims.indexOf(victim.work), 1);
     held.set(victim.owner, held.get(victim.owner)! - 1);
     held.set(claimant, held.get(claimant)! + 1);

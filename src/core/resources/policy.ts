@@ -179,14 +179,15 @@ export function machineSlots(machine: Machine, settings: SettingsReader, asked: 
 
 /**
  * The resident heavy models to unload, largest first, so that memory holds `residency` beside the
- * rest; all of them when it never would (it is loaded alone then).
+ * rest; one in use cannot go, and a smaller one goes in its place. All that can go when it never
+ * fits (it is loaded alone then, or beside those in use).
  */
-export function modelsToUnload(memory: ModelMemory, residency: string, resident: readonly string[]): string[] {
+export function modelsToUnload(memory: ModelMemory, residency: string, resident: readonly string[], inUse: ReadonlySet<string> = new Set()): string[] {
   const size = memory.sizes.get(residency) ?? 0;
-  const others = [...new Set(resident)].filter((r) => r !== residency && memory.sizes.has(r)).sort((a, b) => memory.sizes.get(b)! - memory.sizes.get(a)! || (a < b ? -1 : 1));
+  const others = [...new Set(resident)].filter((r) => r !== residency && memory.sizes.has(r));
   let used = others.reduce((sum, r) => sum + memory.sizes.get(r)!, 0);
   const unload: string[] = [];
-  for (const other of others) {
+  for (const other of others.filter((r) => !inUse.has(r)).sort((a, b) => memory.sizes.get(b)! - memory.sizes.get(a)! || (a < b ? -1 : 1))) {
     if (size === 0 || used + size <= memory.capacity) break;
     unload.push(other);
     used -= memory.sizes.get(other)!;

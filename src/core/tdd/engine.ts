@@ -9,6 +9,7 @@ import { unansweredChangeRequest } from "../tickets/review";
 import { stopNote } from "../tickets/ticketRules";
 import { preCommitRefusal, strayWrites, type Applied } from "./commitGate";
 import { totalCoverage } from "./coverage";
+import type { PairStep } from "./steps";
 import { applyEdits, changesTestSettings, checkEdits, filesTestsRun, type EditRole, type FileEdit, type WorktreeFiles } from "./edits";
 import { failureKind } from "./testOutput";
 import { counted, describeRun, fingerprint, firstLine } from "./runSummary";
@@ -57,6 +58,8 @@ export interface TddDeps {
   pair: string;
   /** Checked at every step boundary: true stops the pair there, with nothing lost. */
   paused?(): boolean | Promise<boolean>;
+  /** The pair begins a step (shown on the ticket's card while it runs). */
+  onStep?(step: PairStep): void;
   signal?: AbortSignal;
 }
 
@@ -91,6 +94,7 @@ export class TicketRun {
 
   private async cycles(): Promise<TicketOutcome> {
     const { memory, git } = this.deps;
+    this.deps.onStep?.("starting");
     this.worktree = await git.openTicket(this.ticket._id, this.ticket.functionalityId);
     this.files = this.deps.files(this.worktree);
     await this.discardUnverified();
@@ -112,16 +116,19 @@ export class TicketRun {
     for (let cycle = 1; cycle <= this.deps.limits.cyclesPerTicket; cycle++) {
       if (await this.interrupted()) return { kind: "paused" };
       if (!awaitingGreen) {
+        this.deps.onStep?.("red");
         const red = await this.bounded("tester", (escalate) => this.testerAttempt(escalate));
         if (red === "covered") return this.finish();
         if (red !== "done") return red;
       }
       awaitingGreen = false;
       if (await this.interrupted()) return { kind: "paused" };
+      this.deps.onStep?.("green");
       const green = await this.bounded("developer", (escalate) => this.developerAttempt(escalate));
       if (green === "covered") return this.finish();
       if (green !== "done") return green;
       if (await this.interrupted()) return { kind: "paused" };
+      this.deps.onStep?.("refactor");
       await this.refactor();
     }
     return this.block(`${this.deps.limits.cyclesPerTicket} red-green cycles passed without the Tester declaring the acceptance criteria covered`);
@@ -218,6 +225,7 @@ export class TicketRun {
 
   private async finish(): Promise<TicketOutcome> {
     const { memory, git } = this.deps;
+    this.deps.onStep?.("finishing");
     // The feature branch may have moved on (other tickets merged): this ticket must pass on top of it.
     const merged = await git.mergeInto(this.worktree, featureBranch(this.ticket.functionalityId), this.actor("developer"));
     if (!merged.merged) return this.block(`merging ${featureBranch(this.ticket.functionalityId)} into the ticket conflicts in ${merged.conflicts.join(", ")}`);

@@ -3,20 +3,31 @@
 // project that is already planned puts it on hold for the PM and the Architect to re-review
 // (SPEC-001: the human may edit the board at any time; the agents then re-validate).
 import type * as vscode from "vscode";
+import type { PairStatusWire } from "../../protocol/engine";
 import { describeError, type Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
 import { TicketMoveError } from "../../core/memory/ticketRecords";
 import { COLUMNS, type Ticket } from "../../core/store/records";
 import { holdAfterHumanMove } from "../../core/orchestrator/projectRules";
 import { canMove, COLUMN_NAMES, refuseMove, stoppedFor } from "../../core/tickets/ticketRules";
-import type { Card, CardMove, ColumnInfo, kanbanProtocol, TicketDetail } from "../../protocol/kanban";
+import type { Card, CardMove, CardWork, ColumnInfo, kanbanProtocol, TicketDetail } from "../../protocol/kanban";
 import type { WebviewViewHost } from "../../platform/webview/viewHost";
 import type { StoreService } from "../store/storeService";
 
 /** The columns in board order, with the names the board shows: the page has no copy of its own. */
 export const BOARD_COLUMNS: ColumnInfo[] = COLUMNS.map((id) => ({ id, name: COLUMN_NAMES[id] }));
 
-export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
+/** The work each pair is doing, by ticket: what a running card shows. */
+export function workByTicket(pairs: readonly PairStatusWire[]): Map<string, CardWork> {
+  const work = new Map<string, CardWork>();
+  for (const pair of pairs) {
+    if (!pair.ticketId || !pair.step || !pair.stepSince) continue;
+    work.set(pair.ticketId, { pair: pair.id, step: pair.step, since: Date.parse(pair.stepSince), model: pair.model, stopping: pair.pausing });
+  }
+  return work;
+}
+
+export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>, work?: CardWork): Card {
   const attention = stoppedFor(ticket);
   return {
     id: ticket._id, title: ticket.title, column: ticket.column, severity: ticket.severity, estimate: ticket.timeEstimate,
@@ -26,6 +37,7 @@ export function toCard(ticket: Ticket, all: ReadonlyMap<string, Ticket>): Card {
     ...(ticket.directorPause && ticket.column === "inprogress" ? { directorPause: { reason: ticket.directorPause.reason.slice(0, 2000), since: ticket.directorPause.since.getTime() } } : {}),
     // The blockers are in the ticket's project; one missing counts as not done, as in `waitingFor`.
     moves: cardMoves(ticket, ticket.blockedBy.flatMap((id) => all.get(id) ?? [])),
+    ...(work && ticket.column === "inprogress" ? { work } : {}),
   };
 }
 
@@ -40,8 +52,16 @@ export function cardMoves(ticket: Pick<Ticket, "_id" | "column" | "blockedBy">, 
   });
 }
 
-export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; log: Logger; onProjectChanged(): void }): vscode.Disposable {
+export interface BoardPairs {
+  list(): Promise<PairStatusWire[]>;
+  onDidChange: vscode.Event<void>;
+}
+
+export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; pairs: BoardPairs; log: Logger; onProjectChanged(): void }): vscode.Disposable {
   const { endpoint } = deps.view;
+  /** The pairs' work as last read: cards changed by a ticket event keep showing it. */
+  let work = new Map<string, CardWork>();
+  const readWork = async () => (work = workByTicket(await deps.pairs.list()));
   const memory = () => deps.store.memory();
   const ticketsById = async (m: MemoryManager, projectId: string) => new Map((await m.tickets.of(projectId)).map((t) => [t._id, t]));
   const ticketOrThrow = async (m: MemoryManager, ticketId: string): Promise<Ticket> => {
@@ -52,7 +72,8 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
 
   endpoint.handle("board", async ({ projectId }) => {
     const all = await ticketsById(await memory(), projectId);
-    return { projectId, columns: BOARD_COLUMNS, cards: [...all.values()].filter((t) => !t.withdrawn).map((t) => toCard(t, all)) };
+    await readWork();
+    return { projectId, columns: BOARD_COLUMNS, cards: [...all.values()].filter((t) => !t.withdrawn).map((t) => toCard(t, all, work.get(t._id))) };
   });
   endpoint.handle("columns", () => BOARD_COLUMNS);
 
@@ -61,7 +82,7 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
     const ticket = await ticketOrThrow(m, ticketId);
     const all = await ticketsById(m, ticket.projectId);
     return {
-      ...toCard(ticket, all),
+      ...toCard(ticket, all, work.get(ticket._id)),
       description: ticket.description, goal: ticket.goal, acceptanceCriteria: ticket.acceptanceCriteria, filesChanged: ticket.filesChanged, blockedBy: ticket.blockedBy,
       history: ticket.history.map((entry) => ({ ...entry, at: entry.at.getTime() })),
     };
@@ -82,7 +103,7 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
     } catch (error) {
       deps.log.warn(`Putting the project of ${ticketId} on hold after a manual move failed: ${describeError(error)}`);
     }
-    return { card: toCard(moved, await ticketsById(m, moved.projectId)) };
+    return { card: toCard(moved, await ticketsById(m, moved.projectId), work.get(moved._id)) };
   });
 
   // Live updates: the changed card, and the cards that were waiting for it (their `waitingFor`
@@ -92,9 +113,23 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
       void (async () => {
         const all = await ticketsById(m, ticket.projectId);
         const affected = [ticket, ...[...all.values()].filter((t) => t.blockedBy.includes(ticket._id))];
-        for (const t of affected) endpoint.notify("cardChanged", { projectId: t.projectId, card: toCard(all.get(t._id) ?? t, all), removed: t.withdrawn });
+        for (const t of affected) endpoint.notify("cardChanged", { projectId: t.projectId, card: toCard(all.get(t._id) ?? t, all, work.get(t._id)), removed: t.withdrawn });
       })().catch((error: unknown) => deps.log.error(`Updating the board: ${describeError(error)}`));
     }),
   );
-  return live;
+  // A pair began a step, took a ticket or let it go: the cards whose work changed follow.
+  const pairsFollowed = deps.pairs.onDidChange(() => {
+    void (async () => {
+      const before = work;
+      await readWork();
+      const changed = [...new Set([...before.keys(), ...work.keys()])].filter((id) => JSON.stringify(before.get(id)) !== JSON.stringify(work.get(id)));
+      if (changed.length === 0) return;
+      const m = await memory();
+      for (const id of changed) {
+        const ticket = await m.tickets.get(id);
+        if (ticket) endpoint.notify("cardChanged", { projectId: ticket.projectId, card: toCard(ticket, await ticketsById(m, ticket.projectId), work.get(id)) });
+      }
+    })().catch((error: unknown) => deps.log.error(`Updating the board's running cards: ${describeError(error)}`));
+  });
+  return { dispose: () => { live.dispose(); pairsFollowed.dispose(); } };
 }

@@ -4,7 +4,7 @@
 // or the password change, and restarts the engine with backoff when it stops or crashes. The
 // opening itself is the adapters' (shared with the command line); this service adds the editor's
 // parts: settings, secrets, messages, state.
-import type { AllocationStatus } from "../../protocol/engine";
+import type { AllocationStatus, PairStatusWire } from "../../protocol/engine";
 import * as vscode from "vscode";
 import type { DevDecision, PlanningOutcome } from "../../core/agents/planning";
 import { Emitter, type Disposable } from "../../core/lifecycle";
@@ -57,7 +57,7 @@ export interface EngineTeamLink {
   pausePairs(projectId: string): Promise<boolean>;
   idle(): Promise<void>;
   /** The engine's pairs at work now: on this window's projects, and in all. */
-  pairs(): Promise<{ projectId: string | null; ticketId: string | null; pausing: boolean }[]>;
+  pairs(): Promise<PairStatusWire[]>;
   /** The Resource Director's allocation of every busy project. */
   allocations(): Promise<AllocationStatus[]>;
   /** A pair of the engine took a ticket or let it go, or the allocation changed. */

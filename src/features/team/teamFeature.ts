@@ -9,7 +9,7 @@ import type { Project } from "../../core/store/records";
 import { specFileOf } from "../../core/spec/specFile";
 import { CommandRefusal, registerRedgreenCommand } from "../../platform/command";
 import { Commands } from "../../protocol/commands";
-import type { AllocationStatus } from "../../protocol/engine";
+import type { AllocationStatus, PairStatusWire } from "../../protocol/engine";
 import { engineWindowTeam, localWindowTeam, type TeamDeps, type WindowTeam } from "./windowTeam";
 
 export type { TeamDeps } from "./windowTeam";
@@ -28,6 +28,8 @@ export interface Team extends vscode.Disposable {
   onDidChangePairs: vscode.Event<void>;
   /** The Resource Director's allocation of the project, when it has ready work or pairs. */
   allocation(projectId: string): Promise<AllocationStatus | undefined>;
+  /** What every pair does now (none while the store is closed). */
+  pairs(): Promise<PairStatusWire[]>;
 }
 
 export function registerTeam(deps: TeamDeps): Team {
@@ -59,6 +61,7 @@ export function registerTeam(deps: TeamDeps): Team {
     },
     workingPairs: async () => (await team?.workingPairs()) ?? 0,
     allocation: async (projectId) => (await team?.allocations())?.find((a) => a.projectId === projectId),
+    pairs: async () => (await team?.pairs()) ?? [],
     onDidChangePairs: pairsChanged.event,
     dispose: () => {
       subscriptions.dispose();

@@ -1,11 +1,11 @@
 // The team a window steers, wherever it runs: in the engine (the default: one orchestrator for
 // every window of the data folder, joined by the projects that belong to this window), or in this
 // window over MongoDB, which the window opens itself (core/orchestrator as before).
-import type { AllocationStatus } from "../../protocol/engine";
+import { pairWire, type AllocationStatus, type PairStatusWire } from "../../protocol/engine";
 import { promises as fs } from "node:fs";
 import * as vscode from "vscode";
 import type { DevDecision, PlanningOutcome } from "../../core/agents/planning";
-import type { AgentModels } from "../../core/models/manager";
+import type { ModelManager } from "../../core/models/manager";
 import type { GitOps } from "../../core/gitops/gitOps";
 import type { Logger } from "../../core/logger";
 import type { MemoryManager } from "../../core/memory/memoryManager";
@@ -33,6 +33,8 @@ export interface WindowTeam extends vscode.Disposable {
   workingPairs(): Promise<number>;
   /** The Resource Director's allocation of every busy project. */
   allocations(): Promise<AllocationStatus[]>;
+  /** What every pair does now (the ticket, its step and model). */
+  pairs(): Promise<PairStatusWire[]>;
   /** Called before the store closes: the window's own pairs stop at their step boundary. */
   stop(): Promise<void>;
 }
@@ -41,7 +43,7 @@ export interface TeamDeps {
   store: StoreService;
   current: CurrentProject;
   /** The ModelService: its registry once `ready`, and when it is read again. */
-  models: { manager: AgentModels; registry: unknown; ready: Promise<void>; onDidReload: vscode.Event<void> };
+  models: { manager: ModelManager; registry: unknown; ready: Promise<void>; onDidReload: vscode.Event<void> };
   settings: Settings;
   log: Logger;
   runner: TestRunner;
@@ -118,6 +120,7 @@ export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: En
     idle: () => link.idle(),
     workingPairs: mine,
     allocations: () => link.allocations(),
+    pairs: () => link.pairs(),
     // The engine's pairs stop when this window hangs up (or go on, with engine.keepWorking).
     stop: () => Promise.resolve(),
     dispose: () => {
@@ -151,6 +154,7 @@ export function localWindowTeam(deps: TeamDeps, memory: MemoryManager, onPairsCh
     idle: () => orchestrator.idle(),
     workingPairs: () => Promise.resolve(orchestrator.status().filter((pair) => pair.ticketId && !pair.pausing).length),
     allocations: () => Promise.resolve(orchestrator.allocations()),
+    pairs: () => Promise.resolve(orchestrator.status().map((pair) => pairWire(pair, (role) => deps.models.manager.modelIdOf(role)))),
     stop: () => orchestrator.stop(),
     dispose: () => orchestrator.dispose(),
   };
