@@ -110,6 +110,15 @@ describe("Two windows and a terminal on one engine", function () {
       return text && /share 90 % · use \d+ %/.test(text) ? text : undefined;
     }, 30_000, () => "the second window's board header never showed the project's share of the machine");
     assert.match(header, /^share 90 %/);
+    // Its card says what the pair does: the step, the pair, the model the step asks, and for how long, ticking.
+    const running = `.card[data-id="${planned._id}"] .card-work`;
+    await eventually(async () => {
+      const text = await two.text(".board", running, 2_000).catch(() => null);
+      return text && /Green[\s\S]*pair-1[\s\S]*code[\s\S]*\d+:\d\d/.test(text) ? text : undefined;
+    }, 30_000, () => "the second window's running card never showed its pair's step, model and time");
+    const stepTime = async () => String(await two.text(".board", `${running} .elapsed`, 2_000));
+    const first = await stepTime();
+    await eventually(async () => ((await stepTime()) !== first ? true : undefined), 5_000, () => `the step's time stayed at ${first}`);
     await two.screenshot(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, ".cache", "integration-window-two-working.png"));
     letDeveloperAnswer();
     const { ticket, at } = await Promise.race([reviewSeen, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error("the ticket never reached review")), 120_000))]);

@@ -187,11 +187,17 @@ describe("The engine's team (one orchestrator for every client's projects)", fun
     // SPEC-001's quotas 90 / 40 / 10 % with a cap of 100 % here: scaled by one factor, 1 / 1.4.
     assert.deepEqual((await status(window)).allocations.map((a) => [a.name, Math.round(a.share * 1000)]), [["Crit", 643], ["Med", 286], ["Low", 71]]);
     const seen = new Map<string, number>();
+    const steps = new Set<string>();
     const until = Date.now() + 100_000;
     while (Date.now() < until) {
-      for (const pair of (await status(window)).pairs) if (pair.projectId) seen.set(pair.projectId, (seen.get(pair.projectId) ?? 0) + 1);
+      for (const pair of (await status(window)).pairs) {
+        if (pair.projectId) seen.set(pair.projectId, (seen.get(pair.projectId) ?? 0) + 1);
+        if (pair.step) steps.add(`${pair.step} on ${pair.model ?? "no model"}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    // What each pair does is told with it: the step, and the model the step asks (the client's).
+    assert.ok(steps.has("red on code") && steps.has("green on code"), `steps seen: ${[...steps].join(", ")}`);
     const total = [...seen.values()].reduce((a, b) => a + b, 0);
     const share = (project: Project) => (seen.get(project._id) ?? 0) / total;
     const [crit, med, low] = projects.map(share) as [number, number, number];

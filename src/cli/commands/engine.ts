@@ -31,7 +31,7 @@ function describe(status: EngineStatus): string {
     ["store", `${status.store.kind} at ${status.store.location}`],
     ["clients", status.clients.map((c) => `${c.client} pid ${c.pid}`).join(", ") || "none"],
     ["teams", status.teams.map((t) => `${t.projectId} (pid ${t.clientPid})`).join(", ") || "none"],
-    ["pairs", status.pairs.map((p) => `${p.id}: ${p.ticketId ? `${p.ticketId}${p.pausing ? " (pausing)" : ""}` : "free"}`).join(", ") || "none yet"],
+    ["pairs", status.pairs.map((p) => `${p.id}: ${p.ticketId ? `${p.ticketId}${p.step ? ` ${p.step}${p.model ? ` on ${p.model}` : ""}` : ""}${p.pausing ? " (pausing)" : ""}` : "free"}`).join(", ") || "none yet"],
     ["allocation", status.allocations.map(allocationText).join("; ") || "no project has ready work"],
     ["model host", status.modelHost ? `pid ${status.modelHost.pid}: ${status.modelHost.models.map((m) => m.id).join(", ") || "no model loaded"}${status.modelHost.loading ? ` (${status.modelHost.loading} loading)` : ""}` : "not started (the first model request starts it)"],
     ["exits", status.exitsAt ? `at ${status.exitsAt} unless a client connects` : `${status.idleMinutes} min after its last client leaves`],
