@@ -164,6 +164,7 @@ function shownProject(current: CurrentProject, team: Team): ProjectSource {
       const allocation = await team.allocation(projectId);
       return allocation && { quota: allocation.quota, share: allocation.share, use: allocation.use, pairs: allocation.pairs };
     },
+    waitsForStart: (project) => team.waitsForStart(project),
     onDidChange: (listener) => vscode.Disposable.from(current.onDidChange(listener), team.onDidChangePairs(listener)),
   };
 }

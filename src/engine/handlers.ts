@@ -86,6 +86,7 @@ async function status(state: EngineState, claims: ProjectClaims): Promise<Engine
     idleMinutes: state.idleMinutes,
     exitsAt: state.exitsAt()?.toISOString() ?? null,
     pairs: state.team.pairs(),
+    waitingForStart: await state.team.waitingForStart(),
     allocations: state.team.allocations(),
   });
 }

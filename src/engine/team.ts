@@ -179,6 +179,12 @@ export class EngineTeam {
   }
 
   /** The Resource Director's last allocation. */
+  /** The executing projects of the team whose pairs wait for Start Pair. */
+  async waitingForStart(): Promise<string[]> {
+    const projects = await this.memory.projects.list();
+    return projects.filter((project) => project.state === "executing" && this.joinedWith.has(project._id) && this.orchestrator.waitsForStart(project)).map((project) => project._id);
+  }
+
   allocations(): AllocationStatus[] {
     return this.orchestrator.allocations();
   }

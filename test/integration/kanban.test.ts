@@ -112,6 +112,14 @@ describe("The Kanban board", function () {
     assert.match(String(await ui.text(FRAME, card("BOARDDEMO-2"))), /Search by title[\s\S]*2 h[\s\S]*ticket\/boarddemo-2/);
   });
 
+  it("says that the pairs wait for Start Pair (auto-start is off), and offers Start Pair, not Pause Pair", async function () {
+    if (!ui.available) this.skip();
+    assert.match(String(await ui.text(FRAME, ".pairs-note")), /Pairs paused: they take no ticket until Start Pair/);
+    assert.equal(await ui.attribute(FRAME, 'vscode-button:has-text("Start Pair")', "disabled"), null);
+    assert.equal(await ui.attribute(FRAME, 'vscode-button:has-text("Pause Pair")', "disabled"), "");
+    await ui.window(1).screenshot(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, ".cache", "integration-board-pairs-wait.png"));
+  });
+
   it("moves a dragged card, and the move persists; the project goes on hold for a re-review", async function () {
     if (!ui.available) this.skip();
     const first = await ticket("List the books");

@@ -116,6 +116,10 @@ describe("Two windows and a terminal on one engine", function () {
       const text = await two.text(".board", running, 2_000).catch(() => null);
       return text && /Green[\s\S]*pair-1[\s\S]*code[\s\S]*\d+:\d\d/.test(text) ? text : undefined;
     }, 30_000, () => "the second window's running card never showed its pair's step, model and time");
+    // Its pairs work by themselves: Pause Pair means something, Start Pair does not.
+    assert.equal(await two.attribute(".board", 'vscode-button:has-text("Pause Pair")', "disabled", 2_000), null);
+    assert.equal(await two.attribute(".board", 'vscode-button:has-text("Start Pair")', "disabled", 2_000), "");
+    assert.equal(await two.count(".board", ".pairs-note:not([hidden])", 2_000), 0);
     const stepTime = async () => String(await two.text(".board", `${running} .elapsed`, 2_000));
     const first = await stepTime();
     await eventually(async () => ((await stepTime()) !== first ? true : undefined), 5_000, () => `the step's time stayed at ${first}`);

@@ -296,7 +296,10 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     await approveSpec(project);
     await team.idle();
     assert.deepEqual(await tickets(project), [["answer answers", "todo"]]);
+    const executing = (await memory.projects.get(project._id))!;
+    assert.equal(team.waitsForStart(executing), true, "its pairs wait for Start Pair (the board offers it)");
     team.startPairs(project._id);
+    assert.equal(team.waitsForStart(executing), false);
     await team.idle();
     assert.deepEqual(await tickets(project), [["answer answers", "review"]]);
     // That Start Pair lasted until the work ran out: a ticket planned later waits for the next one.
@@ -305,5 +308,10 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     await memory.tickets.create({ ...first!, _id: "MANUAL-9", title: "later", column: "todo", assignedPair: null, branch, filesChanged: [], testPassRate: null }, "architect");
     await team.idle();
     assert.deepEqual(await tickets(project), [["answer answers", "review"], ["later", "todo"]]);
+    assert.equal(team.waitsForStart(executing), true, "the Start Pair ended with the work");
+    overrides["pairs.autoStart"] = true;
+    assert.equal(team.waitsForStart(executing), false);
+    await team.pausePairs(project._id);
+    assert.equal(team.waitsForStart(executing), true, "Pause Pair holds them until Start Pair, auto-start or not");
   });
 });

@@ -44,10 +44,12 @@ const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
 }, {
   render(root, state, _endpoint, run) {
     const header = projectHeader(state, run);
-    const actions = projectActions(state.project.state, state.commands, run);
+    const actions = projectActions(state.project.state, state.project.pairsWaitForStart, state.commands, run);
+    const pairs = pairsNote(state.project.state === "executing" && state.project.pairsWaitForStart);
     if (page.board && page.projectId === state.project.id && root.querySelector(".project-header")) {
       root.querySelector(".project-header")?.replaceWith(header);
       root.querySelector(".project-actions")?.replaceWith(actions);
+      root.querySelector(".pairs-note")?.replaceWith(pairs);
       updateNote(state.project.state);
       return;
     }
@@ -61,7 +63,7 @@ const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
     page.note = h("p", { className: "board-note" });
     page.notice = h("div", { className: "notice", role: "alert" });
     page.detailHost = h("div", { className: "detail-host" });
-    root.replaceChildren(header, h("div", { className: "toolbar" }, filter, actions), page.notice, page.note, board.element, page.detailHost);
+    root.replaceChildren(header, h("div", { className: "toolbar" }, filter, actions), pairs, page.notice, page.note, board.element, page.detailHost);
     void loadBoard(state.project.state);
   },
   details: () => ({
@@ -74,20 +76,32 @@ const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
   }),
 });
 
-/** Resume for a project on hold, Plan for an approved one (when the host offers them). */
-function projectActions(projectState: string, commands: CommandId[], run: (command: CommandId) => void): HTMLElement {
+/**
+ * Resume for a project on hold, Plan for an approved one (when the host offers them); for an
+ * executing one Start Pair while its pairs wait for it, else Pause Pair (the other one disabled,
+ * its tooltip saying why).
+ */
+function projectActions(projectState: string, pairsWait: boolean, commands: CommandId[], run: (command: CommandId) => void): HTMLElement {
   const actions = h("span", { className: "project-actions" });
-  const offer = (command: CommandId, label: string, icon: string, secondary = false) => {
-    if (commands.includes(command)) actions.append(button(label, () => run(command), { icon, secondary }));
+  const offer = (command: CommandId, label: string, icon: string, options: { secondary?: boolean; disabledWhy?: string } = {}) => {
+    if (commands.includes(command)) actions.append(button(label, () => run(command), { icon, ...options }));
   };
   if (projectState === "onHold") offer(Commands.resumeProject, "Resume", "debug-continue");
   if (projectState === "approved") offer(Commands.planProject, "Plan", "symbol-structure");
   if (projectState === "executing") {
-    offer(Commands.startPair, "Start Pair", "play");
-    offer(Commands.pausePair, "Pause Pair", "debug-pause", true);
-    offer(Commands.pauseProject, "Pause Project", "debug-pause", true);
+    offer(Commands.startPair, "Start Pair", "play", pairsWait ? {} : { secondary: true, disabledWhy: "The pairs work by themselves; Pause Pair stops them at their next step." });
+    offer(Commands.pausePair, "Pause Pair", "debug-pause", pairsWait ? { secondary: true, disabledWhy: "The pairs are paused already: Start Pair lets them work." } : { secondary: true });
+    offer(Commands.pauseProject, "Pause Project", "debug-pause", { secondary: true });
   }
   return actions;
+}
+
+/** Says that the project's pairs take no ticket until Start Pair (empty otherwise). */
+function pairsNote(pairsWait: boolean): HTMLElement {
+  const note = h("p", { className: "pairs-note", role: "status" });
+  if (pairsWait) note.append(h("span", { className: "codicon codicon-debug-pause" }), "Pairs paused: they take no ticket until Start Pair.");
+  note.hidden = !pairsWait;
+  return note;
 }
 
 async function loadBoard(projectState: string): Promise<void> {

@@ -77,11 +77,18 @@ export function icon(name: string, size = 16, className = ""): HTMLElement {
   return element;
 }
 
-export function button(label: string, onClick: () => void, options: { secondary?: boolean; icon?: string } = {}): HTMLElement {
+/** `disabledWhy`: the button is there but does nothing now, and its tooltip says why. */
+export function button(label: string, onClick: () => void, options: { secondary?: boolean; icon?: string; disabledWhy?: string } = {}): HTMLElement {
   const element = h("vscode-button", {}, label);
   if (options.secondary) element.setAttribute("secondary", "");
   if (options.icon) element.setAttribute("icon", options.icon);
-  element.addEventListener("click", onClick);
+  if (options.disabledWhy) {
+    element.setAttribute("disabled", "");
+    element.title = options.disabledWhy;
+  }
+  element.addEventListener("click", () => {
+    if (!element.hasAttribute("disabled")) onClick();
+  });
   return element;
 }
 

@@ -76,6 +76,7 @@ export function engineTeamLink(connection: EngineConnection, log: Logger) {
     idle: async (projectId?: string) => void (await connection.request(EngineMethods.teamIdle, projectId ? { projectId } : {}, z.null())),
     pairs: async () => (await connection.request(EngineMethods.status, {}, statusResult)).pairs,
     allocations: async () => (await connection.request(EngineMethods.status, {}, statusResult)).allocations,
+    waitingForStart: async () => (await connection.request(EngineMethods.status, {}, statusResult)).waitingForStart,
     onDecideDev: (answer: (projectId: string, name: string) => Promise<DevDecision>): Disposable =>
       connection.onRequest(ClientMethods.decideDev, decideDevParams, ({ projectId, name }) => answer(projectId, name)),
     onNotice: (listener: (notice: z.infer<typeof noticeParams>) => void): Disposable => connection.onNotification(TeamNotifications.notice, noticeParams, listener, log),

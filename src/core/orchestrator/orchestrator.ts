@@ -151,6 +151,7 @@ export class Orchestrator implements Disposable {
   startPairs(projectId: string): void {
     this.pairsPaused.delete(projectId);
     this.started.add(projectId);
+    this.deps.onPairsChanged?.();
     this.wake();
   }
 
@@ -158,11 +159,17 @@ export class Orchestrator implements Disposable {
   async pausePairs(projectId: string): Promise<boolean> {
     this.pairsPaused.add(projectId);
     this.started.delete(projectId);
+    this.deps.onPairsChanged?.();
     await this.assigning;
     const busy = this.pairs.flatMap((pair) => (pair.work?.projectId === projectId ? [pair.work] : []));
     for (const work of busy) work.pausing = true;
     await Promise.all(busy.map((work) => work.done));
     return busy.length > 0;
+  }
+
+  /** Whether the project's pairs wait for Start Pair: paused by Pause Pair, or with auto-start off and not started. */
+  waitsForStart(project: Project): boolean {
+    return this.pairsPaused.has(project._id) || (!this.deps.settings(project).get("pairs.autoStart") && !this.started.has(project._id));
   }
 
   /** The project left this orchestrator's scope: a Pause Pair or Start Pair for it ends with the client that asked. */

@@ -35,6 +35,8 @@ export interface WindowTeam extends vscode.Disposable {
   allocations(): Promise<AllocationStatus[]>;
   /** What every pair does now (the ticket, its step and model). */
   pairs(): Promise<PairStatusWire[]>;
+  /** Whether the project's pairs wait for Start Pair (Pause Pair, or auto-start off). */
+  waitsForStart(project: Project): Promise<boolean>;
   /** Called before the store closes: the window's own pairs stop at their step boundary. */
   stop(): Promise<void>;
 }
@@ -121,6 +123,7 @@ export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: En
     workingPairs: mine,
     allocations: () => link.allocations(),
     pairs: () => link.pairs(),
+    waitsForStart: async (project) => (await link.waitingForStart()).includes(project._id),
     // The engine's pairs stop when this window hangs up (or go on, with engine.keepWorking).
     stop: () => Promise.resolve(),
     dispose: () => {
@@ -155,6 +158,7 @@ export function localWindowTeam(deps: TeamDeps, memory: MemoryManager, onPairsCh
     workingPairs: () => Promise.resolve(orchestrator.status().filter((pair) => pair.ticketId && !pair.pausing).length),
     allocations: () => Promise.resolve(orchestrator.allocations()),
     pairs: () => Promise.resolve(orchestrator.status().map((pair) => pairWire(pair, (role) => deps.models.manager.modelIdOf(role)))),
+    waitsForStart: (project) => Promise.resolve(orchestrator.waitsForStart(project)),
     stop: () => orchestrator.stop(),
     dispose: () => orchestrator.dispose(),
   };
