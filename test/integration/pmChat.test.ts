@@ -90,6 +90,7 @@ describe("The PM in the Chat view", function () {
       return now.streaming === false && now.lastFrom === "pm" ? true : undefined;
     }, 60_000, () => `the PM did not answer; the log ends:\n${log.recent().slice(-25).map((e) => `[${e.level}] ${e.message}`).join("\n")}`);
     assert.ok(sawStreaming, "tokens were shown while the reply was generated");
+    if (ui.available) assert.match(String(await ui.text(".log", ".entry:last-of-type .who .at")), /^\d{1,2}:\d{2}/, "each message shows its time");
     const before = await details();
     assert.ok(Number(before.entries) >= 3);
 

@@ -265,6 +265,8 @@ describe("The orchestrator (real git, real test runs, pairs that read their prom
     const paused = (await memory.tickets.of(project._id))[0]!;
     assert.equal(paused.column, "inprogress");
     assert.match(git(project, "log", "-1", "--format=%s", "ticket/pausing-1"), /\(red\)$/);
+    const said = (await memory.transcript.messages(project._id, { channel: "agents" })).map((m) => `${m.from}: ${m.text}`);
+    assert.ok(said.some((text) => /^pair-1: pair-1 stopped PAUSING-1 at a step boundary: the project is on hold\./.test(text)), `the agents' channel says why the pair stopped:\n${said.join("\n")}`);
     // A new process: the orchestrator starts again from the records alone.
     await team.stop();
     team = orchestrator().start();

@@ -131,6 +131,8 @@ describe("The TDD engine (real git, real node --test, scripted pair)", function 
     const said = await saidToHuman();
     assert.match(said, /CALC-1 \(Sum\) is blocked: the Developer's step failed 3 times/);
     assert.match(said, /```[\s\S]*(AssertionError|Expected)[\s\S]*```/, "the failing output reaches the chat");
+    const agents = (await memory.transcript.messages(project._id, { channel: "agents" })).map((c) => `${c.from}: ${c.text}`).join("\n");
+    assert.match(agents, /: Stopped on CALC-1: it is blocked: the Developer's step failed 3 times/, "the agents' channel says why the pair stopped");
     assert.equal((await memory.tickets.get("CALC-1"))!.column, "inprogress");
     assert.match((await memory.tickets.get("CALC-1"))!.history.at(-1)!.note!, /^blocked: /);
     assert.doesNotMatch(log(), /\(green\)/);

@@ -34,13 +34,20 @@ function renderEntry(entry: ChatEntry): HTMLElement {
   const who = entry.from === "human" ? "You" : entry.from === "pm" ? "PM" : entry.from;
   const body = h("div", { className: "body" });
   renderMarkdown(body, entry.text);
-  const item = h("article", { className: `entry from-${entry.from === "human" ? "human" : "agent"}` }, h("div", { className: "who" }, who), body);
-  item.setAttribute("aria-label", `${who}: ${entry.text.slice(0, 80)}`);
+  const at = new Date(entry.at);
+  const time = h("time", { className: "at", title: at.toLocaleString() }, at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  time.setAttribute("datetime", at.toISOString());
+  const item = h("article", { className: `entry from-${entry.from === "human" ? "human" : "agent"}` }, h("div", { className: "who" }, who, time), body);
+  item.setAttribute("aria-label", `${who} at ${time.textContent}: ${entry.text.slice(0, 80)}`);
   return item;
 }
 
+/** Whether a log shows its last entry (within a line): new entries keep it there; one scrolled up stays where the reader is. */
+const atEnd = (log: HTMLElement) => log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+
 function renderLogs(): void {
   if (!els) return;
+  const follow = { log: atEnd(els.log), agents: atEnd(els.agentsLog) };
   els.log.replaceChildren(...chat.entries.map(renderEntry));
   if (chat.entries.length === 0 && !chat.turn) {
     els.log.append(h("p", { className: "hint" }, "Tell the PM what you want to build. It writes the spec with you; nothing is approved or changed without your click."));
@@ -52,7 +59,8 @@ function renderLogs(): void {
     els.log.append(h("article", { className: "entry from-agent", ariaBusy: "true" }, h("div", { className: "who" }, "PM"), streaming));
   }
   els.agentsLog.replaceChildren(...(chat.agents.length ? chat.agents.map(renderEntry) : [h("p", { className: "hint" }, "The agents have not talked yet. Their messages to each other appear here, read-only.")]));
-  els.log.scrollTop = els.log.scrollHeight;
+  if (follow.log) els.log.scrollTop = els.log.scrollHeight;
+  if (follow.agents) els.agentsLog.scrollTop = els.agentsLog.scrollHeight;
   const busy = chat.turn !== undefined;
   els.send.toggleAttribute("disabled", busy);
   els.stop.hidden = !busy;
@@ -203,6 +211,9 @@ function tabList(tabs: [string, HTMLElement][]): HTMLElement {
         buttons[i]!.setAttribute("aria-selected", String(i === index));
         buttons[i]!.tabIndex = i === index ? 0 : -1;
       });
+      // A log filled while hidden could not scroll: shown, it starts at its newest entry.
+      const log = panel.querySelector<HTMLElement>(".log");
+      if (log) log.scrollTop = log.scrollHeight;
     };
     tab.addEventListener("click", select);
     tab.addEventListener("keydown", (event: KeyboardEvent) => {

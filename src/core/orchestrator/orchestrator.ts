@@ -372,6 +372,24 @@ export class Orchestrator implements Disposable {
       return this.pairFailed(pair, ticket, error);
     }
     log.info(`${pair.id} on ${ticket._id}: ${outcome.kind}${outcome.kind === "blocked" ? ` (${outcome.reason})` : ""}`);
+    if (outcome.kind === "paused") await this.sayWhyPaused(pair.id, project, ticket, work);
+  }
+
+  /** On the agents' channel: why the pair stopped at a step boundary (a Director's pause is said by the Director itself). */
+  private async sayWhyPaused(pairId: string, project: Project, ticket: Ticket, work: NonNullable<Pair["work"]>): Promise<void> {
+    if (work.directorPause) return;
+    const { memory } = this.deps;
+    const state = (await memory.projects.get(project._id).catch(() => undefined))?.state;
+    const now = await memory.tickets.get(ticket._id).catch(() => undefined);
+    const why = this.pairsPaused.has(project._id) ? "Pause Pair; it waits for Start Pair"
+      : this.stopping ? "the team is stopping (its engine or window is closing)"
+      : !this.inScope(project) ? "no window works on the project any more"
+      : state !== "executing" ? `the project is ${state === "onHold" ? "on hold" : (state ?? "gone")}`
+      : now?.withdrawn ? "re-planning withdrew the ticket"
+      : now && now.column !== "inprogress" ? `the ticket was moved to ${now.column}`
+      : "it was told to stop at its next step";
+    const text = `${pairId} stopped ${ticket._id} at a step boundary: ${why}. Nothing is lost; the ticket goes on from its last step.`;
+    await this.deps.memory.transcript.record({ kind: "message", channel: "agents", projectId: project._id, ticketId: ticket._id, from: pairId, text }).catch((error: unknown) => this.deps.log.warn(`Saying why ${pairId} stopped: ${describeError(error)}`));
   }
 
   /** A step boundary is when a pair can yield its slot: the Director looks again (false: the answer is in `work.pausing`). */

@@ -401,6 +401,7 @@ export class TicketRun {
     const what = outcome.kind === "blocked" ? `is blocked: ${outcome.reason}` : `needs your answer: ${outcome.question}`;
     const text = outcome.kind === "blocked" ? outcome.reason : outcome.question;
     await this.deps.memory.tickets.update(this.ticket._id, { waiting: { kind: outcome.kind, text, since: new Date() } }, this.deps.pair, stopNote(outcome.kind, text));
+    await this.say(this.deps.pair, `Stopped on ${this.ticket._id}: it ${what}. It waits for the human; the PM asks in the chat.`);
     const tail = output ? `\n\nThe last test run ended with:\n\n\`\`\`\n${output.slice(-1500)}\n\`\`\`` : "";
     await this.deps.memory.transcript.record({ kind: "message", channel: "human", projectId: this.project._id, ticketId: this.ticket._id, from: "pm", text: `${this.ticket._id} (${this.ticket.title}) ${what}.${tail}` });
     return outcome;
