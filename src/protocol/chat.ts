@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { PM_PHASES } from "../core/agents/pmPhases";
 import { defineProtocol } from "./rpc";
 import { commonToHost, commonToWebview } from "./viewState";
 
@@ -7,6 +8,8 @@ import { commonToHost, commonToWebview } from "./viewState";
 
 const id = z.string().min(1).max(200);
 export const channelSchema = z.enum(["human", "agents"]);
+export const pmPhaseSchema = z.enum(PM_PHASES);
+export type TurnPhase = z.infer<typeof pmPhaseSchema>;
 
 export const chatEntrySchema = z.object({
   id,
@@ -58,6 +61,8 @@ export const chatProtocol = defineProtocol({
       ...commonToWebview.notifications,
       entry: chatEntrySchema,
       turnToken: z.object({ turnId: id, text: z.string() }),
+      /** The turn's phase changed (since: epoch milliseconds): the page shows it with its elapsed time. */
+      turnPhase: z.object({ turnId: id, phase: pmPhaseSchema, since: z.number() }),
       turnEnded: turnEndedSchema,
     },
   },

@@ -5,7 +5,7 @@ import path from "node:path";
 import * as vscode from "vscode";
 import type { RenderReport } from "../../src/protocol/viewState";
 import type { NewProjectResult } from "../../src/features/projects/projectsFeature";
-import { activateRedgreen, eventually, openView } from "./harness";
+import { activateRedgreen, eventually, EXTENSION_ID, openView } from "./harness";
 import { startScriptedOpenAi } from "../fixtures/scriptedOpenAi";
 import { ui } from "./ui";
 
@@ -84,12 +84,19 @@ describe("The PM in the Chat view", function () {
     await say("What should the spec cover first?");
     const { log } = await activateRedgreen();
     let sawStreaming = false;
+    let phaseShown = "";
     await eventually(async () => {
       const now = await details();
       if (now.streaming && String(now.streamed).length > 0) sawStreaming = true;
+      if (now.streaming && /\d:\d\d$/.test(String(now.phaseShown)) && !phaseShown) {
+        phaseShown = String(now.phaseShown);
+        if (ui.available) await ui.window(1).screenshot(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, ".cache", "integration-chat-phase.png"));
+      }
       return now.streaming === false && now.lastFrom === "pm" ? true : undefined;
     }, 60_000, () => `the PM did not answer; the log ends:\n${log.recent().slice(-25).map((e) => `[${e.level}] ${e.message}`).join("\n")}`);
     assert.ok(sawStreaming, "tokens were shown while the reply was generated");
+    assert.match(String((await details()).phases), /^classifying,answering/, "the page was told each phase of the turn");
+    assert.match(phaseShown, /^(Reading your message|Answering|Drafting an edit of the spec)… \d+:\d\d$/, "and showed it with its elapsed time");
     if (ui.available) assert.match(String(await ui.text(".log", ".entry:last-of-type .who .at")), /^\d{1,2}:\d{2}/, "each message shows its time");
     const before = await details();
     assert.ok(Number(before.entries) >= 3);
@@ -108,7 +115,11 @@ describe("The PM in the Chat view", function () {
       await useRegistry({ models: [{ id: "reasoning", backend: "openai", url: server.url, model: "scripted" }] });
       const before = await shown();
       await say("Tell me everything");
-      const streaming = await eventually(async () => ((await details()).streaming === true ? details() : undefined), 20_000, () => "no streaming");
+      // Stopped once words have come (the page learns of the turn earlier, at its first phase).
+      const streaming = await eventually(async () => {
+        const now = await details();
+        return now.streaming === true && String(now.streamed).length > 0 ? now : undefined;
+      }, 20_000, () => "no streaming");
       const { views } = await activateRedgreen();
       views.chat.endpoint.receive({ kind: "notification", method: "stop", params: { turnId: String(streaming.turnId) } });
       const done = await turnOver(before + 2);

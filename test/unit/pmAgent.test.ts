@@ -41,9 +41,13 @@ describe("PM agent", () => {
   it("for a change, proposes a validated structured edit; for an approval, proposes nothing", async () => {
     const edit = { summary: "Add gift cards", section: "Should have", text: "- **R-2**: Gift cards." };
     const changing = pm({ small: ['{"intent":"change"}', "I will add gift cards.", JSON.stringify(edit)] });
-    assert.deepEqual((await changing.agent.turn({ ...input, message: "add gift cards" })).proposal, edit);
+    const phases: string[] = [];
+    assert.deepEqual((await changing.agent.turn({ ...input, message: "add gift cards", onPhase: (phase) => phases.push(phase) })).proposal, edit);
+    assert.deepEqual(phases, ["classifying", "answering", "drafting"], "each phase is told before its model call");
     const approving = pm({ small: ['{"intent":"approve"}', "Confirm with the button."] });
-    const result = await approving.agent.turn({ ...input, message: "looks good" });
+    phases.length = 0;
+    const result = await approving.agent.turn({ ...input, message: "looks good", onPhase: (phase) => phases.push(phase) });
+    assert.deepEqual(phases, ["classifying", "answering"]);
     assert.equal(result.intent, "approve");
     assert.equal(result.proposal, undefined);
     assert.equal(approving.backend.calls.length, 2);

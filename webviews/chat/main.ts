@@ -1,7 +1,7 @@
 import "@vscode-elements/elements/dist/vscode-textarea/index.js";
 import "../shared/base.css";
 import "./chat.css";
-import { chatProtocol, type ChatEntry, type TurnEnded } from "../../src/protocol/chat";
+import { chatProtocol, type ChatEntry, type TurnEnded, type TurnPhase } from "../../src/protocol/chat";
 import type { WebviewEndpoint } from "../shared/client";
 import { h } from "../shared/dom";
 import { button, mountProjectView, projectHeader } from "../shared/projectView";
@@ -15,7 +15,9 @@ const chat = {
   projectId: "",
   entries: [] as ChatEntry[],
   agents: [] as ChatEntry[],
-  turn: undefined as { id: string; text: string } | undefined,
+  turn: undefined as { id: string; text: string; phase?: TurnPhase; since?: number } | undefined,
+  /** The phases the last turn went through, in order (what the page showed). */
+  phases: [] as TurnPhase[],
   lastSent: "",
   notice: undefined as HTMLElement | undefined,
   noticeKind: "",
@@ -29,6 +31,17 @@ let els: { log: HTMLElement; agentsLog: HTMLElement; notice: HTMLElement; input:
 let runCommand: (command: CommandId) => void = () => undefined;
 /** The reply being streamed, held by reference (a reply's own markup cannot stand in for it). */
 let streamingBody: HTMLElement | undefined;
+/** The running turn's phase and elapsed time, kept current once a second. */
+let phaseLine: HTMLElement | undefined;
+
+const PHASE_TEXT: Record<TurnPhase, string> = { classifying: "Reading your message", answering: "Answering", drafting: "Drafting an edit of the spec" };
+
+function phaseText(): string {
+  const turn = chat.turn;
+  if (!turn?.phase || turn.since === undefined) return "Waiting for the model";
+  const seconds = Math.max(0, Math.floor((Date.now() - turn.since) / 1000));
+  return `${PHASE_TEXT[turn.phase]}… ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
 
 function renderEntry(entry: ChatEntry): HTMLElement {
   const who = entry.from === "human" ? "You" : entry.from === "pm" ? "PM" : entry.from;
@@ -53,10 +66,12 @@ function renderLogs(): void {
     els.log.append(h("p", { className: "hint" }, "Tell the PM what you want to build. It writes the spec with you; nothing is approved or changed without your click."));
   }
   streamingBody = undefined;
+  phaseLine = undefined;
   if (chat.turn) {
     const streaming = h("div", { className: "body streaming" }, chat.turn.text || "…");
     streamingBody = streaming;
-    els.log.append(h("article", { className: "entry from-agent", ariaBusy: "true" }, h("div", { className: "who" }, "PM"), streaming));
+    phaseLine = h("div", { className: "phase", role: "status" }, phaseText());
+    els.log.append(h("article", { className: "entry from-agent", ariaBusy: "true" }, h("div", { className: "who" }, "PM"), phaseLine, streaming));
   }
   els.agentsLog.replaceChildren(...(chat.agents.length ? chat.agents.map(renderEntry) : [h("p", { className: "hint" }, "The agents have not talked yet. Their messages to each other appear here, read-only.")]));
   if (follow.log) els.log.scrollTop = els.log.scrollHeight;
@@ -85,6 +100,7 @@ async function loadHistory(): Promise<void> {
 function send(text: string, resend = false): void {
   if (!text.trim() || chat.turn) return;
   chat.lastSent = text;
+  chat.phases = [];
   setNotice("");
   endpoint.request("send", { projectId: chat.projectId, text, resend }).then(
     ({ turnId }) => {
@@ -188,6 +204,8 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
     streaming: chat.turn !== undefined,
     turnId: chat.turn?.id ?? "",
     streamed: chat.turn?.text ?? "",
+    phases: chat.phases.join(","),
+    phaseShown: phaseLine?.textContent ?? "",
     proposalId: chat.proposalId,
     approvalId: chat.approvalId,
     notice: chat.noticeKind,
@@ -239,11 +257,31 @@ endpoint.on("entry", (entry) => {
 });
 
 endpoint.on("turnToken", ({ turnId, text }) => {
-  if (!chat.turn) chat.turn = { id: turnId, text: "" };
-  if (chat.turn.id !== turnId) return;
-  chat.turn.text += text;
-  if (streamingBody) streamingBody.textContent = chat.turn.text;
+  const turn = chat.turn ?? startTurn(turnId);
+  if (turn.id !== turnId) return;
+  turn.text += text;
+  if (streamingBody) streamingBody.textContent = turn.text;
   else renderLogs();
 });
 
 endpoint.on("turnEnded", onTurnEnded);
+
+/** A turn the page learns of from the host (sent here or elsewhere): an earlier turn's notice is stale now. */
+function startTurn(turnId: string): NonNullable<typeof chat.turn> {
+  chat.turn = { id: turnId, text: "" };
+  if (chat.noticeKind === "error") setNotice("");
+  return chat.turn;
+}
+
+endpoint.on("turnPhase", ({ turnId, phase, since }) => {
+  const turn = chat.turn ?? startTurn(turnId);
+  if (turn.id !== turnId) return;
+  if (chat.phases.at(-1) !== phase) chat.phases.push(phase);
+  Object.assign(turn, { phase, since });
+  if (phaseLine) phaseLine.textContent = phaseText();
+  else renderLogs();
+});
+
+setInterval(() => {
+  if (phaseLine && chat.turn) phaseLine.textContent = phaseText();
+}, 1000);

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { CancelledError, type AgentModels } from "../models/manager";
 import type { ChatMessage } from "../models/types";
+import type { PmPhase } from "./pmPhases";
 import { principlesFor } from "./principles";
 
 // The PM's turn in the chat: classify what the human wants (a constrained, validated reply),
@@ -27,6 +28,8 @@ export interface PmTurnInput {
   history: { from: string; text: string }[];
   message: string;
   onToken?: (text: string) => void;
+  /** The turn moves on to its next phase. */
+  onPhase?: (phase: PmPhase) => void;
   signal?: AbortSignal;
 }
 
@@ -56,6 +59,7 @@ export class PmAgent {
 
   private async steps(input: PmTurnInput, said: { reply: string }): Promise<PmTurnResult> {
     const context = this.context(input);
+    input.onPhase?.("classifying");
     const { value } = await this.models.ask(
       "pm",
       {
@@ -76,6 +80,7 @@ export class PmAgent {
     );
     const intent = value.intent;
 
+    input.onPhase?.("answering");
     const answer = await this.models.ask("pm", { messages: [...context, { role: "user", content: `${input.message}\n\n(${GUIDANCE[intent]})` }], maxTokens: 400, temperature: 0.3 }, {
       signal: input.signal,
       onToken: (text) => {
@@ -87,6 +92,7 @@ export class PmAgent {
     said.reply = reply;
     if (intent !== "change") return { intent, reply, stopped: false };
 
+    input.onPhase?.("drafting");
     const { value: proposal } = await this.models.ask(
       "pm",
       {

@@ -132,6 +132,7 @@ async function runTurn(chat: PmChat, { turnId, controller, memory: m, project: p
     const spec = await fs.readFile(specFileOf(p), "utf8").catch(() => "(the spec file cannot be read)");
     const result = await chat.agent.turn({
       projectName: p.name, spec, history, message: text, signal: controller.signal,
+      onPhase: (phase) => endpoint.notify("turnPhase", { turnId, phase, since: Date.now() }),
       onToken: (token) => {
         streamed += token;
         endpoint.notify("turnToken", { turnId, text: token });
