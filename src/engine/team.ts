@@ -91,7 +91,7 @@ export class EngineTeam {
       readSpec: (project) => fs.readFile(specFileOf(project), "utf8"),
       scan: (project) => scanRepository(project.root, project.specPath),
       scope: (project) => this.configOf(project._id) !== undefined,
-      onPairsChanged: () => options.pairsChanged(this.pairs(), this.allocations()),
+      onPairsChanged: () => this.tellPairs(),
       residency: {
         of: (project) => this.configFor(project._id)?.models.residencyOf("developer"),
         loaded: () => new Set(this.allConfigs().flatMap((config) => config.models.loadedResidencies())),
@@ -137,6 +137,7 @@ export class EngineTeam {
       this.configs.set(client.id, { client, settings, local, models, released: false });
     }
     this.orchestrator.reconsider();
+    this.tellPairs();
   }
 
   /** The client's team works on the project from now on, unless another client holds it. */
@@ -150,6 +151,7 @@ export class EngineTeam {
     if (trusted) this.trusted.set(projectId, root);
     else this.trusted.delete(projectId);
     this.orchestrator.reconsider();
+    this.tellPairs();
     return claim;
   }
 
@@ -179,10 +181,19 @@ export class EngineTeam {
   }
 
   /** The Resource Director's last allocation. */
-  /** The executing projects of the team whose pairs wait for Start Pair. */
+  /**
+   * The executing projects whose pairs wait for Start Pair: paused or not started, and those no
+   * client joined trusted yet (Start Pair joins them, asking about the folder).
+   */
   async waitingForStart(): Promise<string[]> {
     const projects = await this.memory.projects.list();
-    return projects.filter((project) => project.state === "executing" && this.joinedWith.has(project._id) && this.orchestrator.waitsForStart(project)).map((project) => project._id);
+    const waits = (project: Project) => !this.joinedWith.has(project._id) || !this.trusted.has(project._id) || this.orchestrator.waitsForStart(project);
+    return projects.filter((project) => project.state === "executing" && waits(project)).map((project) => project._id);
+  }
+
+  /** The clients learn what the pairs do now (a join or new settings change what their boards offer). */
+  private tellPairs(): void {
+    this.options.pairsChanged(this.pairs(), this.allocations());
   }
 
   allocations(): AllocationStatus[] {

@@ -10,8 +10,8 @@ import { Commands } from "../protocol/commands";
 export interface ProjectSource {
   get(): Promise<Project | undefined>;
   resources(projectId: string): Promise<ProjectSummary["resources"]>;
-  /** Whether the project's pairs wait for Start Pair. */
-  waitsForStart(project: Project): Promise<boolean>;
+  /** Whether the project's pairs wait for Start Pair (undefined: unknown, both buttons offered). */
+  waitsForStart(project: Project): Promise<boolean | undefined>;
   onDidChange(listener: () => void): { dispose(): void };
 }
 
@@ -61,10 +61,10 @@ async function currentState(projects: ProjectSource): Promise<ViewState> {
   const project = await projects.get().catch(() => undefined);
   if (project) {
     const resources = await projects.resources(project._id).catch(() => undefined);
-    const pairsWaitForStart = project.state === "executing" && (await projects.waitsForStart(project).catch(() => false));
+    const pairsWaitForStart = project.state === "executing" ? await projects.waitsForStart(project).catch(() => undefined) : false;
     return {
       kind: "project",
-      project: { id: project._id, name: project.name, state: project.state, priority: project.priority, specPath: project.specPath, pairsWaitForStart, ...(resources ? { resources } : {}) },
+      project: { id: project._id, name: project.name, state: project.state, priority: project.priority, specPath: project.specPath, ...(pairsWaitForStart !== undefined ? { pairsWaitForStart } : {}), ...(resources ? { resources } : {}) },
       commands: PROJECT_COMMANDS.filter((command) => commands.has(command)),
     };
   }

@@ -112,8 +112,8 @@ export const statusResult = z.object({
   exitsAt: z.string().nullable(),
   /** The engine's pairs: the ticket each works on, since when, and whether it stops at its next step. */
   pairs: z.array(pairStatus).default([]),
-  /** The executing projects whose pairs wait for Start Pair (paused by Pause Pair, or auto-start off). */
-  waitingForStart: z.array(z.string()).default([]),
+  /** The executing projects whose pairs wait for Start Pair (paused by Pause Pair, auto-start off, not joined trusted yet); absent from an older engine. */
+  waitingForStart: z.array(z.string()).optional(),
   /** The Resource Director's last allocation: each busy project's quota and share of the machine (fractions of NOS), and its pairs at work. */
   allocations: z.array(allocationStatus).default([]),
 });

@@ -16,8 +16,8 @@ export const projectSummarySchema = z.object({
   state: z.enum(PROJECT_STATES),
   priority: z.enum(PRIORITIES),
   specPath: z.string().min(1),
-  /** Its pairs wait for Start Pair (Pause Pair, or auto-start off): Start Pair means something, Pause Pair does not. */
-  pairsWaitForStart: z.boolean().default(false),
+  /** Its pairs wait for Start Pair (Pause Pair, auto-start off, the folder not trusted yet): Start Pair means something, Pause Pair does not. Absent when unknown: both are offered. */
+  pairsWaitForStart: z.boolean().optional(),
   /** The Resource Director's allocation (fractions of the machine after the reserve), while the project has ready work or pairs. */
   resources: z.object({ quota: z.number().min(0).max(1), share: z.number().min(0).max(1), use: z.number().min(0).max(1), pairs: z.number().int().nonnegative() }).optional(),
 });

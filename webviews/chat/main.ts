@@ -16,6 +16,8 @@ const chat = {
   entries: [] as ChatEntry[],
   agents: [] as ChatEntry[],
   turn: undefined as { id: string; text: string; phase?: TurnPhase; since?: number } | undefined,
+  /** The project as last shown, but its allocation and pairs (a change reloads the conversation). */
+  summary: "",
   /** The phases the last turn went through, in order (what the page showed). */
   phases: [] as TurnPhase[],
   lastSent: "",
@@ -162,9 +164,13 @@ const endpoint: Endpoint = mountProjectView(chatProtocol, {
     runCommand = run;
     const switched = chat.projectId !== state.project.id;
     chat.projectId = state.project.id;
+    // The allocation and the pairs change at every step: the conversation is reloaded only when the project itself changed.
+    const summary = JSON.stringify({ ...state.project, resources: undefined, pairsWaitForStart: undefined });
+    const changed = summary !== chat.summary;
+    chat.summary = summary;
     if (els && !switched && root.querySelector(".project-header")) {
       root.querySelector(".project-header")?.replaceWith(projectHeader(state, run));
-      void loadHistory();
+      if (changed) void loadHistory();
       return;
     }
     const log = h("div", { className: "log", role: "log", ariaLabel: "Conversation with the PM", tabIndex: 0 });

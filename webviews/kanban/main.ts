@@ -45,7 +45,7 @@ const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
   render(root, state, _endpoint, run) {
     const header = projectHeader(state, run);
     const actions = projectActions(state.project.state, state.project.pairsWaitForStart, state.commands, run);
-    const pairs = pairsNote(state.project.state === "executing" && state.project.pairsWaitForStart);
+    const pairs = pairsNote(state.project.state === "executing" && state.project.pairsWaitForStart === true);
     if (page.board && page.projectId === state.project.id && root.querySelector(".project-header")) {
       root.querySelector(".project-header")?.replaceWith(header);
       root.querySelector(".project-actions")?.replaceWith(actions);
@@ -81,7 +81,7 @@ const endpoint: Endpoint = mountProjectView(kanbanProtocol, {
  * executing one Start Pair while its pairs wait for it, else Pause Pair (the other one disabled,
  * its tooltip saying why).
  */
-function projectActions(projectState: string, pairsWait: boolean, commands: CommandId[], run: (command: CommandId) => void): HTMLElement {
+function projectActions(projectState: string, pairsWait: boolean | undefined, commands: CommandId[], run: (command: CommandId) => void): HTMLElement {
   const actions = h("span", { className: "project-actions" });
   const offer = (command: CommandId, label: string, icon: string, options: { secondary?: boolean; disabledWhy?: string } = {}) => {
     if (commands.includes(command)) actions.append(button(label, () => run(command), { icon, ...options }));
@@ -89,8 +89,9 @@ function projectActions(projectState: string, pairsWait: boolean, commands: Comm
   if (projectState === "onHold") offer(Commands.resumeProject, "Resume", "debug-continue");
   if (projectState === "approved") offer(Commands.planProject, "Plan", "symbol-structure");
   if (projectState === "executing") {
-    offer(Commands.startPair, "Start Pair", "play", pairsWait ? {} : { secondary: true, disabledWhy: "The pairs work by themselves; Pause Pair stops them at their next step." });
-    offer(Commands.pausePair, "Pause Pair", "debug-pause", pairsWait ? { secondary: true, disabledWhy: "The pairs are paused already: Start Pair lets them work." } : { secondary: true });
+    // Unknown (an older engine): both are offered.
+    offer(Commands.startPair, "Start Pair", "play", pairsWait === false ? { secondary: true, disabledWhy: "The pairs work by themselves; Pause Pair stops them at their next step." } : {});
+    offer(Commands.pausePair, "Pause Pair", "debug-pause", pairsWait === true ? { secondary: true, disabledWhy: "The pairs are paused already: Start Pair lets them work." } : { secondary: true });
     offer(Commands.pauseProject, "Pause Project", "debug-pause", { secondary: true });
   }
   return actions;

@@ -77,19 +77,22 @@ export function icon(name: string, size = 16, className = ""): HTMLElement {
   return element;
 }
 
-/** `disabledWhy`: the button is there but does nothing now, and its tooltip says why. */
+/**
+ * `disabledWhy`: the button is there but does nothing now, and says why (on a wrapper: a disabled
+ * button takes no pointer or focus, so its own tooltip would never show; the reason is its
+ * accessible description too).
+ */
 export function button(label: string, onClick: () => void, options: { secondary?: boolean; icon?: string; disabledWhy?: string } = {}): HTMLElement {
   const element = h("vscode-button", {}, label);
   if (options.secondary) element.setAttribute("secondary", "");
   if (options.icon) element.setAttribute("icon", options.icon);
-  if (options.disabledWhy) {
-    element.setAttribute("disabled", "");
-    element.title = options.disabledWhy;
-  }
   element.addEventListener("click", () => {
     if (!element.hasAttribute("disabled")) onClick();
   });
-  return element;
+  if (!options.disabledWhy) return element;
+  element.setAttribute("disabled", "");
+  element.setAttribute("aria-description", options.disabledWhy);
+  return h("span", { className: "disabled-why", title: options.disabledWhy }, element);
 }
 
 const STATE_LABELS: Record<ProjectState["project"]["state"], string> = {

@@ -159,10 +159,10 @@ export class Orchestrator implements Disposable {
   async pausePairs(projectId: string): Promise<boolean> {
     this.pairsPaused.add(projectId);
     this.started.delete(projectId);
-    this.deps.onPairsChanged?.();
     await this.assigning;
     const busy = this.pairs.flatMap((pair) => (pair.work?.projectId === projectId ? [pair.work] : []));
     for (const work of busy) work.pausing = true;
+    this.deps.onPairsChanged?.();
     await Promise.all(busy.map((work) => work.done));
     return busy.length > 0;
   }
@@ -306,6 +306,7 @@ export class Orchestrator implements Disposable {
     work.pausing = true;
     work.directorPause = pause.reason;
     this.turns.announce(pause);
+    this.deps.onPairsChanged?.();
   }
 
   private async mayWork(project: Project): Promise<boolean> {

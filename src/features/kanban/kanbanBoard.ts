@@ -61,7 +61,20 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
   const { endpoint } = deps.view;
   /** The pairs' work as last read: cards changed by a ticket event keep showing it. */
   let work = new Map<string, CardWork>();
-  const readWork = async () => (work = workByTicket(await deps.pairs.list()));
+  /** Reads the pairs' work again; a failed read keeps the last one (the cards still load). Returns the ids whose work changed. */
+  const readWork = async (): Promise<string[]> => {
+    let pairs: PairStatusWire[];
+    try {
+      pairs = await deps.pairs.list();
+    } catch (error) {
+      deps.log.warn(`Reading what the pairs do: ${describeError(error)}`);
+      return [];
+    }
+    const next = workByTicket(pairs);
+    const before = work;
+    work = next;
+    return [...new Set([...before.keys(), ...next.keys()])].filter((id) => JSON.stringify(before.get(id)) !== JSON.stringify(next.get(id)));
+  };
   const memory = () => deps.store.memory();
   const ticketsById = async (m: MemoryManager, projectId: string) => new Map((await m.tickets.of(projectId)).map((t) => [t._id, t]));
   const ticketOrThrow = async (m: MemoryManager, ticketId: string): Promise<Ticket> => {
@@ -71,8 +84,7 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
   };
 
   endpoint.handle("board", async ({ projectId }) => {
-    const all = await ticketsById(await memory(), projectId);
-    await readWork();
+    const [all] = await Promise.all([memory().then((m) => ticketsById(m, projectId)), readWork()]);
     return { projectId, columns: BOARD_COLUMNS, cards: [...all.values()].filter((t) => !t.withdrawn).map((t) => toCard(t, all, work.get(t._id))) };
   });
   endpoint.handle("columns", () => BOARD_COLUMNS);
@@ -120,9 +132,7 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
   // A pair began a step, took a ticket or let it go: the cards whose work changed follow.
   const pairsFollowed = deps.pairs.onDidChange(() => {
     void (async () => {
-      const before = work;
-      await readWork();
-      const changed = [...new Set([...before.keys(), ...work.keys()])].filter((id) => JSON.stringify(before.get(id)) !== JSON.stringify(work.get(id)));
+      const changed = await readWork();
       if (changed.length === 0) return;
       const m = await memory();
       for (const id of changed) {

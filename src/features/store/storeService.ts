@@ -60,8 +60,8 @@ export interface EngineTeamLink {
   pairs(): Promise<PairStatusWire[]>;
   /** The Resource Director's allocation of every busy project. */
   allocations(): Promise<AllocationStatus[]>;
-  /** The executing projects whose pairs wait for Start Pair. */
-  waitingForStart(): Promise<string[]>;
+  /** The executing projects whose pairs wait for Start Pair (undefined from an older engine). */
+  waitingForStart(): Promise<string[] | undefined>;
   /** A pair of the engine took a ticket or let it go, or the allocation changed. */
   /** Answers the engine's question about an existing DEV branch of one of this window's projects. */
   onDecideDev(answer: (projectId: string, name: string) => Promise<DevDecision>): Disposable;

@@ -30,8 +30,8 @@ export interface Team extends vscode.Disposable {
   allocation(projectId: string): Promise<AllocationStatus | undefined>;
   /** What every pair does now (none while the store is closed). */
   pairs(): Promise<PairStatusWire[]>;
-  /** Whether the project's pairs wait for Start Pair (Pause Pair, or auto-start off). */
-  waitsForStart(project: Project): Promise<boolean>;
+  /** Whether the project's pairs wait for Start Pair; undefined when the team cannot say. */
+  waitsForStart(project: Project): Promise<boolean | undefined>;
 }
 
 export function registerTeam(deps: TeamDeps): Team {
@@ -64,7 +64,7 @@ export function registerTeam(deps: TeamDeps): Team {
     workingPairs: async () => (await team?.workingPairs()) ?? 0,
     allocation: async (projectId) => (await team?.allocations())?.find((a) => a.projectId === projectId),
     pairs: async () => (await team?.pairs()) ?? [],
-    waitsForStart: async (project) => (await team?.waitsForStart(project)) ?? false,
+    waitsForStart: async (project) => team?.waitsForStart(project),
     onDidChangePairs: pairsChanged.event,
     dispose: () => {
       subscriptions.dispose();

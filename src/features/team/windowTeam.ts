@@ -35,8 +35,8 @@ export interface WindowTeam extends vscode.Disposable {
   allocations(): Promise<AllocationStatus[]>;
   /** What every pair does now (the ticket, its step and model). */
   pairs(): Promise<PairStatusWire[]>;
-  /** Whether the project's pairs wait for Start Pair (Pause Pair, or auto-start off). */
-  waitsForStart(project: Project): Promise<boolean>;
+  /** Whether the project's pairs wait for Start Pair (Pause Pair, auto-start off, the folder not trusted yet); undefined when the engine cannot say. */
+  waitsForStart(project: Project): Promise<boolean | undefined>;
   /** Called before the store closes: the window's own pairs stop at their step boundary. */
   stop(): Promise<void>;
 }
@@ -123,7 +123,7 @@ export function engineWindowTeam(deps: TeamDeps, memory: MemoryManager, link: En
     workingPairs: mine,
     allocations: () => link.allocations(),
     pairs: () => link.pairs(),
-    waitsForStart: async (project) => (await link.waitingForStart()).includes(project._id),
+    waitsForStart: async (project) => (await link.waitingForStart())?.includes(project._id),
     // The engine's pairs stop when this window hangs up (or go on, with engine.keepWorking).
     stop: () => Promise.resolve(),
     dispose: () => {
@@ -145,6 +145,8 @@ export function localWindowTeam(deps: TeamDeps, memory: MemoryManager, onPairsCh
     refusal: (project) => Promise.resolve(deps.trust.knows(project.root) ? undefined : `${project.root} is not trusted yet: run Plan Project or Start Pair to be asked`),
     onPairsChanged,
   }).start();
+  // Auto-start on or off changes what the board offers.
+  const settingsFollowed = vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration("redgreen.pairs") && onPairsChanged());
   return {
     plan: (project) => orchestrator.plan(project._id),
     startPairs: (project) => {
@@ -158,8 +160,11 @@ export function localWindowTeam(deps: TeamDeps, memory: MemoryManager, onPairsCh
     workingPairs: () => Promise.resolve(orchestrator.status().filter((pair) => pair.ticketId && !pair.pausing).length),
     allocations: () => Promise.resolve(orchestrator.allocations()),
     pairs: () => Promise.resolve(orchestrator.status().map((pair) => pairWire(pair, (role) => deps.models.manager.modelIdOf(role)))),
-    waitsForStart: (project) => Promise.resolve(orchestrator.waitsForStart(project)),
+    waitsForStart: (project) => Promise.resolve(orchestrator.waitsForStart(project) || !deps.trust.knows(project.root)),
     stop: () => orchestrator.stop(),
-    dispose: () => orchestrator.dispose(),
+    dispose: () => {
+      settingsFollowed.dispose();
+      orchestrator.dispose();
+    },
   };
 }
