@@ -64,6 +64,22 @@ async function chatThroughPackagedHost(extension) {
   }
 }
 
+/**
+ * Both views rendered. code-server's webview service-worker race (see showRedgreen) can leave them
+ * blank through all its attempts on a cold profile (seen often here): the workbench is loaded again, up to five times.
+ */
+async function showViews(page) {
+  for (let load = 1; ; load++) {
+    try {
+      return await showRedgreen(page, { log });
+    } catch (error) {
+      if (load === 5) throw error;
+      log(`package: ${error instanceof Error ? error.message : String(error)}; loading the workbench again`);
+      await page.reload();
+    }
+  }
+}
+
 let passed = 0;
 const passes = (what) => {
   passed++;
@@ -84,7 +100,7 @@ async function main() {
     browser = await launchBrowser();
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await showRedgreen(page, { log });
+    await showViews(page);
     await page.screenshot({ path: path.join(cacheDir, "package-views.png") });
     passes(`activated; the Kanban and Chat views render (${path.relative(repoRoot, path.join(cacheDir, "package-views.png"))})`);
     const pid = await packagedEngine(data.dir, extension);

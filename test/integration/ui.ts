@@ -93,6 +93,7 @@ export const ui = {
       text: async (frame: string, selector: string, timeoutMs?: number) => (await perform({ action: "text", frame, selector, window }, timeoutMs)) as string | null,
       count: async (frame: string, selector: string, timeoutMs?: number) => (await perform({ action: "count", frame, selector, window }, timeoutMs)) as number,
       attribute: async (frame: string, selector: string, name: string, timeoutMs?: number) => (await perform({ action: "attribute", frame, selector, name, window }, timeoutMs)) as string | null,
+      press: async (frame: string, selector: string, key: string, timeoutMs?: number) => void (await perform({ action: "press", frame, selector, key, window }, timeoutMs)),
       workbenchText: async (selector: string, timeoutMs?: number) => (await perform({ action: "workbenchText", selector, window }, timeoutMs)) as string | null,
       workbenchClick: async (selector: string, timeoutMs?: number) => void (await perform({ action: "workbenchClick", selector, window }, timeoutMs)),
       close: async () => void (await perform({ action: "closeWindow", window }, undefined)),

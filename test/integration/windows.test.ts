@@ -123,6 +123,8 @@ describe("Two windows and a terminal on one engine", function () {
     const stepTime = async () => String(await two.text(".board", `${running} .elapsed`, 2_000));
     const first = await stepTime();
     await eventually(async () => ((await stepTime()) !== first ? true : undefined), 5_000, () => `the step's time stayed at ${first}`);
+    // Focused (a key that does nothing), the running card scrolls into the narrow pane for the picture.
+    await two.press(".board", `.card[data-id="${planned._id}"]`, "Shift", 2_000);
     await two.screenshot(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, ".cache", "integration-window-two-working.png"));
     letDeveloperAnswer();
     const { ticket, at } = await Promise.race([reviewSeen, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error("the ticket never reached review")), 120_000))]);
