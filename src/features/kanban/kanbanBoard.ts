@@ -52,6 +52,32 @@ export function cardMoves(ticket: Pick<Ticket, "_id" | "column" | "blockedBy">, 
   });
 }
 
+/** What the pairs do, by ticket, as last read: cards changed by a ticket event keep showing it. */
+class PairsWork {
+  private work = new Map<string, CardWork>();
+
+  constructor(private readonly pairs: BoardPairs, private readonly log: Logger) {}
+
+  of(ticketId: string): CardWork | undefined {
+    return this.work.get(ticketId);
+  }
+
+  /** Reads the pairs' work again; a failed read keeps the last one (the cards still load). Returns the ids whose work changed. */
+  async read(): Promise<string[]> {
+    let pairs: PairStatusWire[];
+    try {
+      pairs = await this.pairs.list();
+    } catch (error) {
+      this.log.warn(`Reading what the pairs do: ${describeError(error)}`);
+      return [];
+    }
+    const next = workByTicket(pairs);
+    const before = this.work;
+    this.work = next;
+    return [...new Set([...before.keys(), ...next.keys()])].filter((id) => JSON.stringify(before.get(id)) !== JSON.stringify(next.get(id)));
+  }
+}
+
 export interface BoardPairs {
   list(): Promise<PairStatusWire[]>;
   onDidChange: vscode.Event<void>;
@@ -59,22 +85,7 @@ export interface BoardPairs {
 
 export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanProtocol>; store: StoreService; pairs: BoardPairs; log: Logger; onProjectChanged(): void }): vscode.Disposable {
   const { endpoint } = deps.view;
-  /** The pairs' work as last read: cards changed by a ticket event keep showing it. */
-  let work = new Map<string, CardWork>();
-  /** Reads the pairs' work again; a failed read keeps the last one (the cards still load). Returns the ids whose work changed. */
-  const readWork = async (): Promise<string[]> => {
-    let pairs: PairStatusWire[];
-    try {
-      pairs = await deps.pairs.list();
-    } catch (error) {
-      deps.log.warn(`Reading what the pairs do: ${describeError(error)}`);
-      return [];
-    }
-    const next = workByTicket(pairs);
-    const before = work;
-    work = next;
-    return [...new Set([...before.keys(), ...next.keys()])].filter((id) => JSON.stringify(before.get(id)) !== JSON.stringify(next.get(id)));
-  };
+  const work = new PairsWork(deps.pairs, deps.log);
   const memory = () => deps.store.memory();
   const ticketsById = async (m: MemoryManager, projectId: string) => new Map((await m.tickets.of(projectId)).map((t) => [t._id, t]));
   const ticketOrThrow = async (m: MemoryManager, ticketId: string): Promise<Ticket> => {
@@ -84,8 +95,8 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
   };
 
   endpoint.handle("board", async ({ projectId }) => {
-    const [all] = await Promise.all([memory().then((m) => ticketsById(m, projectId)), readWork()]);
-    return { projectId, columns: BOARD_COLUMNS, cards: [...all.values()].filter((t) => !t.withdrawn).map((t) => toCard(t, all, work.get(t._id))) };
+    const [all] = await Promise.all([memory().then((m) => ticketsById(m, projectId)), work.read()]);
+    return { projectId, columns: BOARD_COLUMNS, cards: [...all.values()].filter((t) => !t.withdrawn).map((t) => toCard(t, all, work.of(t._id))) };
   });
   endpoint.handle("columns", () => BOARD_COLUMNS);
 
@@ -94,7 +105,7 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
     const ticket = await ticketOrThrow(m, ticketId);
     const all = await ticketsById(m, ticket.projectId);
     return {
-      ...toCard(ticket, all, work.get(ticket._id)),
+      ...toCard(ticket, all, work.of(ticket._id)),
       description: ticket.description, goal: ticket.goal, acceptanceCriteria: ticket.acceptanceCriteria, filesChanged: ticket.filesChanged, blockedBy: ticket.blockedBy,
       history: ticket.history.map((entry) => ({ ...entry, at: entry.at.getTime() })),
     };
@@ -115,7 +126,7 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
     } catch (error) {
       deps.log.warn(`Putting the project of ${ticketId} on hold after a manual move failed: ${describeError(error)}`);
     }
-    return { card: toCard(moved, await ticketsById(m, moved.projectId), work.get(moved._id)) };
+    return { card: toCard(moved, await ticketsById(m, moved.projectId), work.of(moved._id)) };
   });
 
   // Live updates: the changed card, and the cards that were waiting for it (their `waitingFor`
@@ -125,19 +136,19 @@ export function registerKanbanBoard(deps: { view: WebviewViewHost<typeof kanbanP
       void (async () => {
         const all = await ticketsById(m, ticket.projectId);
         const affected = [ticket, ...[...all.values()].filter((t) => t.blockedBy.includes(ticket._id))];
-        for (const t of affected) endpoint.notify("cardChanged", { projectId: t.projectId, card: toCard(all.get(t._id) ?? t, all, work.get(t._id)), removed: t.withdrawn });
+        for (const t of affected) endpoint.notify("cardChanged", { projectId: t.projectId, card: toCard(all.get(t._id) ?? t, all, work.of(t._id)), removed: t.withdrawn });
       })().catch((error: unknown) => deps.log.error(`Updating the board: ${describeError(error)}`));
     }),
   );
   // A pair began a step, took a ticket or let it go: the cards whose work changed follow.
   const pairsFollowed = deps.pairs.onDidChange(() => {
     void (async () => {
-      const changed = await readWork();
+      const changed = await work.read();
       if (changed.length === 0) return;
       const m = await memory();
       for (const id of changed) {
         const ticket = await m.tickets.get(id);
-        if (ticket) endpoint.notify("cardChanged", { projectId: ticket.projectId, card: toCard(ticket, await ticketsById(m, ticket.projectId), work.get(id)) });
+        if (ticket) endpoint.notify("cardChanged", { projectId: ticket.projectId, card: toCard(ticket, await ticketsById(m, ticket.projectId), work.of(id)) });
       }
     })().catch((error: unknown) => deps.log.error(`Updating the board's running cards: ${describeError(error)}`));
   });
